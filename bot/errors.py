@@ -1,0 +1,62 @@
+"""Errors in two tiers.
+
+``UserFacingError`` and its subclasses carry a message that is safe to show to the person who caused
+it (a Discord member, a moderator, a maintainer at the command line). Anything else is a bug: it is
+logged with its traceback and the user sees a generic message.
+"""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    """An error whose message is written for the user and safe to show as is."""
+
+
+class QuestionError(UserFacingError):
+    """The question cannot be answered as asked (empty, too long, no words)."""
+
+
+class ConfigError(UserFacingError):
+    """``config.yaml`` is missing, malformed, or has an unknown key or a bad value."""
+
+
+class CorpusError(UserFacingError):
+    """One or more corpus files are invalid; ``problems`` lists each with its file and line."""
+
+    def __init__(self, problems: list[CorpusProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"the corpus has {len(problems)} problem(s):\n{lines}")
+
+
+class CorpusProblem:
+    """One validation problem, located in a file (and a line when it is known)."""
+
+    __slots__ = ("path", "line", "message")
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"CorpusProblem({str(self)!r})"
+
+
+class IndexUnavailableError(UserFacingError):
+    """The index on disk cannot be used (missing, stale, corrupt, built for another model)."""
+
+    REBUILD_HINT = "Rebuild it with: redlines-bot index build"
+
+    def __init__(self, state: str, detail: str) -> None:
+        self.state = state
+        self.detail = detail
+        super().__init__(f"the index is {state}: {detail}. {self.REBUILD_HINT}")
+
+
+class ModelUnavailableError(UserFacingError):
+    """The embedding model could not be loaded (package missing, weights damaged)."""

@@ -1,0 +1,31 @@
+"""The one place that builds the bot's resources from config: encoder, index, answerer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.answer import Answerer, LiveIndex
+from bot.config import Config
+from bot.encoder import Encoder, load_encoder
+from bot.index_store import load_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the CLI, the console and the Discord bot share."""
+
+    config: Config
+    encoder: Encoder
+    live: LiveIndex
+    answerer: Answerer
+
+
+def build_resources(config: Config, encoder: Encoder | None = None) -> Resources:
+    """Load the encoder (unless given) and the current index; refuse a stale or broken index."""
+    encoder = encoder or load_encoder(config)
+    live = LiveIndex(load_index(config, encoder))
+    log.info("index %s loaded (%d passages)", live.current.generation, len(live.current.passages))
+    return Resources(config, encoder, live, Answerer(config.retrieval, encoder, live))

@@ -1,0 +1,149 @@
+"""Retrievers: dense (FAISS cosine), bm25 (keywords, ``bm25s``) and hybrid (their convex combination).
+
+Each returns candidates for every passage it finds, best first, with two numbers: ``score`` ranks
+passages; ``confidence`` is what the decline threshold is compared with. Confidence is always on the
+dense cosine scale, which is absolute, whereas BM25 scores are only comparable within one query.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.config import RetrievalSettings
+from bot.encoder import Encoder
+from bot.index_store import SearchIndex
+from bot.passages import Passage
+from bot.text import words
+
+# Words that say nothing about which passage answers a question, in the two corpus languages.
+STOPWORDS = frozenset("""
+a an the of to in on for by with is are was were be been being am what who whom whose which when where why
+how does do did done can could should would will shall may might must it its this that these those and or
+but not no from at as about into than then there their they them he she his her we our you your i me my
+any some all also so if there's what's who's s t ai
+le la les un une des du de d l qu que qui quoi quel quelle quels quelles est sont été était ont a ai pour
+par sur dans avec sans pourquoi comment quand où combien ce cette ces au aux et ou mais donc ne pas plus il
+elle ils elles nous vous je tu on leur leurs se sa son ses y en n c s j m t
+""".split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage (by index) with its ranking score and its confidence for declining."""
+
+    passage: int
+    score: float
+    confidence: float
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Lower-case content words with a light plural fold, so 'signatories' meets 'signatory'."""
+    tokens = []
+    for word in words(text.replace("'", " ").replace("’", " ")):
+        if word in STOPWORDS or len(word) < 2:
+            continue
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+            word = word[:-1]
+        tokens.append(word)
+    return tokens
+
+
+def passage_keyword_text(passage: Passage, index: SearchIndex) -> str:
+    return f"{passage.title} {passage.text}" if passage.is_faq else passage.text
+
+
+class _KeywordIndexes:
+    """BM25 indexes built on first use, one per index generation (cheap: the corpus is small)."""
+
+    def __init__(self) -> None:
+        self._by_generation: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: SearchIndex) -> object:
+        with self._lock:
+            found = self._by_generation.get(index.generation)
+            if found is None:
+                import bm25s
+
+                found = bm25s.BM25()
+                corpus = [keyword_tokens(passage_keyword_text(p, index)) or ["__empty__"] for p in index.passages]
+                found.index(corpus, show_progress=False)
+                # Keep only the latest few generations in memory.
+                if len(self._by_generation) > 2:
+                    self._by_generation.pop(next(iter(self._by_generation)))
+                self._by_generation[index.generation] = found
+            return found
+
+
+KEYWORD_INDEXES = _KeywordIndexes()
+
+
+def dense_scores(index: SearchIndex, encoder: Encoder, question: str) -> np.ndarray:
+    """Cosine of the question with every passage (its best embedded row), -1 where none."""
+    query = encoder.encode_queries([question])[0]
+    scores = np.full(len(index.passages), -1.0, dtype=np.float32)
+    for passage, score in index.search(query, len(index.passages)):
+        scores[passage] = score
+    return scores
+
+
+def bm25_scores(index: SearchIndex, question: str) -> np.ndarray:
+    tokens = keyword_tokens(question)
+    if not tokens or not index.passages:
+        return np.zeros(len(index.passages), dtype=np.float32)
+    return np.asarray(KEYWORD_INDEXES.get(index).get_scores(tokens), dtype=np.float32)
+
+
+def convex_fusion(dense: np.ndarray, keyword: np.ndarray, weight: float) -> np.ndarray:
+    """weight × dense + (1 − weight) × BM25 scaled to [0, 1] by this query's best BM25 score."""
+    top = float(keyword.max()) if len(keyword) else 0.0
+    scaled = keyword / top if top > 0 else np.zeros_like(keyword)
+    return weight * dense + (1.0 - weight) * scaled
+
+
+def rrf_fusion(dense: np.ndarray, keyword: np.ndarray, k: int = 60) -> np.ndarray:
+    """Reciprocal-rank fusion, kept for comparison in ``eval`` (convex fusion measured better here)."""
+    fused = np.zeros_like(dense)
+    for scores in (dense, keyword):
+        order = np.argsort(-scores, kind="stable")
+        ranks = np.empty_like(order)
+        ranks[order] = np.arange(1, len(order) + 1)
+        fused += 1.0 / (k + ranks)
+    return fused
+
+
+def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, language: str,
+             settings: RetrievalSettings) -> list[Candidate]:
+    """Candidates for ``question`` with retriever ``name``, best first."""
+    if not index.passages:
+        return []
+    dense = dense_scores(index, encoder, question)
+    if name == "dense":
+        ranking = dense.copy()
+    elif name == "bm25":
+        ranking = bm25_scores(index, question)
+    elif name == "hybrid":
+        ranking = convex_fusion(dense, bm25_scores(index, question), settings.hybrid_weight)
+    elif name == "hybrid-rrf":
+        ranking = rrf_fusion(dense, bm25_scores(index, question))
+    else:
+        raise ValueError(f"unknown retriever {name!r}")
+    if name == "bm25":
+        # Passages sharing no word with the question are not candidates at all.
+        keep = np.flatnonzero(ranking > 0)
+    else:
+        keep = np.arange(len(ranking))
+    bonus = settings.language_bonus
+    candidates = [
+        Candidate(int(i), float(ranking[i]) + (bonus if index.passages[i].language == language else 0.0),
+                  float(dense[i]))
+        for i in keep if not math.isnan(float(ranking[i]))
+    ]
+    candidates.sort(key=lambda c: (-c.score, c.passage))
+    return candidates[: settings.candidates]

@@ -1,0 +1,144 @@
+"""Shared fixtures: a deterministic fake encoder, a tiny corpus, configs in temporary folders, and the
+real packaged model loaded once per test session."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import Config, load_config
+from bot.text import words
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class FakeEncoder:
+    """Bag of words hashed into 256 dimensions, normalised: texts that share words are similar.
+
+    Deterministic and instant, so everything but the model itself is tested without torch.
+    """
+
+    model_id = "fake/hashed-words"
+    fingerprint = "fake0001"
+    dimension = 256
+
+    def __init__(self) -> None:
+        self.encoded_documents: list[str] = []
+        self.query_calls = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for word in words(text):
+            digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+            vector[int.from_bytes(digest, "little") % self.dimension] += 1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.query_calls += 1
+        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dimension)
+
+    def encode_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.encoded_documents.extend(texts)
+        if progress:
+            progress(len(texts))
+        return np.array([self._vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+LETTER = textwrap.dedent("""\
+    ---
+    id: letter
+    title: Test Letter
+    kind: letter
+    language: en
+    url: https://example.org/letter
+    date: 2025-09-22
+    questions:
+      ¶3:
+        - When is the deadline?
+    ---
+    Bees make honey in summer. Honey is sweet and golden.
+
+    ## A heading that is not a passage
+
+    Rivers flow to the sea. The sea is salty and wide. Fish swim in the sea.
+
+    Governments must agree on red lines by the end of 2026.
+    """)
+
+FAQ = textwrap.dedent("""\
+    - id: who-organised
+      language: en
+      question: Who organised the call?
+      alternatives:
+        - Which groups coordinated the campaign?
+        - Who is behind the letter?
+      answer: Three nonprofits organised it, CeSIA, The Future Society and CHAI.
+      sources:
+        - title: Launch post
+          url: https://example.org/launch
+    - id: quand-lancement
+      language: fr
+      question: Quand l'appel a-t-il été lancé ?
+      alternatives:
+        - Quelle est la date du lancement ?
+      answer: L'appel a été lancé le 22 septembre 2025 à New York.
+      sources:
+        - title: Article
+          url: https://example.org/article
+    """)
+
+
+def write_corpus(root: Path, letter: str = LETTER, faq: str = FAQ) -> Path:
+    (root / "documents").mkdir(parents=True, exist_ok=True)
+    (root / "faq").mkdir(parents=True, exist_ok=True)
+    (root / "documents" / "letter.en.md").write_text(letter, encoding="utf-8")
+    (root / "faq" / "faq.yaml").write_text(faq, encoding="utf-8")
+    return root
+
+
+def write_config(folder: Path, extra: str = "", **retrieval: object) -> Path:
+    lines = ["model:", f"  id: {FakeEncoder.model_id}", "retrieval:", "  decline_threshold: 0.3"] + [f"  {k}: {v}" for k, v in retrieval.items()]
+    path = folder / "config.yaml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder with a tiny corpus and a config.yaml whose paths point inside it."""
+    write_corpus(tmp_path / "corpus")
+    write_config(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def config(project: Path) -> Config:
+    return load_config(project / "config.yaml")
+
+
+@pytest.fixture
+def real_project(tmp_path: Path) -> Path:
+    """A copy of the repository's own corpus and config in a temporary folder."""
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def real_encoder():
+    """The packaged all-MiniLM-L6-v2, loaded once for the whole session (about 5 s)."""
+    from bot.encoder import load_encoder
+
+    return load_encoder(load_config(REPO / "config.yaml"))

@@ -1,0 +1,83 @@
+"""Integration tests with the real packaged all-MiniLM-L6-v2 (marked `model`; the model loads once)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bot.answer import Answerer, LiveIndex
+from bot.config import load_config
+from bot.index_store import build_index, load_index
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def real_answerer(tmp_path_factory, real_encoder):
+    import shutil
+
+    from .conftest import REPO
+
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    config = load_config(root / "config.yaml")
+    build_index(config, real_encoder, show_progress=False)
+    return Answerer(config.retrieval, real_encoder, LiveIndex(load_index(config, real_encoder)))
+
+
+def test_encoder_gives_normalised_384_d_vectors(real_encoder):
+    vectors = real_encoder.encode_queries(["What does the letter ask?", "Bonjour"])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    docs = real_encoder.encode_documents(["What does the letter ask?"])
+    assert float(docs[0] @ vectors[0]) > 0.99
+
+
+@pytest.mark.parametrize(
+    ("question", "locator"),
+    [
+        ("What deadline does the letter set?", "¶4"),
+        ("By when should governments reach an agreement?", "¶4"),
+        ("Which risks does the letter list?", "¶1"),
+        ("Does the letter mention engineered pandemics?", "¶1"),
+        ("Have AI systems already shown deceptive behaviour?", "¶2"),
+        ("Should the red lines build on existing frameworks?", "¶3"),
+    ],
+)
+def test_golden_letter_questions_cite_the_right_paragraph(real_answerer, question, locator):
+    answer = real_answerer.answer(question)
+    assert answer.answered, answer
+    letter = [e for e in answer.excerpts if e.source.doc_id == "letter"]
+    assert letter, answer
+    assert letter[0].source.locator.split(".")[0] == locator
+
+
+@pytest.mark.parametrize("question", ["What's a good pizza recipe?", "How far away is the Moon?", "hello"])
+def test_out_of_scope_questions_are_declined(real_answerer, question):
+    assert not real_answerer.answer(question).answered
+
+
+def test_cli_jsonl_answers_the_dev_questions_in_one_process(real_project):
+    import yaml
+
+    from .conftest import REPO
+
+    questions = [item["q"] for item in yaml.safe_load((REPO / "tests/eval/dev-questions.yaml").read_text())]
+    config = str(real_project / "config.yaml")
+    build = subprocess.run([sys.executable, "-m", "bot", "index", "build", "--config", config],
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    done = subprocess.run([sys.executable, "-m", "bot", "ask", "--jsonl", "--config", config],
+                          input="\n".join(questions) + "\n", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["question"] for line in lines] == questions
+    for line in lines:
+        assert set(line) == {"question", "answered", "excerpts", "latency_ms"}
+        for excerpt in line["excerpts"]:
+            assert set(excerpt["source"]) == {"doc_id", "title", "locator", "url"}
