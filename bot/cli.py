@@ -24,6 +24,7 @@ COMMANDS_HELP = {
     "ask": "Answer one question, or one per line of standard input with --jsonl.",
     "index": "Build, check or roll back the search index.",
     "corpus": "Validate the corpus files.",
+    "eval": "Measure retrieval on a question set, every retriever side by side; calibrate the decline threshold.",
 }
 
 
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_option(build)
     build.add_argument("--if-needed", action="store_true", help="only build when the index is missing or stale")
     build.add_argument("--no-cache", action="store_true", help="encode every passage again")
+    build.add_argument("--force", action="store_true",
+                       help="publish even if the quality guard finds that hit@3 dropped")
     status = index_commands.add_parser("status", help="say fresh/stale/missing/corrupt; exit 0 only when fresh")
     _add_config_option(status)
     rollback = index_commands.add_parser("rollback", help="make the previous index generation current again")
@@ -71,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
     _add_config_option(check)
+
+    evaluate = command("eval")
+    evaluate.add_argument("--questions", type=Path, help="question set (default: evaluation.questions in config)")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    evaluate.add_argument("--retriever", choices=RETRIEVERS, action="append",
+                          help="only these retrievers (repeatable; default: all)")
+    evaluate.add_argument("--calibrate", action="store_true",
+                          help="propose the decline threshold (at most one false decline in thirty)")
+    evaluate.add_argument("--write", action="store_true", help="with --calibrate: record the threshold in the config file")
+    evaluate.add_argument("--plot", type=Path, metavar="FILE.png",
+                          help="draw answerable vs out-of-scope confidences with the threshold")
+    evaluate.add_argument("--misses", action="store_true", help="list the questions each retriever gets wrong")
     return parser
 
 
@@ -79,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway"):
+    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.command:
         parser.print_help()
@@ -179,7 +194,9 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
             print(f"index is fresh ({status.generation}); nothing to build")
             return 0
         print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
-    result = index_store.build_index(config, encoder, corpus, use_cache=not args.no_cache)
+    from bot.build_guard import guarded_build
+
+    result = guarded_build(config, encoder, corpus, force=args.force, use_cache=not args.no_cache)
     manifest = result.manifest
     print(f"built {result.generation}: {manifest['passages']} passages, {manifest['rows']} vectors "
           f"({result.encoded} encoded, {result.reused} from cache) in {result.seconds:.1f} s")
@@ -203,6 +220,59 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(config: Config, args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from bot import evaluation
+    from bot.resources import build_resources
+
+    _quiet_logs()
+    questions_path = args.questions or config.eval_questions
+    questions = evaluation.load_questions(questions_path)
+    answerer = build_resources(config).answerer
+    names = args.retriever or list(RETRIEVERS)
+    reports = [evaluation.evaluate(answerer, questions, name) for name in names]
+    threshold = config.retrieval.decline_threshold
+    calibration = None
+    if args.calibrate:
+        chosen = next((r for r in reports if r.retriever == config.retrieval.retriever), reports[0])
+        calibration = evaluation.calibrate(chosen)
+        threshold = calibration.threshold
+        # Re-measure every retriever at the proposed threshold, so the table shows its effect.
+        answerer.settings = dataclasses.replace(config.retrieval, decline_threshold=threshold)
+        reports = [evaluation.evaluate(answerer, questions, name) for name in names]
+    if args.json:
+        payload = {"questions": str(questions_path), "decline_threshold": threshold,
+                   "retrievers": [r.metrics() for r in reports]}
+        if calibration:
+            payload["calibration"] = dataclasses.asdict(calibration)
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(f"{questions_path} · {len(questions)} questions · decline threshold {threshold}")
+        print(evaluation.format_table(reports))
+        if args.misses:
+            for report in reports:
+                for miss in report.misses():
+                    state = "declined" if not miss.answered else f"rank {miss.rank}"
+                    print(f"  {report.retriever}: {miss.question.question!r} ({state}, confidence {miss.confidence:.3f})")
+                for wrong in (r for r in report.out_of_scope if r.answered):
+                    print(f"  {report.retriever}: answered out-of-scope {wrong.question.question!r} "
+                          f"(confidence {wrong.confidence:.3f})")
+        if calibration:
+            print(f"proposed decline_threshold: {calibration.threshold} — {calibration.summary()}")
+    if calibration and args.write:
+        if config.source is None:
+            raise UserFacingError("no config file to write to")
+        evaluation.write_threshold(config.source, calibration, config.retrieval.retriever, questions_path)
+        print(f"recorded decline_threshold: {calibration.threshold} in {config.source}", file=sys.stderr)
+    if args.plot:
+        chosen = next((r for r in reports if r.retriever == config.retrieval.retriever), reports[0])
+        evaluation.plot_confidences(chosen, threshold, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
+    "eval": cmd_eval,
 }

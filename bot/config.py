@@ -74,7 +74,8 @@ class RetrievalSettings:
     top_k: int = 3
     candidates: int = 30
     decline_threshold: float = 0.45
-    hybrid_weight: float = 0.7
+    hybrid_weight: float = 0.85
+    coverage_weight: float = 0.4
     language_bonus: float = 0.03
     max_question_chars: int = 2000
     min_question_chars: int = 2
@@ -91,6 +92,8 @@ class RetrievalSettings:
             problems["decline_threshold"] = "must be between -1 and 1"
         if not 0.0 <= self.hybrid_weight <= 1.0:
             problems["hybrid_weight"] = "must be between 0 and 1"
+        if not 0.0 <= self.coverage_weight <= 1.0:
+            problems["coverage_weight"] = "must be between 0 and 1"
         if not 0.0 <= self.language_bonus <= 0.5:
             problems["language_bonus"] = "must be between 0 and 0.5"
         if self.max_question_chars < 10:
@@ -101,6 +104,19 @@ class RetrievalSettings:
 
 
 @dataclass(frozen=True)
+class EvaluationSettings:
+    """The question set that measures retrieval, and the guard on index builds."""
+
+    questions: Path = Path("tests/eval/dev-questions.yaml")
+    max_hit3_drop: float = 0.02
+
+    def _validate(self) -> dict[str, str]:
+        if not 0.0 <= self.max_hit3_drop <= 1.0:
+            return {"max_hit3_drop": "must be between 0 and 1"}
+        return {}
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings. Built by ``load_config``; never mutated."""
 
@@ -108,6 +124,7 @@ class Config:
     threads: ThreadSettings = field(default_factory=ThreadSettings)
     paths: PathSettings = field(default_factory=PathSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
     source: Path | None = None
 
     @property
@@ -121,6 +138,10 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return self._resolve(self.paths.data_dir)
+
+    @property
+    def eval_questions(self) -> Path:
+        return self._resolve(self.evaluation.questions)
 
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:

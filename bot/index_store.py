@@ -161,8 +161,9 @@ def build_faiss(vectors: np.ndarray) -> Any:
 
 
 def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
-                show_progress: bool | None = None, use_cache: bool = True) -> BuildResult:
-    """Encode the corpus and publish it as the new current generation."""
+                show_progress: bool | None = None, use_cache: bool = True, publish_now: bool = True) -> BuildResult:
+    """Encode the corpus and write a new generation; make it current unless ``publish_now`` is false
+    (then the caller checks it first and calls ``publish`` or ``discard``)."""
     started = dt.datetime.now(dt.timezone.utc)
     corpus = corpus or load_corpus(config.corpus_dir)
     fingerprint = corpus_fingerprint(config.corpus_dir)
@@ -185,7 +186,7 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
         "built_at": started.strftime("%Y-%m-%dT%H:%M:%S"),
         "versions": library_versions(),
     }
-    generation = write_generation(config.index_dir, manifest, passages, rows, build_faiss(vectors))
+    generation = write_generation(config.index_dir, manifest, passages, rows, build_faiss(vectors), publish_now)
     elapsed = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
     log.info("built index %s: %d passages, %d rows, %d encoded", generation, len(passages), len(rows), encoded)
     return BuildResult(generation, manifest, encoded, len(rows) - encoded, elapsed)
@@ -196,7 +197,7 @@ def _jsonl(items: list[dict[str, Any]]) -> bytes:
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[Passage],
-                     rows: list[EmbeddingRow], vectors: Any) -> str:
+                     rows: list[EmbeddingRow], vectors: Any, publish_now: bool = True) -> str:
     """Write a generation into a temporary folder, rename it into place, then point ``current`` at it."""
     import faiss
 
@@ -223,8 +224,15 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    publish(index_dir, generation)
+    if publish_now:
+        publish(index_dir, generation)
     return generation
+
+
+def discard(index_dir: Path, generation: str) -> None:
+    """Delete a generation that was written but not published."""
+    if generation not in (current_generation(index_dir), previous_generation(index_dir)):
+        shutil.rmtree(index_dir / generation, ignore_errors=True)
 
 
 def publish(index_dir: Path, generation: str) -> None:

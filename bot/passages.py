@@ -36,6 +36,16 @@ class Passage:
     group: str
     path: str
     line: int | None
+    phrasings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Passages read back from JSON carry lists; keep the dataclass hashable and immutable.
+        object.__setattr__(self, "phrasings", tuple(self.phrasings))
+
+    @property
+    def keyword_text(self) -> str:
+        """What keyword search sees: the quoted text and every phrasing that maps to it."""
+        return " ".join((*self.phrasings, self.text))
 
     @property
     def is_faq(self) -> bool:
@@ -78,7 +88,7 @@ def _document_passage(document: Document, locator: str, text: str, group: str, l
     return Passage(
         id=f"{document.id}#{locator}", doc_id=document.id, title=document.title, kind=document.kind,
         language=document.language, url=document.url, locator=locator, text=text, group=group,
-        path=document.path, line=line,
+        path=document.path, line=line, phrasings=document.questions_for(locator),
     )
 
 
@@ -88,6 +98,7 @@ def faq_passage(entry: FaqEntry) -> Passage:
         id=f"faq:{entry.id}", doc_id=f"faq:{entry.id}", title=f"FAQ: {entry.question}", kind="faq",
         language=entry.language, url=entry.sources[0].url if entry.sources else None, locator=f"FAQ {entry.id}",
         text=entry.answer, group=f"faq:{entry.id}", path=entry.path, line=entry.line,
+        phrasings=(entry.question, *entry.alternatives),
     )
 
 
@@ -104,8 +115,7 @@ def corpus_passages(corpus: Corpus) -> tuple[list[Passage], list[EmbeddingRow]]:
     for document in corpus.documents:
         for passage in document_passages(document):
             rows.append(EmbeddingRow(len(passages), passage.text))
-            if passage.locator.count(".") == 0:
-                rows.extend(EmbeddingRow(len(passages), q) for q in document.questions_for(passage.locator))
+            rows.extend(EmbeddingRow(len(passages), q) for q in passage.phrasings)
             passages.append(passage)
     for entry in corpus.faq:
         index = len(passages)

@@ -1,14 +1,18 @@
 """Retrievers: dense (FAISS cosine), bm25 (keywords, ``bm25s``) and hybrid (their convex combination).
 
-Each returns candidates for every passage it finds, best first, with two numbers: ``score`` ranks
-passages; ``confidence`` is what the decline threshold is compared with. Confidence is always on the
-dense cosine scale, which is absolute, whereas BM25 scores are only comparable within one query.
+Each returns candidates best first with two numbers: ``score`` ranks passages; ``confidence`` is what
+the decline threshold is compared with. Confidence is the same for every retriever, so one calibrated
+threshold serves them all: a mix of the dense cosine (absolute, unlike BM25 scores, which compare only
+within one query) and the share of the question's content words that the passage or its phrasings
+contain. The word share matters because all-MiniLM-L6-v2 is English-centric: any two French sentences
+look alike to it, so an off-topic French question can reach a high cosine with a French passage.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +20,6 @@ import numpy as np
 from bot.config import RetrievalSettings
 from bot.encoder import Encoder
 from bot.index_store import SearchIndex
-from bot.passages import Passage
 from bot.text import words
 
 # Words that say nothing about which passage answers a question, in the two corpus languages.
@@ -40,10 +43,15 @@ class Candidate:
     confidence: float
 
 
+def _fold_accents(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+
+
 def keyword_tokens(text: str) -> list[str]:
-    """Lower-case content words with a light plural fold, so 'signatories' meets 'signatory'."""
+    """Lower-case content words, accents folded, with a light plural fold ('signatories' meets 'signatory')."""
     tokens = []
     for word in words(text.replace("'", " ").replace("’", " ")):
+        word = _fold_accents(word)
         if word in STOPWORDS or len(word) < 2:
             continue
         if word.endswith("ies") and len(word) > 4:
@@ -52,10 +60,6 @@ def keyword_tokens(text: str) -> list[str]:
             word = word[:-1]
         tokens.append(word)
     return tokens
-
-
-def passage_keyword_text(passage: Passage, index: SearchIndex) -> str:
-    return f"{passage.title} {passage.text}" if passage.is_faq else passage.text
 
 
 class _KeywordIndexes:
@@ -72,7 +76,7 @@ class _KeywordIndexes:
                 import bm25s
 
                 found = bm25s.BM25()
-                corpus = [keyword_tokens(passage_keyword_text(p, index)) or ["__empty__"] for p in index.passages]
+                corpus = [keyword_tokens(p.keyword_text) or ["__empty__"] for p in index.passages]
                 found.index(corpus, show_progress=False)
                 # Keep only the latest few generations in memory.
                 if len(self._by_generation) > 2:
@@ -82,6 +86,14 @@ class _KeywordIndexes:
 
 
 KEYWORD_INDEXES = _KeywordIndexes()
+
+
+def keyword_coverage(index: SearchIndex, question: str, passages: list[int]) -> dict[int, float]:
+    """For each passage, the share of the question's content words found in it or its phrasings."""
+    wanted = set(keyword_tokens(question))
+    if not wanted:
+        return {p: 0.0 for p in passages}
+    return {p: len(wanted & set(keyword_tokens(index.passages[p].keyword_text))) / len(wanted) for p in passages}
 
 
 def dense_scores(index: SearchIndex, encoder: Encoder, question: str) -> np.ndarray:
@@ -140,10 +152,11 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
     else:
         keep = np.arange(len(ranking))
     bonus = settings.language_bonus
-    candidates = [
-        Candidate(int(i), float(ranking[i]) + (bonus if index.passages[i].language == language else 0.0),
-                  float(dense[i]))
-        for i in keep if not math.isnan(float(ranking[i]))
-    ]
-    candidates.sort(key=lambda c: (-c.score, c.passage))
-    return candidates[: settings.candidates]
+    ranked = sorted(
+        ((float(ranking[i]) + (bonus if index.passages[i].language == language else 0.0), int(i))
+         for i in keep if not math.isnan(float(ranking[i]))),
+        key=lambda item: (-item[0], item[1]),
+    )[: settings.candidates]
+    coverage = keyword_coverage(index, question, [i for _, i in ranked])
+    weight = settings.coverage_weight
+    return [Candidate(i, score, (1.0 - weight) * float(dense[i]) + weight * coverage[i]) for score, i in ranked]

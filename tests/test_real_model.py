@@ -81,3 +81,47 @@ def test_cli_jsonl_answers_the_dev_questions_in_one_process(real_project):
         assert set(line) == {"question", "answered", "excerpts", "latency_ms"}
         for excerpt in line["excerpts"]:
             assert set(excerpt["source"]) == {"doc_id", "title", "locator", "url"}
+
+
+def test_dev_question_set_meets_the_targets(real_answerer):
+    """hit@3 on answerable questions and declining out-of-scope ones, with the configured retriever."""
+    from bot.evaluation import evaluate, load_questions
+
+    from .conftest import REPO
+
+    questions = load_questions(REPO / "tests/eval/dev-questions.yaml")
+    report = evaluate(real_answerer, questions, "hybrid")
+    assert report.hit_at(3) >= 0.95, report.misses()
+    assert report.declined_out_of_scope >= 13
+    assert report.false_declines <= 1
+    dense = evaluate(real_answerer, questions, "dense")
+    assert report.hit_at(3) >= dense.hit_at(3) and report.mrr >= dense.mrr
+
+
+def test_held_out_questions_generalise(real_answerer):
+    from bot.evaluation import evaluate, load_questions
+
+    from .conftest import REPO
+
+    report = evaluate(real_answerer, load_questions(REPO / "tests/eval/held-out-questions.yaml"), "hybrid")
+    assert report.hit_at(3) >= 0.9, report.misses()
+    assert report.decline_accuracy >= 0.9
+    assert report.false_declines <= 1
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Quand l'appel a-t-il été lancé ?", "faq:fr-date-lancement"),
+        ("Qui a organisé cet appel ?", "faq:fr-organisateurs"),
+        ("Quelle est la date limite de l'accord demandé ?", None),
+    ],
+)
+def test_french_questions_find_french_answers_or_the_letter(real_answerer, question, expected):
+    answer = real_answerer.answer(question)
+    assert answer.answered and answer.language == "fr"
+    best = answer.excerpts[0]
+    if expected:
+        assert best.passage_id == expected
+    else:
+        assert best.source.language == "fr" or best.source.locator == "¶4"
