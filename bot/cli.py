@@ -24,6 +24,7 @@ COMMANDS_HELP = {
     "ask": "Answer one question, or one per line of standard input with --jsonl.",
     "index": "Build, check or roll back the search index.",
     "corpus": "Validate the corpus files.",
+    "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
     "eval": "Measure retrieval on a question set, every retriever side by side; calibrate the decline threshold.",
 }
 
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
     _add_config_option(check)
+
+    sync = command("sync-commands")
+    sync.add_argument("--guild", type=int, metavar="ID", help="sync to one guild at once (instead of globally)")
 
     evaluate = command("eval")
     evaluate.add_argument("--questions", type=Path, help="question set (default: evaluation.questions in config)")
@@ -220,6 +224,15 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync_commands(config: Config, args: argparse.Namespace) -> int:
+    from bot.discord_app.runner import sync_commands
+
+    token = discord_token()
+    if not token:
+        raise UserFacingError("set DISCORD_TOKEN in the environment to sync commands")
+    return sync_commands(config, token, args.guild)
+
+
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -274,5 +287,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
-    "eval": cmd_eval,
+    "eval": cmd_eval, "sync-commands": cmd_sync_commands,
 }

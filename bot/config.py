@@ -117,6 +117,37 @@ class EvaluationSettings:
 
 
 @dataclass(frozen=True)
+class DiscordSettings:
+    """How the bot behaves on Discord. The token is not here: it comes from DISCORD_TOKEN."""
+
+    answer_channels: tuple[int, ...] = ()
+    moderator_roles: tuple[int, ...] = ()
+    answer_in_threads: bool = True
+    cooldown_questions: int = 3
+    cooldown_seconds: float = 30.0
+    max_concurrent: int = 4
+    busy_retry_seconds: int = 5
+    database: Path = Path("data/bot.sqlite3")
+    report_url: str | None = None
+
+    def _validate(self) -> dict[str, str]:
+        problems = {}
+        if self.cooldown_questions < 1:
+            problems["cooldown_questions"] = "must be at least 1"
+        if self.cooldown_seconds <= 0:
+            problems["cooldown_seconds"] = "must be positive"
+        if self.max_concurrent < 1:
+            problems["max_concurrent"] = "must be at least 1"
+        if self.busy_retry_seconds < 1:
+            problems["busy_retry_seconds"] = "must be at least 1"
+        if any(i <= 0 for i in (*self.answer_channels, *self.moderator_roles)):
+            problems["answer_channels"] = "ids must be positive whole numbers"
+        if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
+            problems["report_url"] = "must be an http(s) address"
+        return problems
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings. Built by ``load_config``; never mutated."""
 
@@ -125,6 +156,7 @@ class Config:
     paths: PathSettings = field(default_factory=PathSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
     source: Path | None = None
 
     @property
@@ -138,6 +170,10 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return self._resolve(self.paths.data_dir)
+
+    @property
+    def database_path(self) -> Path:
+        return self._resolve(self.discord.database)
 
     @property
     def eval_questions(self) -> Path:

@@ -1,0 +1,4 @@
+"""The Discord adapter: it turns Discord events into calls to the core and answers into embeds.
+
+Nothing here decides what to answer; that is ``bot.answer`` and ``bot.service``.
+"""

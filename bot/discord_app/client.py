@@ -1,0 +1,130 @@
+"""The Discord client: a ``commands.Bot`` built with its resources passed in, loading them off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import discord
+from discord.ext import commands
+
+from bot import __version__
+from bot.answer import LiveIndex
+from bot.config import Config
+from bot.discord_app.ask_cog import AskCog
+from bot.discord_app.components import FeedbackButton, MoreSourcesButton
+from bot.discord_app.tree import AnswerTree
+from bot.limits import ConcurrencyCap, Cooldown
+from bot.resources import Resources
+from bot.service import AnswerService
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+LETTER_URL = "https://red-lines.ai/"
+
+
+def narrowest_intents(config: Config) -> discord.Intents:
+    """Guild and message events only; message content only when answer channels need it.
+
+    Mentions of the bot carry their content without the privileged message-content intent.
+    """
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = bool(config.discord.answer_channels)
+    return intents
+
+
+class RedLinesBot(commands.Bot):
+    """The bot. ``load_resources`` builds the encoder, index and answerer; it runs in a thread in
+    ``setup_hook`` so the event loop never blocks on the model. Without it (``sync-commands``) the bot
+    only registers its commands."""
+
+    user: discord.ClientUser
+    service: AnswerService
+    resources: Resources
+
+    def __init__(self, *, config: Config, load_resources: Callable[[], Resources] | None,
+                 open_store: Callable[[], Store] | None = None, **options: object) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=narrowest_intents(config),
+                         allowed_mentions=discord.AllowedMentions.none(), tree_cls=AnswerTree, help_command=None,
+                         **options)
+        self.config = config
+        self._load_resources = load_resources
+        self._open_store = open_store or (lambda: Store(config.database_path))
+        self.store: Store | None = None
+
+    async def setup_hook(self) -> None:
+        if self._load_resources is not None:
+            self.resources = await asyncio.to_thread(self._load_resources)
+            self.store = await asyncio.to_thread(self._open_store_safely)
+            discord_settings = self.config.discord
+            self.service = AnswerService(
+                self.resources.answerer, self.store,
+                Cooldown(discord_settings.cooldown_questions, discord_settings.cooldown_seconds),
+                ConcurrencyCap(discord_settings.max_concurrent, discord_settings.busy_retry_seconds),
+            )
+        await self.add_cog(AskCog(self))
+        self.add_dynamic_items(MoreSourcesButton, FeedbackButton)
+
+    def _open_store_safely(self) -> Store | None:
+        try:
+            return self._open_store()
+        except Exception:  # noqa: BLE001 - answering works without the database
+            log.exception("could not open the database at %s; answering without feedback records",
+                          self.config.database_path)
+            return None
+
+    async def on_message(self, message: discord.Message) -> None:
+        # No prefix commands: the Ask cog's listener handles mentions and answer channels.
+        return
+
+    async def on_ready(self) -> None:
+        # Commands are synced on request (`redlines-bot sync-commands`), never here: ready fires on every reconnect.
+        log.info("connected as %s (%s) to %d guild(s)", self.user, self.user.id, len(self.guilds))
+
+    async def close(self) -> None:
+        await super().close()
+        if self.store is not None:
+            await asyncio.to_thread(self.store.close)
+            self.store = None
+
+    @property
+    def live_index(self) -> LiveIndex:
+        return self.resources.live
+
+    def about_embed(self) -> discord.Embed:
+        index = self.live_index.current
+        manifest = index.manifest
+        embed = discord.Embed(
+            title="About this bot",
+            description=(
+                "I answer questions about the **Global Call for AI Red Lines**, the open letter launched on "
+                "22 September 2025 at the UN General Assembly. I don't write answers: I quote the letter, a French "
+                "press article and a sourced FAQ word for word, each excerpt with its source, and I say so when they "
+                "don't cover a question.\n\n"
+                f"Read the letter: <{LETTER_URL}>\n"
+                "Ask with `/ask`, by mentioning me, or in an answer channel. `/ask private:True` answers only you."
+            ),
+            colour=discord.Colour(0xC0392B),
+        )
+        embed.add_field(name="Corpus and index",
+                        value=f"{manifest['passages']} passages · corpus `{manifest['corpus_hash'][:12]}` · "
+                              f"built {manifest['built_at']}Z · model {manifest['model']['id']}",
+                        inline=False)
+        report = "Press **Not helpful** under the answer: moderators review every one."
+        if self.config.discord.report_url:
+            report += f" You can also report it at <{self.config.discord.report_url}>."
+        embed.add_field(name="Wrong answer?", value=report, inline=False)
+        embed.set_footer(text=f"redlines-bot {__version__}")
+        return embed
+
+    async def sync_commands(self, guild_id: int | None = None) -> int:
+        """Register the slash and context-menu commands with Discord (globally or in one guild)."""
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        return len(synced)

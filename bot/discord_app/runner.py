@@ -1,0 +1,57 @@
+"""Entry points that start the Discord client: ``run`` and ``sync-commands``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from functools import partial
+
+import discord
+
+from bot.config import Config
+from bot.discord_app.client import RedLinesBot
+from bot.errors import UserFacingError
+from bot.resources import build_resources
+
+log = logging.getLogger(__name__)
+
+
+async def _serve(config: Config, token: str) -> None:
+    async with RedLinesBot(config=config, load_resources=partial(build_resources, config)) as bot:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+            except (NotImplementedError, RuntimeError):
+                pass
+        await bot.start(token)
+
+
+def run_discord(config: Config, token: str) -> int:
+    """Connect to Discord and answer until stopped. The token is never logged."""
+    try:
+        asyncio.run(_serve(config, token))
+    except discord.LoginFailure:
+        raise UserFacingError("Discord refused the token in DISCORD_TOKEN (check it in the developer portal)") from None
+    except discord.PrivilegedIntentsRequired:
+        raise UserFacingError("Discord refused the message content intent: enable it for the bot in the developer "
+                              "portal, or leave discord.answer_channels empty") from None
+    return 0
+
+
+async def _sync(config: Config, token: str, guild_id: int | None) -> int:
+    async with RedLinesBot(config=config, load_resources=None) as bot:
+        await bot.login(token)
+        return await bot.sync_commands(guild_id)
+
+
+def sync_commands(config: Config, token: str, guild_id: int | None) -> int:
+    """Register slash commands once, on request, instead of on every connection."""
+    try:
+        count = asyncio.run(_sync(config, token, guild_id))
+    except discord.LoginFailure:
+        raise UserFacingError("Discord refused the token in DISCORD_TOKEN") from None
+    where = f"guild {guild_id}" if guild_id else "all guilds (global commands can take up to an hour to appear)"
+    print(f"synced {count} command(s) to {where}")
+    return 0

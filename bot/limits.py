@@ -1,0 +1,73 @@
+"""Fair use: a per-member cooldown and a cap on questions answered at once.
+
+Discord-free so that every way of asking (slash command, mention, answer channel, button) shares one
+limiter, and so it can be tested without Discord. Time comes from a clock function for tests.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from bot.errors import UserFacingError
+
+
+class RateLimited(UserFacingError):
+    """This member asked too often; ``retry_after`` seconds until the next question is accepted."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"You're asking quickly: please wait {seconds} s before your next question.")
+
+
+class Busy(UserFacingError):
+    """Too many questions are being answered at once."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"I'm busy answering other questions; please try again in {retry_after} s.")
+
+
+class Cooldown:
+    """At most ``rate`` questions per ``per`` seconds per member (a sliding window)."""
+
+    def __init__(self, rate: int, per: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.per = per
+        self.clock = clock
+        self._asked: dict[int, deque[float]] = {}
+
+    def check(self, user_id: int) -> None:
+        """Count a question from ``user_id`` or raise ``RateLimited``."""
+        now = self.clock()
+        times = self._asked.setdefault(user_id, deque())
+        while times and now - times[0] >= self.per:
+            times.popleft()
+        if len(times) >= self.rate:
+            raise RateLimited(self.per - (now - times[0]))
+        times.append(now)
+        if len(self._asked) > 10_000:  # forget idle members so memory stays bounded
+            self._asked = {u: t for u, t in self._asked.items() if t and now - t[-1] < self.per}
+
+
+class ConcurrencyCap:
+    """At most ``limit`` questions in progress; beyond that, ``Busy`` at once rather than a queue."""
+
+    def __init__(self, limit: int, retry_after: int) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        self.in_flight = 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self.in_flight >= self.limit:
+            raise Busy(self.retry_after)
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1

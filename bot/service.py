@@ -1,0 +1,103 @@
+"""The asking service: limits, answering off the event loop, and recording — shared by every chat front end.
+
+It is async but knows nothing of Discord: the Discord cogs translate a message or an interaction into
+``ask(...)`` and render what comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.answer import Answer, Answerer
+from bot.limits import ConcurrencyCap, Cooldown
+from bot.store import Store, StoredAnswer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An answer and the id it was recorded under (``None`` when the store was unavailable)."""
+
+    answer: Answer
+    answer_id: int | None
+
+
+class Admission:
+    """A question that passed validation and the limits, holding one answering slot until answered."""
+
+    def __init__(self, service: AnswerService, question: str, user_id: int) -> None:
+        self.service = service
+        self.question = question
+        self.user_id = user_id
+
+    async def answer(self, *, via: str, guild_id: int | None = None, channel_id: int | None = None,
+                     offset: int = 0, limit: int | None = None) -> Asked:
+        """Encode and search in a worker thread, then record the answer."""
+        service = self.service
+        answer = await asyncio.to_thread(service.answerer.answer, self.question, offset=offset, limit=limit)
+        answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id)
+        return Asked(answer, answer_id)
+
+
+class AnswerService:
+    def __init__(self, answerer: Answerer, store: Store | None, cooldown: Cooldown, cap: ConcurrencyCap) -> None:
+        self.answerer = answerer
+        self.store = store
+        self.cooldown = cooldown
+        self.cap = cap
+
+    @asynccontextmanager
+    async def admitted(self, question: str, *, user_id: int,
+                       count_towards_cooldown: bool = True) -> AsyncIterator[Admission]:
+        """Check a question before any work is promised: raises QuestionError, Busy or RateLimited.
+
+        Front ends enter this before acknowledging (so refusals can be private and immediate), then
+        call ``answer`` on the admission. A bad question or a busy bot costs the member no cooldown.
+        """
+        self.answerer.validate(question)
+        async with self.cap.slot():
+            if count_towards_cooldown:
+                self.cooldown.check(user_id)
+            yield Admission(self, question, user_id)
+
+    async def ask(self, question: str, *, user_id: int, via: str, guild_id: int | None = None,
+                  channel_id: int | None = None, offset: int = 0, limit: int | None = None,
+                  count_towards_cooldown: bool = True) -> Asked:
+        """Admit and answer in one step, for callers with nothing to do in between."""
+        async with self.admitted(question, user_id=user_id, count_towards_cooldown=count_towards_cooldown) as admission:
+            return await admission.answer(via=via, guild_id=guild_id, channel_id=channel_id, offset=offset, limit=limit)
+
+    async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
+                      user_id: int) -> int | None:
+        if self.store is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.store.record_answer, answer, via, guild_id=guild_id,
+                                           channel_id=channel_id, user_id=user_id)
+        except Exception:  # noqa: BLE001 - a broken database must not stop answers
+            log.exception("could not record an answer in %s", self.store.path)
+            return None
+
+    async def stored(self, answer_id: int) -> StoredAnswer | None:
+        if self.store is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.store.answer, answer_id)
+        except Exception:  # noqa: BLE001
+            log.exception("could not read answer %s from %s", answer_id, self.store.path)
+            return None
+
+    async def feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
+        """Record feedback; False when it could not be stored."""
+        if self.store is None:
+            return False
+        try:
+            return await asyncio.to_thread(self.store.record_feedback, answer_id, user_id, helpful) >= 0
+        except Exception:  # noqa: BLE001
+            log.exception("could not record feedback on answer %s in %s", answer_id, self.store.path)
+            return False

@@ -1,0 +1,34 @@
+"""Helpers to build the real bot on the tiny test corpus with the fake encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.answer import Answerer, LiveIndex
+from bot.config import Config, load_config
+from bot.discord_app.client import RedLinesBot
+from bot.index_store import build_index, load_index
+from bot.resources import Resources
+from bot.store import Store
+
+from .conftest import FakeEncoder, write_config, write_corpus
+
+
+def make_project(root: Path, discord_extra: str = "") -> Config:
+    write_corpus(root / "corpus")
+    extra = "discord:\n  database: data/bot.sqlite3\n" + discord_extra
+    write_config(root, extra=extra)
+    return load_config(root / "config.yaml")
+
+
+def fake_resources(config: Config) -> Resources:
+    encoder = FakeEncoder()
+    build_index(config, encoder)
+    live = LiveIndex(load_index(config, encoder))
+    return Resources(config, encoder, live, Answerer(config.retrieval, encoder, live))
+
+
+def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
+    resources = resources or fake_resources(config)
+    return RedLinesBot(config=config, load_resources=lambda: resources,
+                       open_store=lambda: Store(config.database_path))
