@@ -142,3 +142,57 @@ def real_encoder():
     from bot.encoder import load_encoder
 
     return load_encoder(load_config(REPO / "config.yaml"))
+
+
+# ---- network guard -------------------------------------------------------------------------------------
+# Tests may only talk to 127.0.0.1 / ::1 (the fake Discord). Any other connection, or a name lookup
+# for another host, fails the test at once instead of reaching (or waiting for) the internet.
+
+import socket as _socket  # noqa: E402
+
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+def _is_loopback(host: object) -> bool:
+    if not isinstance(host, str):
+        return False
+    return host in _LOOPBACK_NAMES or host.startswith("127.")
+
+
+class NonLoopbackConnection(AssertionError):
+    """A test tried to reach something other than the loopback interface."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only():
+    real_connect = _socket.socket.connect
+    real_connect_ex = _socket.socket.connect_ex
+    real_getaddrinfo = _socket.getaddrinfo
+
+    def check(sock: _socket.socket, address: object) -> None:
+        if sock.family == _socket.AF_UNIX:
+            return
+        host = address[0] if isinstance(address, tuple) else address
+        if not _is_loopback(host):
+            raise NonLoopbackConnection(f"tests may only connect to loopback, not {address!r}")
+
+    def connect(self, address):
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and not _is_loopback(host if isinstance(host, str) else str(host)):
+            raise NonLoopbackConnection(f"tests may only resolve loopback names, not {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    _socket.socket.connect = connect
+    _socket.socket.connect_ex = connect_ex
+    _socket.getaddrinfo = getaddrinfo
+    yield
+    _socket.socket.connect = real_connect
+    _socket.socket.connect_ex = real_connect_ex
+    _socket.getaddrinfo = real_getaddrinfo

@@ -1,0 +1,303 @@
+"""A fake Discord served on 127.0.0.1: REST and gateway, enough for the real, unpatched discord.py client.
+
+It speaks the wire protocol (JSON over HTTP with Content-Type exactly ``application/json``, and the
+gateway's HELLO / IDENTIFY / READY / heartbeat / RESUME over a websocket), keeps what the bot sends,
+and lets a test inject gateway events (a member's message, a slash command, a button press).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+APP_ID = 900000000000000001
+BOT_ID = 900000000000000001
+GUILD_ID = 900000000000000100
+CHANNEL_ID = 900000000000000200
+ANSWER_CHANNEL_ID = 900000000000000201
+USER_ID = 900000000000000300
+TIMESTAMP = "2026-11-30T00:00:00+00:00"
+
+BOT_USER = {"id": str(BOT_ID), "username": "redlines", "discriminator": "0", "global_name": None, "avatar": None,
+            "bot": True, "flags": 0}
+
+
+def user(user_id: int = USER_ID, name: str = "alice", bot: bool = False) -> dict[str, Any]:
+    return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name, "avatar": None,
+            "bot": bot, "flags": 0}
+
+
+def text_channel(channel_id: int, name: str) -> dict[str, Any]:
+    return {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": name, "position": 0,
+            "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None, "rate_limit_per_user": 0,
+            "last_message_id": None, "flags": 0}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeDiscord:
+    """Start with ``await fake.start()``; point discord.py at ``fake.api_base`` and ``fake.gateway_url``."""
+
+    port: int = 0
+    requests: list[Request] = field(default_factory=list)
+    unknown_routes: list[str] = field(default_factory=list)
+    identifies: int = 0
+    resumes: int = 0
+    command_syncs: int = 0
+    sequence: int = 0
+    session_id: str = "fake-session-1"
+    sent_events: list[dict[str, Any]] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: itertools.count(910000000000000000))
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _changed: asyncio.Event | None = None
+    _runner: web.AppRunner | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._changed = asyncio.Event()
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def _notify(self) -> None:
+        assert self._changed is not None
+        self._changed.set()
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked whenever the bot calls the fake)."""
+        assert self._changed is not None
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = predicate()
+            if found:
+                return found
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met in {timeout} s; requests: "
+                                   f"{[(r.method, r.path) for r in self.requests]}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+            except TimeoutError:
+                pass
+
+    def posts(self, path_end: str) -> list[Request]:
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith(path_end)]
+
+    # ---- REST ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(payload: Any, status: int = 200) -> web.Response:
+        # discord.py parses a body as JSON only when Content-Type is exactly application/json.
+        return web.Response(status=status, body=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            if request.content_type == "application/json" and raw:
+                body = json.loads(raw)
+            elif request.content_type.startswith("multipart/"):
+                body = {"multipart": True}
+        self.requests.append(Request(request.method, path, dict(request.query), body))
+        self._notify()
+        response = self._route(request.method, path, body)
+        if response is None:
+            self.unknown_routes.append(f"{request.method} {path}")
+            return self._json({"message": "404: Not Found", "code": 0}, status=404)
+        return response
+
+    def _route(self, method: str, path: str, body: Any) -> web.Response | None:
+        parts = path.strip("/").split("/")
+        if method == "GET" and path == "/users/@me":
+            return self._json(BOT_USER)
+        if method == "GET" and path == "/oauth2/applications/@me":
+            return self._json({"id": str(APP_ID), "name": "redlines", "description": "", "icon": None,
+                               "bot_public": True, "bot_require_code_grant": False, "owner": user(1, "owner"),
+                               "verify_key": "00", "flags": 0, "summary": "", "team": None})
+        if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
+            self.command_syncs += 1
+            return self._json([{"description": "", **command, "id": str(self.next_id()), "application_id": str(APP_ID), "version": "1"}
+                               for command in body or []])
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "messages":
+            return self._json(self.message(int(parts[1]), body or {}))
+        if method == "POST" and parts[0] == "channels" and parts[-1] == "threads":
+            return self._json(self.thread(int(parts[1]), body or {}))
+        if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            return self._json(self.callback(int(parts[1]), body or {}))
+        if parts[0] == "webhooks" and method in ("POST", "PATCH"):
+            message = self.message(CHANNEL_ID, body or {})
+            message["webhook_id"] = str(APP_ID)
+            return self._json(message)
+        return None
+
+    def message(self, channel_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return {"id": str(self.next_id()), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "author": BOT_USER,
+                "content": body.get("content") or "", "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
+                "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
+                "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": body.get("flags", 0),
+                "components": body.get("components") or []}
+
+    def thread(self, parent_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        return {"id": str(self.next_id()), "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(parent_id),
+                "owner_id": str(BOT_ID), "name": body.get("name", "thread"), "last_message_id": None,
+                "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "flags": 0,
+                "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration", 1440),
+                                    "archive_timestamp": TIMESTAMP, "locked": False}}
+
+    def callback(self, interaction_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        kind = body.get("type")
+        flags = (body.get("data") or {}).get("flags", 0)
+        payload: dict[str, Any] = {"interaction": {"id": str(interaction_id), "type": 2,
+                                                   "response_message_loading": kind == 5,
+                                                   "response_message_ephemeral": bool(flags & 64)}}
+        if kind == 4:
+            payload["resource"] = {"type": 4, "message": self.message(CHANNEL_ID, body.get("data") or {})}
+        return payload
+
+    # ---- gateway ---------------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        try:
+            async for frame in socket:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                message = json.loads(frame.data)
+                op = message.get("op")
+                if op == 1:
+                    await socket.send_str(json.dumps({"op": 11}))
+                elif op == 2:
+                    self.identifies += 1
+                    await self._on_identify(socket)
+                elif op == 6:
+                    self.resumes += 1
+                    await self._send(socket, "RESUMED", {})
+                self._notify()
+        finally:
+            if socket in self._sockets:
+                self._sockets.remove(socket)
+            self._notify()
+        return socket
+
+    async def _on_identify(self, socket: web.WebSocketResponse) -> None:
+        await self._send(socket, "READY", {
+            "v": 10, "user": BOT_USER, "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": self.session_id, "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": [],
+        })
+        await self._send(socket, "GUILD_CREATE", {
+            "id": str(GUILD_ID), "name": "Red Lines Community", "icon": None, "owner_id": "1", "features": [],
+            "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
+                       "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+            "channels": [text_channel(CHANNEL_ID, "general"), text_channel(ANSWER_CHANNEL_ID, "ask-the-letter")],
+            "threads": [], "members": [], "emojis": [], "stickers": [], "voice_states": [], "presences": [],
+            "member_count": 2, "large": False, "unavailable": False, "joined_at": TIMESTAMP,
+            "premium_tier": 0, "preferred_locale": "en-US", "system_channel_flags": 0, "verification_level": 0,
+            "default_message_notifications": 0, "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0,
+        })
+
+    async def _send(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        self.sequence += 1
+        frame = {"op": 0, "t": event, "s": self.sequence, "d": data}
+        self.sent_events.append(frame)
+        await socket.send_str(json.dumps(frame))
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event to every connected client."""
+        for socket in list(self._sockets):
+            await self._send(socket, event, data)
+
+    async def drop_connections(self, code: int = 4000) -> None:
+        """Close the gateway sockets (as Discord does now and then), so the client resumes."""
+        for socket in list(self._sockets):
+            await socket.close(code=code)
+
+    @property
+    def connected(self) -> int:
+        return len(self._sockets)
+
+    # ---- events a member causes ------------------------------------------------------------------------
+
+    async def member_message(self, content: str, *, channel_id: int = CHANNEL_ID, author: dict[str, Any] | None = None,
+                             mentions: list[dict[str, Any]] | None = None, referenced: dict[str, Any] | None = None,
+                             channel_type: int = 0) -> dict[str, Any]:
+        author = author or user()
+        message = {"id": str(self.next_id()), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
+                   "author": author, "member": {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
+                                                "flags": 0},
+                   "content": content, "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
+                   "mention_everyone": "@everyone" in content, "mentions": mentions or [], "mention_roles": [],
+                   "attachments": [], "embeds": [], "pinned": False, "type": 19 if referenced else 0, "flags": 0,
+                   "components": []}
+        if referenced:
+            message["message_reference"] = {"message_id": referenced["id"], "channel_id": referenced["channel_id"],
+                                            "guild_id": str(GUILD_ID)}
+            message["referenced_message"] = referenced
+        await self.dispatch("MESSAGE_CREATE", message)
+        return message
+
+    def _interaction_base(self, kind: int, data: dict[str, Any], channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+        interaction_id = self.next_id()
+        return {"id": str(interaction_id), "application_id": str(APP_ID), "type": kind, "token": f"token-{interaction_id}",
+                "version": 1, "guild_id": str(GUILD_ID), "channel_id": str(channel_id),
+                "channel": text_channel(channel_id, "general"),
+                "member": {"user": user(), "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
+                           "permissions": "2248473465835073", "flags": 0},
+                "data": data, "locale": "en-US", "guild_locale": "en-US", "app_permissions": "2248473465835073",
+                "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0,
+                "attachment_size_limit": 10485760}
+
+    async def slash_command(self, name: str, **options: Any) -> dict[str, Any]:
+        typed = {str: 3, bool: 5, int: 4}
+        data = {"id": str(self.next_id()), "name": name, "type": 1,
+                "options": [{"name": k, "type": typed[type(v)], "value": v} for k, v in options.items()]}
+        interaction = self._interaction_base(2, data)
+        await self.dispatch("INTERACTION_CREATE", interaction)
+        return interaction
+
+    async def press_button(self, custom_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        interaction = self._interaction_base(3, {"custom_id": custom_id, "component_type": 2})
+        interaction["message"] = message
+        await self.dispatch("INTERACTION_CREATE", interaction)
+        return interaction
