@@ -24,6 +24,8 @@ COMMANDS_HELP = {
     "ask": "Answer one question, or one per line of standard input with --jsonl.",
     "index": "Build, check or roll back the search index.",
     "corpus": "Validate the corpus files.",
+    "reload": "Tell the running bot to pick up corpus files edited on disk (sends it SIGHUP).",
+    "report": "List the questions the bot could not answer, grouped by similarity, most frequent first.",
     "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
     "eval": "Measure retrieval on a question set, every retriever side by side; calibrate the decline threshold.",
 }
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
     _add_config_option(check)
+
+    command("reload")
+    report = command("report")
+    report.add_argument("--csv", action="store_true", help="write CSV to standard output")
+    report.add_argument("--limit", type=int, default=30, help="groups to list (default 30)")
+    report.add_argument("--days", type=float, help="only questions of the last N days")
 
     sync = command("sync-commands")
     sync.add_argument("--guild", type=int, metavar="ID", help="sync to one guild at once (instead of globally)")
@@ -224,6 +232,43 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reload(config: Config, args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from bot.corpus import load_corpus
+    from bot.discord_app.runner import pid_file
+
+    load_corpus(config.corpus_dir)  # refuse a broken corpus here, with file and line
+    path = pid_file(config)
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        raise UserFacingError(f"no running bot found (no live process in {path}); "
+                              "start it with `make run`, or rebuild the index with `redlines-bot index build`") from None
+    print(f"asked the bot (pid {pid}) to reload the corpus; its log says when the new index is live")
+    return 0
+
+
+def cmd_report(config: Config, args: argparse.Namespace) -> int:
+    import time
+
+    from bot.encoder import load_encoder
+    from bot.gaps import gaps_csv, gaps_text, group_misses, read_misses
+
+    _quiet_logs()
+    since = time.time() - args.days * 86400 if args.days else None
+    misses = read_misses(config.database_path, since)
+    groups = group_misses(misses, load_encoder(config)) if misses else []
+    if args.csv:
+        sys.stdout.write(gaps_csv(groups))
+    else:
+        print(f"{len(misses)} unanswered or unhelpful question(s) in {len(groups)} group(s)")
+        print(gaps_text(groups, limit=args.limit))
+    return 0
+
+
 def cmd_sync_commands(config: Config, args: argparse.Namespace) -> int:
     from bot.discord_app.runner import sync_commands
 
@@ -287,5 +332,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
-    "eval": cmd_eval, "sync-commands": cmd_sync_commands,
+    "eval": cmd_eval, "sync-commands": cmd_sync_commands, "reload": cmd_reload, "report": cmd_report,
 }

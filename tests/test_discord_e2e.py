@@ -120,10 +120,10 @@ async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):
 
     config = make_project(tmp_path)
     count = await _sync(config, "fake-token-not-a-secret", 1234)
-    assert count == 3 and fake.command_syncs == 1  # /ask, /about and the message command
+    assert count == 5 and fake.command_syncs == 1  # /ask, /about, /faq, /reload and the message command
     put = next(r for r in fake.requests if r.method == "PUT")
     assert put.path.endswith("/guilds/1234/commands")
-    assert {c["name"] for c in put.body} == {"ask", "about", "Check against the letter"}
+    assert {c["name"] for c in put.body} == {"ask", "about", "faq", "reload", "Check against the letter"}
 
 
 def test_the_guard_refuses_connections_that_are_not_loopback():

@@ -11,11 +11,16 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.answer import LiveIndex
+from bot.audit import AuditLog
 from bot.config import Config
+from bot.corpus import FaqEntry, load_corpus
 from bot.discord_app.ask_cog import AskCog
 from bot.discord_app.components import FeedbackButton, MoreSourcesButton
+from bot.discord_app.faq_cog import FaqCog
 from bot.discord_app.tree import AnswerTree
+from bot.errors import UserFacingError
 from bot.limits import ConcurrencyCap, Cooldown
+from bot.live_update import LiveUpdater, UpdateResult
 from bot.resources import Resources
 from bot.service import AnswerService
 from bot.store import Store
@@ -45,6 +50,7 @@ class RedLinesBot(commands.Bot):
     user: discord.ClientUser
     service: AnswerService
     resources: Resources
+    updater: LiveUpdater
 
     def __init__(self, *, config: Config, load_resources: Callable[[], Resources] | None,
                  open_store: Callable[[], Store] | None = None, **options: object) -> None:
@@ -55,6 +61,7 @@ class RedLinesBot(commands.Bot):
         self._load_resources = load_resources
         self._open_store = open_store or (lambda: Store(config.database_path))
         self.store: Store | None = None
+        self.audit: AuditLog | None = None
 
     async def setup_hook(self) -> None:
         if self._load_resources is not None:
@@ -66,7 +73,10 @@ class RedLinesBot(commands.Bot):
                 Cooldown(discord_settings.cooldown_questions, discord_settings.cooldown_seconds),
                 ConcurrencyCap(discord_settings.max_concurrent, discord_settings.busy_retry_seconds),
             )
+            self.audit = await asyncio.to_thread(self._open_audit_safely)
+            self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
         await self.add_cog(AskCog(self))
+        await self.add_cog(FaqCog(self))
         self.add_dynamic_items(MoreSourcesButton, FeedbackButton)
 
     def _open_store_safely(self) -> Store | None:
@@ -76,6 +86,33 @@ class RedLinesBot(commands.Bot):
             log.exception("could not open the database at %s; answering without feedback records",
                           self.config.database_path)
             return None
+
+    def _open_audit_safely(self) -> AuditLog | None:
+        try:
+            return AuditLog(self.config.database_path)
+        except Exception:  # noqa: BLE001
+            log.exception("could not open the audit log at %s", self.config.database_path)
+            return None
+
+    async def find_entry(self, entry_id: str) -> FaqEntry:
+        """The FAQ entry as it is on disk now, or a user-facing error."""
+        corpus = await asyncio.to_thread(load_corpus, self.config.corpus_dir)
+        entry = corpus.faq_entry(entry_id.strip())
+        if entry is None:
+            raise UserFacingError(f"There is no FAQ entry with id '{entry_id}'. Ids appear in citations and in "
+                                  "the corpus files.")
+        return entry
+
+    async def reload_corpus(self, actor: str) -> UpdateResult | None:
+        """Pick up corpus files edited on disk (SIGHUP, `redlines-bot reload`); log instead of raising."""
+        faq = self.get_cog("FAQ")
+        try:
+            return await faq.locked(self.updater.reload, actor)  # type: ignore[union-attr]
+        except UserFacingError as exc:
+            log.error("reload refused; the live index keeps serving: %s", exc)
+        except Exception:  # noqa: BLE001
+            log.exception("reload failed; the live index keeps serving")
+        return None
 
     async def on_message(self, message: discord.Message) -> None:
         # No prefix commands: the Ask cog's listener handles mentions and answer channels.
@@ -90,6 +127,9 @@ class RedLinesBot(commands.Bot):
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
             self.store = None
+        if self.audit is not None:
+            await asyncio.to_thread(self.audit.close)
+            self.audit = None
 
     @property
     def live_index(self) -> LiveIndex:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from functools import partial
 
@@ -17,15 +18,24 @@ from bot.resources import build_resources
 log = logging.getLogger(__name__)
 
 
+def pid_file(config: Config):
+    return config.data_dir / "bot.pid"
+
+
 async def _serve(config: Config, token: str) -> None:
     async with RedLinesBot(config=config, load_resources=partial(build_resources, config)) as bot:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            try:
-                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-            except (NotImplementedError, RuntimeError):
-                pass
-        await bot.start(token)
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+        # SIGHUP (or `redlines-bot reload`) picks up corpus files edited on disk.
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(bot.reload_corpus("SIGHUP")))
+        path = pid_file(config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(os.getpid()))
+        try:
+            await bot.start(token)
+        finally:
+            path.unlink(missing_ok=True)
 
 
 def run_discord(config: Config, token: str) -> int:

@@ -1,0 +1,89 @@
+"""The moderators' audit log: who changed which FAQ entry, when, with the text before and after."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    actor_id INTEGER,
+    action TEXT NOT NULL,            -- add, edit, remove, reload, undo
+    entry_id TEXT,
+    path TEXT,
+    entry_before TEXT, entry_after TEXT,
+    file_before TEXT, file_after TEXT,
+    generation_before TEXT, generation_after TEXT,
+    undoes INTEGER
+);
+"""
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    action: str
+    entry_id: str | None
+    path: str | None
+    actor: str
+    actor_id: int | None = None
+    entry_before: str | None = None
+    entry_after: str | None = None
+    file_before: str | None = None
+    file_after: str | None = None
+    generation_before: str | None = None
+    generation_after: str | None = None
+    undoes: int | None = None
+    id: int | None = None
+    at: float | None = None
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=2.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def record(self, record: AuditRecord) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO audit (at, actor, actor_id, action, entry_id, path, entry_before, entry_after,"
+                " file_before, file_after, generation_before, generation_after, undoes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), record.actor, record.actor_id, record.action, record.entry_id, record.path,
+                 record.entry_before, record.entry_after, record.file_before, record.file_after,
+                 record.generation_before, record.generation_after, record.undoes))
+            return int(cursor.lastrowid)
+
+    def _rows(self, where: str = "", params: tuple = (), limit: int = 50) -> list[AuditRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, at, actor, actor_id, action, entry_id, path, entry_before, entry_after, file_before,"
+                f" file_after, generation_before, generation_after, undoes FROM audit {where} ORDER BY id DESC LIMIT ?",
+                (*params, limit)).fetchall()
+        return [AuditRecord(id=r[0], at=r[1], actor=r[2], actor_id=r[3], action=r[4], entry_id=r[5], path=r[6],
+                            entry_before=r[7], entry_after=r[8], file_before=r[9], file_after=r[10],
+                            generation_before=r[11], generation_after=r[12], undoes=r[13]) for r in rows]
+
+    def recent(self, limit: int = 20) -> list[AuditRecord]:
+        return self._rows(limit=limit)
+
+    def last_change(self) -> AuditRecord | None:
+        """The latest add/edit/remove not already undone."""
+        undone = {r.undoes for r in self._rows("WHERE action = 'undo'", limit=1000)}
+        for record in self._rows("WHERE action IN ('add', 'edit', 'remove')", limit=1000):
+            if record.id not in undone:
+                return record
+        return None
