@@ -24,6 +24,7 @@ COMMANDS_HELP = {
     "ask": "Answer one question, or one per line of standard input with --jsonl.",
     "index": "Build, check or roll back the search index.",
     "corpus": "Validate the corpus files.",
+    "bench": "Measure encode and answer latency, search, cold start, build, update and memory, per encoder.",
     "reload": "Tell the running bot to pick up corpus files edited on disk (sends it SIGHUP).",
     "report": "List the questions the bot could not answer, grouped by similarity, most frequent first.",
     "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
@@ -78,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
     _add_config_option(check)
 
+    bench = command("bench")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--encoder", choices=["torch", "onnx", "all"], default="all",
+                       help="which encoder(s) to measure (default: both, side by side)")
+    bench.add_argument("--scale", action="store_true",
+                       help="also measure search and build cost at 1k, 10k and 100k synthetic passages")
+
     command("reload")
     report = command("report")
     report.add_argument("--csv", action="store_true", help="write CSV to standard output")
@@ -106,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway", "bm25s"):
+    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.command:
         parser.print_help()
@@ -232,6 +240,34 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(config: Config, args: argparse.Namespace) -> int:
+    from bot import bench
+    from bot.evaluation import load_questions
+
+    _quiet_logs()
+    questions = [q.question for q in load_questions(config.eval_questions)] if config.eval_questions.is_file() \
+        else ["What does the letter ask governments to do?"]
+    encoders = ["torch", "onnx"] if args.encoder == "all" else [args.encoder]
+    if config.source is None:
+        raise UserFacingError("bench needs a config file")
+    results = bench.run_bench(config.source, encoders, questions)
+    configured = next((r for r in results if r["encoder"] == config.model.encoder), results[0])
+    scale = None
+    if args.scale:
+        from bot.scale import measure_scale
+
+        scale = measure_scale(config)
+    if args.json:
+        print(json.dumps({**configured, "encoders": results, **({"scale": scale} if scale else {})}))
+    else:
+        print(bench.format_results(results))
+        if scale:
+            from bot.scale import format_scale
+
+            print(format_scale(scale))
+    return 0
+
+
 def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     import os
     import signal
@@ -333,4 +369,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
     "eval": cmd_eval, "sync-commands": cmd_sync_commands, "reload": cmd_reload, "report": cmd_report,
+    "bench": cmd_bench,
 }

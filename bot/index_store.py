@@ -74,20 +74,21 @@ class SearchIndex:
 
         A passage embedded several times (an FAQ entry's phrasings) counts once, with its best row.
         """
+        scores = self.passage_scores(query, rows=min(int(self.vectors.ntotal), limit * 4 + 8))
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [(int(p), float(scores[p])) for p in order if scores[p] > -np.inf]
+
+    def passage_scores(self, query: np.ndarray, rows: int | None = None) -> np.ndarray:
+        """Each passage's best cosine over its rows among the top ``rows`` (all by default); -inf if unseen."""
+        best = np.full(len(self.passages), -np.inf, dtype=np.float32)
         total_rows = int(self.vectors.ntotal)
-        if total_rows == 0 or limit <= 0:
-            return []
-        # Ask for extra rows because several rows can map to one passage.
-        k = min(total_rows, limit * 4 + 8)
+        k = total_rows if rows is None else min(rows, total_rows)
+        if k <= 0:
+            return best
         scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), k)
-        best: dict[int, float] = {}
-        for row, score in zip(ids[0], scores[0], strict=True):
-            if row < 0:  # FAISS pads with -1 when it has fewer than k hits; passages[-1] would be wrong.
-                continue
-            passage = int(self.row_passage[row])
-            if passage not in best:
-                best[passage] = float(score)
-        return sorted(best.items(), key=lambda item: -item[1])[:limit]
+        found = ids[0] >= 0  # FAISS pads with -1 when it has fewer than k hits; passages[-1] would be wrong.
+        np.maximum.at(best, self.row_passage[ids[0][found]], scores[0][found])
+        return best
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ limiter, and so it can be tested without Discord. Time comes from a clock functi
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -55,19 +56,28 @@ class Cooldown:
 
 
 class ConcurrencyCap:
-    """At most ``limit`` questions in progress; beyond that, ``Busy`` at once rather than a queue."""
+    """At most ``limit`` questions answered at once; a question waits up to ``max_wait`` seconds for a
+    turn (a burst is absorbed, since an answer takes milliseconds), then gets ``Busy``."""
 
-    def __init__(self, limit: int, retry_after: int) -> None:
+    def __init__(self, limit: int, retry_after: int, max_wait: float = 0.0) -> None:
         self.limit = limit
         self.retry_after = retry_after
-        self.in_flight = 0
+        self.max_wait = max_wait
+        self._semaphore = asyncio.Semaphore(limit)
+
+    @property
+    def in_flight(self) -> int:
+        return self.limit - self._semaphore._value  # noqa: SLF001 - asyncio keeps no public count
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        if self.in_flight >= self.limit:
+        if self._semaphore.locked() and self.max_wait <= 0:
             raise Busy(self.retry_after)
-        self.in_flight += 1
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), timeout=self.max_wait or None)
+        except TimeoutError:
+            raise Busy(self.retry_after) from None
         try:
             yield
         finally:
-            self.in_flight -= 1
+            self._semaphore.release()

@@ -10,6 +10,7 @@ look alike to it, so an off-topic French question can reach a high cosine with a
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import unicodedata
@@ -62,22 +63,33 @@ def keyword_tokens(text: str) -> list[str]:
     return tokens
 
 
+@dataclass(frozen=True)
+class KeywordIndex:
+    """BM25 over the passages of one generation, and each passage's set of words for coverage."""
+
+    bm25: object
+    words: tuple[frozenset[str], ...]
+
+
 class _KeywordIndexes:
-    """BM25 indexes built on first use, one per index generation (cheap: the corpus is small)."""
+    """Keyword indexes built on first use, one per index generation (cheap: the corpus is small)."""
 
     def __init__(self) -> None:
-        self._by_generation: dict[str, object] = {}
+        self._by_generation: dict[str, KeywordIndex] = {}
         self._lock = threading.Lock()
 
-    def get(self, index: SearchIndex) -> object:
+    def get(self, index: SearchIndex) -> KeywordIndex:
         with self._lock:
             found = self._by_generation.get(index.generation)
             if found is None:
                 import bm25s
 
-                found = bm25s.BM25()
-                corpus = [keyword_tokens(p.keyword_text) or ["__empty__"] for p in index.passages]
-                found.index(corpus, show_progress=False)
+                # bm25s sets its own logger to DEBUG on import, which floods application logs.
+                logging.getLogger("bm25s").setLevel(logging.WARNING)
+                tokens = [keyword_tokens(p.keyword_text) for p in index.passages]
+                bm25 = bm25s.BM25()
+                bm25.index([t or ["__empty__"] for t in tokens], show_progress=False)
+                found = KeywordIndex(bm25, tuple(frozenset(t) for t in tokens))
                 # Keep only the latest few generations in memory.
                 if len(self._by_generation) > 2:
                     self._by_generation.pop(next(iter(self._by_generation)))
@@ -93,15 +105,15 @@ def keyword_coverage(index: SearchIndex, question: str, passages: list[int]) -> 
     wanted = set(keyword_tokens(question))
     if not wanted:
         return {p: 0.0 for p in passages}
-    return {p: len(wanted & set(keyword_tokens(index.passages[p].keyword_text))) / len(wanted) for p in passages}
+    words = KEYWORD_INDEXES.get(index).words
+    return {p: len(wanted & words[p]) / len(wanted) for p in passages}
 
 
 def dense_scores(index: SearchIndex, encoder: Encoder, question: str) -> np.ndarray:
     """Cosine of the question with every passage (its best embedded row), -1 where none."""
     query = encoder.encode_queries([question])[0]
-    scores = np.full(len(index.passages), -1.0, dtype=np.float32)
-    for passage, score in index.search(query, len(index.passages)):
-        scores[passage] = score
+    scores = index.passage_scores(query)
+    scores[np.isneginf(scores)] = -1.0
     return scores
 
 
@@ -109,7 +121,7 @@ def bm25_scores(index: SearchIndex, question: str) -> np.ndarray:
     tokens = keyword_tokens(question)
     if not tokens or not index.passages:
         return np.zeros(len(index.passages), dtype=np.float32)
-    return np.asarray(KEYWORD_INDEXES.get(index).get_scores(tokens), dtype=np.float32)
+    return np.asarray(KEYWORD_INDEXES.get(index).bm25.get_scores(tokens), dtype=np.float32)
 
 
 def convex_fusion(dense: np.ndarray, keyword: np.ndarray, weight: float) -> np.ndarray:

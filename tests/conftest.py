@@ -196,3 +196,14 @@ def loopback_only():
     _socket.socket.connect = real_connect
     _socket.socket.connect_ex = real_connect_ex
     _socket.getaddrinfo = real_getaddrinfo
+
+
+@pytest.fixture(scope="session")
+def torch_encoder():
+    """The sentence-transformers encoder, for parity checks against the default ONNX one."""
+    import dataclasses
+
+    from bot.encoder import load_encoder
+
+    config = load_config(REPO / "config.yaml")
+    return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ class Request:
     path: str
     query: dict[str, str]
     body: Any
+    received_at: float = 0.0
 
 
 @dataclass
@@ -136,7 +138,7 @@ class FakeDiscord:
                 body = json.loads(raw)
             elif request.content_type.startswith("multipart/"):
                 body = {"multipart": True}
-        self.requests.append(Request(request.method, path, dict(request.query), body))
+        self.requests.append(Request(request.method, path, dict(request.query), body, time.perf_counter()))
         self._notify()
         response = self._route(request.method, path, body)
         if response is None:

@@ -116,7 +116,10 @@ async def test_cooldown_notice_after_too_many_questions(world):
 
 async def test_busy_notice_when_the_concurrency_cap_is_full(world):
     env, _, channel, alice = world
-    env.bot.service.cap.in_flight = env.bot.service.cap.limit
+    cap = env.bot.service.cap
+    cap.max_wait = 0
+    for _ in range(cap.limit):
+        await cap._semaphore.acquire()
     result = await alice.slash(channel, "ask", question="When is the deadline?")
     assert result.ephemeral and "busy" in result.response.content and "try again in 5 s" in result.response.content
     assert handled_errors(env) == ["Busy"]

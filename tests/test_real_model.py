@@ -125,3 +125,53 @@ def test_french_questions_find_french_answers_or_the_letter(real_answerer, quest
         assert best.passage_id == expected
     else:
         assert best.source.language == "fr" or best.source.locator == "¶4"
+
+
+PARITY_TEXTS = [
+    "What deadline does the letter set?",
+    "Quand l'appel a-t-il été lancé ?",
+    "hello",
+    "🔥🔥",
+    "AI holds immense potential to advance human wellbeing, yet its current trajectory presents unprecedented dangers.",
+    "word " * 400,  # longer than the model's 256 word pieces: truncated the same way
+    "谁签署了这封信？",
+]
+
+
+def test_onnx_encoder_matches_sentence_transformers(real_encoder, torch_encoder):
+    assert type(real_encoder).__name__ == "OnnxEncoder"  # the configured default
+    assert (real_encoder.model_id, real_encoder.fingerprint) == (torch_encoder.model_id, torch_encoder.fingerprint)
+    for encode in ("encode_queries", "encode_documents"):
+        onnx_vectors = getattr(real_encoder, encode)(PARITY_TEXTS)
+        torch_vectors = getattr(torch_encoder, encode)(PARITY_TEXTS)
+        cosines = (onnx_vectors * torch_vectors).sum(axis=1)
+        assert cosines.min() >= 0.9999, cosines
+
+
+def test_eval_metrics_are_unchanged_with_the_torch_encoder(real_answerer, torch_encoder):
+    from bot.answer import Answerer
+    from bot.evaluation import evaluate, load_questions
+
+    from .conftest import REPO
+
+    questions = load_questions(REPO / "tests/eval/dev-questions.yaml")
+    with_torch = Answerer(real_answerer.settings, torch_encoder, real_answerer.live)
+    onnx_report = evaluate(real_answerer, questions, "hybrid").metrics()
+    torch_report = evaluate(with_torch, questions, "hybrid").metrics()
+    for key in ("hit@1", "hit@3", "mrr", "decline_accuracy", "false_declines"):
+        assert onnx_report[key] == torch_report[key], key
+
+
+def test_bench_prints_the_documented_keys(real_project):
+    config = str(real_project / "config.yaml")
+    build = subprocess.run([sys.executable, "-m", "bot", "index", "build", "--config", config],
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr
+    done = subprocess.run([sys.executable, "-m", "bot", "bench", "--json", "--encoder", "onnx", "--config", config],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    for key in ("encoder", "encode_p50_ms", "encode_p99_ms", "answer_p50_ms", "answer_p99_ms", "build_s",
+                "update_one_s", "cold_start_s", "peak_rss_mb"):
+        assert key in result and result[key] is not None, key
+    assert result["encoder"] == "onnx" and result["encode_p50_ms"] > 0

@@ -71,7 +71,8 @@ class RedLinesBot(commands.Bot):
             self.service = AnswerService(
                 self.resources.answerer, self.store,
                 Cooldown(discord_settings.cooldown_questions, discord_settings.cooldown_seconds),
-                ConcurrencyCap(discord_settings.max_concurrent, discord_settings.busy_retry_seconds),
+                ConcurrencyCap(discord_settings.max_concurrent, discord_settings.busy_retry_seconds,
+                               discord_settings.max_wait_seconds),
             )
             self.audit = await asyncio.to_thread(self._open_audit_safely)
             self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
