@@ -58,5 +58,14 @@ class IndexUnavailableError(UserFacingError):
         super().__init__(f"the index is {state}: {detail}. {self.REBUILD_HINT}")
 
 
+class StorageError(UserFacingError):
+    """A file or folder could not be written (no permission, disk full); nothing was half-written."""
+
+    def __init__(self, path: object, error: OSError) -> None:
+        self.path = path
+        reason = error.strerror or str(error)
+        super().__init__(f"cannot write {path}: {reason}. Nothing was changed; fix the problem and try again")
+
+
 class ModelUnavailableError(UserFacingError):
     """The embedding model could not be loaded (package missing, weights damaged)."""

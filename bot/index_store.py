@@ -36,7 +36,7 @@ from bot.config import Config
 from bot.corpus import Corpus, content_hash, load_corpus
 from bot.embedding_cache import EmbeddingCache
 from bot.encoder import Encoder
-from bot.errors import IndexUnavailableError
+from bot.errors import IndexUnavailableError, StorageError
 from bot.passages import SPLITTER_VERSION, EmbeddingRow, Passage, corpus_passages
 from bot.progress import ProgressBar
 
@@ -202,12 +202,15 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
     """Write a generation into a temporary folder, rename it into place, then point ``current`` at it."""
     import faiss
 
-    index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned_temporaries(index_dir)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     generation = f"gen-{stamp}-{manifest['corpus_hash'][:8]}"
     temp = index_dir / f".tmp-{generation}-{os.getpid()}"
-    temp.mkdir()
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_temporaries(index_dir)
+        temp.mkdir()
+    except OSError as exc:
+        raise StorageError(index_dir, exc) from exc
     try:
         files = {
             PASSAGES: _jsonl([dataclasses.asdict(p) for p in passages]),
@@ -222,11 +225,17 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
         write_bytes_atomic(temp / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
         os.rename(temp, index_dir / generation)
         fsync_dir(index_dir)
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise StorageError(getattr(exc, "filename", None) or temp, exc) from exc
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
     if publish_now:
-        publish(index_dir, generation)
+        try:
+            publish(index_dir, generation)
+        except OSError as exc:
+            raise StorageError(index_dir / CURRENT, exc) from exc
     return generation
 
 

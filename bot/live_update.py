@@ -21,7 +21,7 @@ from bot.audit import AuditLog, AuditRecord
 from bot.config import Config
 from bot.corpus import Corpus, load_corpus
 from bot.encoder import Encoder
-from bot.errors import UserFacingError
+from bot.errors import StorageError, UserFacingError
 from bot.faq_editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
 from bot.index_store import (
     build_index, current_generation, previous_generation, publish, read_generation,
@@ -67,7 +67,10 @@ class LiveUpdater:
             corpus = load_corpus(self.config.corpus_dir)
             planned: PlannedWrite = plan(corpus)
             generation_before = self.live.current.generation
-            write_text_atomic(planned.path, planned.after)
+            try:
+                write_text_atomic(planned.path, planned.after)
+            except OSError as exc:
+                raise StorageError(planned.path, exc) from exc
             try:
                 result = self._rebuild(action, entry_id, started)
             except Exception:

@@ -55,7 +55,8 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=2.0, isolation_level=None)
+        # A short busy timeout: a locked database costs an answer its record, never the answer itself.
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=0.5, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
 

@@ -207,3 +207,11 @@ def torch_encoder():
 
     config = load_config(REPO / "config.yaml")
     return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write docs/hardening.md from what the hardening tests recorded (only when they all passed)."""
+    from . import hardening_report
+
+    if exitstatus == 0:
+        hardening_report.write()

@@ -13,6 +13,7 @@ import yarl
 
 from .conftest import NonLoopbackConnection
 from .discord_support import make_bot, make_project
+from .hardening_report import record
 from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FakeDiscord
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -113,6 +114,8 @@ async def test_gateway_disconnect_resumes_without_duplicate_answers_or_resync(ru
     await asyncio.sleep(0.3)
     assert len(fake.posts(f"/channels/{CHANNEL_ID}/messages")) == 1
     assert fake.identifies == 1 and fake.command_syncs == 0
+    record("fault", "a gateway disconnect, then a question (real discord.py over loopback)",
+           "the client resumed (no new IDENTIFY); exactly one answer; slash commands not re-synced")
 
 
 async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):

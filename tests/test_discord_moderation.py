@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from .discord_support import fake_resources, make_bot, make_project
+from .hardening_report import record
 
 pytestmark = pytest.mark.asyncio
 
@@ -57,6 +58,8 @@ async def test_non_moderators_are_refused_and_nothing_changes(world, config, com
     assert {p.name: p.read_text() for p in (config.corpus_dir / "faq").glob("*.yaml")} == files
     assert env.bot.live_index.current.generation == generation
     assert handled(env) == ["CheckFailure"]
+    record("abuse", f"a member without the moderator role runs /{command}",
+           "refused privately (“You don't have permission to use this command.”); no file, no index change")
 
 
 async def test_moderator_role_from_config_is_enough(world):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot import index_store
-from bot.errors import IndexUnavailableError
+from bot.errors import IndexUnavailableError, StorageError
 from bot.index_store import (
     CORRUPT, FRESH, MISSING, STALE, build_index, check_status, current_generation, load_index, rollback,
 )
@@ -99,7 +99,7 @@ def test_a_build_that_dies_midway_leaves_the_old_index_usable(config, fake_encod
         real_write(path, data)
 
     monkeypatch.setattr(index_store, "write_bytes_atomic", dying_write)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="No space left on device"):
         build_index(config, fake_encoder)
     assert current_generation(config.index_dir) == first.generation
     assert not list(config.index_dir.glob(".tmp-*"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .discord_support import make_bot, make_project
+from .hardening_report import record
 from .load_burst import run_burst
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -20,3 +21,6 @@ async def test_burst_of_500_questions_from_50_members(tmp_path):
     assert summary["answers"] == 150 and summary["cooldown_notices"] == 350, summary
     assert summary["busy_notices"] == 0 and summary["other_replies"] == 0, summary
     assert summary["worst_loop_lag_ms"] < 1000, summary
+    record("abuse", "a burst of 500 questions from 50 members through the gateway",
+           f"each got exactly one reply: {summary['answers']} answers, {summary['cooldown_notices']} cooldown notices; "
+           f"event loop worst lag {summary['worst_loop_lag_ms']:.0f} ms")
