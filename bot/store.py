@@ -8,13 +8,13 @@ and carries on.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.answer import Answer
+from bot.sqlite_db import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -49,16 +49,12 @@ class StoredAnswer:
 
 
 class Store:
-    """One SQLite file; a connection per thread is avoided by a lock around a shared connection."""
+    """Answers and feedback in the bot's SQLite file; one connection, used under a lock."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        # A short busy timeout: a locked database costs an answer its record, never the answer itself.
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=0.5, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+        self._db = connect(path, SCHEMA)
 
     def close(self) -> None:
         with self._lock:

@@ -32,3 +32,13 @@ def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
     resources = resources or fake_resources(config)
     return RedLinesBot(config=config, load_resources=lambda: resources,
                        open_store=lambda: Store(config.database_path))
+
+
+async def synced_guild(env, member_name: str):
+    """Sync the bot's commands, as `redlines-bot sync-commands` would, and make a guild with a
+    #general channel and one member: (guild, channel, member)."""
+    await env.bot.tree.sync()
+    guild = env.create_guild()
+    channel = guild.create_text_channel("general")
+    member = guild.add_member(env.create_user(member_name))
+    return guild, channel, member

@@ -15,7 +15,7 @@ import yarl
 
 from bot.discord_app.faq_cog import FaqCog, FaqModal
 
-from .discord_support import fake_resources, make_bot, make_project
+from .discord_support import fake_resources, make_bot, make_project, synced_guild
 from .fake_discord import BOT_ID, BOT_USER, CHANNEL_ID, FakeDiscord
 from .hardening_report import record
 from .test_hardening import BAD_QUESTIONS
@@ -37,10 +37,7 @@ def simcord_bot(config):
 
 @pytest_asyncio.fixture
 async def world(simcord_env):
-    await simcord_env.bot.tree.sync()
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("general")
-    member = guild.add_member(simcord_env.create_user("member"))
+    guild, channel, member = await synced_guild(simcord_env, "member")
     return simcord_env, guild, channel, member
 
 

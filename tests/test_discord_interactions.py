@@ -14,7 +14,7 @@ import pytest_asyncio
 from bot.discord_app.client import RedLinesBot
 from bot.errors import UserFacingError
 
-from .discord_support import fake_resources, make_bot, make_project
+from .discord_support import fake_resources, make_bot, make_project, synced_guild
 
 pytestmark = pytest.mark.asyncio
 
@@ -40,10 +40,7 @@ def simcord_bot(config, resources):
 
 @pytest_asyncio.fixture
 async def world(simcord_env):
-    await simcord_env.bot.tree.sync()
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("general")
-    alice = guild.add_member(simcord_env.create_user("alice"))
+    guild, channel, alice = await synced_guild(simcord_env, "alice")
     return simcord_env, guild, channel, alice
 
 

@@ -8,7 +8,7 @@ import discord
 import pytest
 import pytest_asyncio
 
-from .discord_support import fake_resources, make_bot, make_project
+from .discord_support import fake_resources, make_bot, make_project, synced_guild
 from .hardening_report import record
 
 pytestmark = pytest.mark.asyncio
@@ -30,12 +30,9 @@ def simcord_bot(config):
 
 @pytest_asyncio.fixture
 async def world(simcord_env):
-    await simcord_env.bot.tree.sync()
-    guild = simcord_env.create_guild()
-    channel = guild.create_text_channel("general")
+    guild, channel, member = await synced_guild(simcord_env, "member")
     admin_role = guild.create_role("Admins", permissions=discord.Permissions(manage_guild=True))
     mod = guild.add_member(simcord_env.create_user("mod"), roles=[admin_role])
-    member = guild.add_member(simcord_env.create_user("member"))
     return simcord_env, guild, channel, mod, member
 
 
