@@ -8,7 +8,6 @@ an excerpt) or ``abstain: true`` (the corpus does not cover it, so the bot must 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -40,7 +40,7 @@ class Gap:
 
     @property
     def last_asked_iso(self) -> str:
-        return dt.datetime.fromtimestamp(self.last_asked, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return dt.datetime.fromtimestamp(self.last_asked, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def read_misses(database: Path, since: float | None = None) -> list[Miss]:

@@ -165,7 +165,7 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
                 show_progress: bool | None = None, use_cache: bool = True, publish_now: bool = True) -> BuildResult:
     """Encode the corpus and write a new generation; make it current unless ``publish_now`` is false
     (then the caller checks it first and calls ``publish`` or ``discard``)."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     corpus = corpus or load_corpus(config.corpus_dir)
     fingerprint = corpus_fingerprint(config.corpus_dir)
     passages, rows = corpus_passages(corpus)
@@ -188,7 +188,7 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
         "versions": library_versions(),
     }
     generation = write_generation(config.index_dir, manifest, passages, rows, build_faiss(vectors), publish_now)
-    elapsed = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+    elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     log.info("built index %s: %d passages, %d rows, %d encoded", generation, len(passages), len(rows), encoded)
     return BuildResult(generation, manifest, encoded, len(rows) - encoded, elapsed)
 
@@ -202,7 +202,7 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
     """Write a generation into a temporary folder, rename it into place, then point ``current`` at it."""
     import faiss
 
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     generation = f"gen-{stamp}-{manifest['corpus_hash'][:8]}"
     temp = index_dir / f".tmp-{generation}-{os.getpid()}"
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from types import SimpleNamespace
 from unittest.mock import Mock

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import random
 import signal
 import sqlite3
@@ -30,7 +29,7 @@ from bot.live_update import LiveUpdater
 from bot.service import AnswerService
 from bot.store import Store
 
-from .conftest import FAQ, LETTER, REPO, FakeEncoder, write_corpus
+from .conftest import FAQ, REPO, FakeEncoder, write_corpus
 from .hardening_report import record
 
 
