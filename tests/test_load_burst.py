@@ -23,4 +23,4 @@ async def test_burst_of_500_questions_from_50_members(tmp_path):
     assert summary["worst_loop_lag_ms"] < 1000, summary
     record("abuse", "a burst of 500 questions from 50 members through the gateway",
            f"each got exactly one reply: {summary['answers']} answers, {summary['cooldown_notices']} cooldown notices; "
-           f"event loop worst lag {summary['worst_loop_lag_ms']:.0f} ms")
+           "the event loop never lagged 1 s")
