@@ -23,5 +23,7 @@ def render_text(answer: Answer, width: int = 100) -> str:
     for number, excerpt in enumerate(answer.excerpts, start=1):
         quote = textwrap.fill(excerpt.text, width=width, initial_indent="  > ", subsequent_indent="  > ")
         source = excerpt.source
-        blocks.append(f"[{number}] {citation(source.title, source.locator, source.url)}  (score {excerpt.score:.2f})\n{quote}")
+        # The ranking score can exceed 1 by the language bonus; shown, it is a 0-1 relevance.
+        relevance = min(excerpt.score, 1.0)
+        blocks.append(f"[{number}] {citation(source.title, source.locator, source.url)}  (score {relevance:.2f})\n{quote}")
     return "\n\n".join(blocks)

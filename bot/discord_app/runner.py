@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from functools import partial
 
 import discord
@@ -13,7 +14,7 @@ import discord
 from bot.config import Config
 from bot.discord_app.client import RedLinesBot
 from bot.errors import UserFacingError
-from bot.resources import build_resources
+from bot.resources import Resources, build_resources
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,9 @@ def pid_file(config: Config):
     return config.data_dir / "bot.pid"
 
 
-async def _serve(config: Config, token: str) -> None:
-    async with RedLinesBot(config=config, load_resources=partial(build_resources, config)) as bot:
+async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None) -> None:
+    load = load_resources or partial(build_resources, config)
+    async with RedLinesBot(config=config, load_resources=load) as bot:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
