@@ -23,9 +23,7 @@ from bot.corpus import Corpus, load_corpus
 from bot.encoder import Encoder
 from bot.errors import StorageError, UserFacingError
 from bot.faq_editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
-from bot.index_store import (
-    build_index, current_generation, previous_generation, publish, read_generation,
-)
+from bot.index_store import build_index, previous_generation, publish, read_generation
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +154,3 @@ class LiveUpdater:
             self.audit.record(record)
         except Exception:  # noqa: BLE001 - the change is live; a failed audit write is logged loudly
             log.exception("could not write the audit record for %s %s", record.action, record.entry_id)
-
-    @property
-    def current_generation(self) -> str | None:
-        return current_generation(self.config.index_dir)

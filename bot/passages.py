@@ -47,10 +47,6 @@ class Passage:
         """What keyword search sees: the quoted text and every phrasing that maps to it."""
         return " ".join((*self.phrasings, self.text))
 
-    @property
-    def is_faq(self) -> bool:
-        return self.kind == "faq"
-
 
 @dataclass(frozen=True)
 class EmbeddingRow:

@@ -97,7 +97,7 @@ class AnswerService:
         if self.store is None:
             return False
         try:
-            return await asyncio.to_thread(self.store.record_feedback, answer_id, user_id, helpful) >= 0
+            return await asyncio.to_thread(self.store.record_feedback, answer_id, user_id, helpful)
         except Exception:  # noqa: BLE001
             log.exception("could not record feedback on answer %s in %s", answer_id, self.store.path)
             return False

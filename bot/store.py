@@ -80,11 +80,12 @@ class Store:
             return None
         return StoredAnswer(row[0], row[1], bool(row[2]), tuple(p for p in row[3].split("\n") if p))
 
-    def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> int:
-        """Record one person's verdict on every passage of an answer; a second press replaces the first."""
+    def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
+        """Record one person's verdict on every passage of an answer; a second press replaces the first.
+        False when the answer is unknown."""
         stored = self.answer(answer_id)
         if stored is None:
-            return 0
+            return False
         now = time.time()
         with self._lock:
             self._db.executemany(
@@ -93,17 +94,4 @@ class Store:
                 " given_at = excluded.given_at",
                 [(answer_id, passage, user_id, int(helpful), now) for passage in stored.passages or ("",)],
             )
-        return len(stored.passages)
-
-    def feedback_for(self, answer_id: int) -> list[tuple[str, int, bool]]:
-        with self._lock:
-            rows = self._db.execute("SELECT passage_id, user_id, helpful FROM feedback WHERE answer_id = ?"
-                                    " ORDER BY passage_id, user_id", (answer_id,)).fetchall()
-        return [(row[0], row[1], bool(row[2])) for row in rows]
-
-    def passage_feedback(self) -> dict[str, tuple[int, int]]:
-        """For each passage: (helpful votes, not-helpful votes)."""
-        with self._lock:
-            rows = self._db.execute("SELECT passage_id, SUM(helpful), SUM(1 - helpful) FROM feedback"
-                                    " WHERE passage_id != '' GROUP BY passage_id").fetchall()
-        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+        return True

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.components import answer_view
-from bot.discord_app.render import CONTENT_LIMIT, render, safe_echo, shorten
+from bot.discord_app.render import CONTENT_LIMIT, render, shorten
 from bot.discord_app.replies import GENERIC_ERROR, NO_MENTIONS
 from bot.errors import UserFacingError
 from bot.text import looks_like_question
@@ -152,5 +152,3 @@ def _is_reply_to(message: discord.Message, user_id: int) -> bool:
     resolved = reference.resolved if reference else None
     return isinstance(resolved, discord.Message) and resolved.author.id == user_id
 
-
-__all__ = ["AskCog", "safe_echo", "strip_mentions_of"]

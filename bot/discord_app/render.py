@@ -99,8 +99,3 @@ def render(answer: Answer, *, heading: str = "From the letter and the FAQ", ques
     if answer.answered:
         return answer_embed(answer, heading=heading, question=question, first_number=first_number)
     return decline_embed(answer, question)
-
-
-def embed_size(embed: discord.Embed) -> int:
-    """Characters that count towards the 6,000 limit of one message."""
-    return len(embed)
