@@ -63,6 +63,8 @@ class SearchIndex:
     passages: tuple[Passage, ...]
     row_passage: np.ndarray
     vectors: Any
+    # Things derived from this generation on first use (the keyword index); they go when it goes.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:

@@ -71,16 +71,16 @@ class KeywordIndex:
     words: tuple[frozenset[str], ...]
 
 
-class _KeywordIndexes:
-    """Keyword indexes built on first use, one per index generation (cheap: the corpus is small)."""
+_KEYWORD_LOCK = threading.Lock()
 
-    def __init__(self) -> None:
-        self._by_generation: dict[str, KeywordIndex] = {}
-        self._lock = threading.Lock()
 
-    def get(self, index: SearchIndex) -> KeywordIndex:
-        with self._lock:
-            found = self._by_generation.get(index.generation)
+def keyword_index(index: SearchIndex) -> KeywordIndex:
+    """The generation's keyword index, built on first use and kept with the generation (cheap: the
+    corpus is small; a swapped-out generation takes its keyword index with it)."""
+    found = index.derived.get("keyword")
+    if found is None:
+        with _KEYWORD_LOCK:
+            found = index.derived.get("keyword")
             if found is None:
                 import bm25s
 
@@ -89,15 +89,8 @@ class _KeywordIndexes:
                 tokens = [keyword_tokens(p.keyword_text) for p in index.passages]
                 bm25 = bm25s.BM25()
                 bm25.index([t or ["__empty__"] for t in tokens], show_progress=False)
-                found = KeywordIndex(bm25, tuple(frozenset(t) for t in tokens))
-                # Keep only the latest few generations in memory.
-                if len(self._by_generation) > 2:
-                    self._by_generation.pop(next(iter(self._by_generation)))
-                self._by_generation[index.generation] = found
-            return found
-
-
-KEYWORD_INDEXES = _KeywordIndexes()
+                found = index.derived["keyword"] = KeywordIndex(bm25, tuple(frozenset(t) for t in tokens))
+    return found
 
 
 def keyword_coverage(index: SearchIndex, question: str, passages: list[int]) -> dict[int, float]:
@@ -105,7 +98,7 @@ def keyword_coverage(index: SearchIndex, question: str, passages: list[int]) -> 
     wanted = set(keyword_tokens(question))
     if not wanted:
         return {p: 0.0 for p in passages}
-    words = KEYWORD_INDEXES.get(index).words
+    words = keyword_index(index).words
     return {p: len(wanted & words[p]) / len(wanted) for p in passages}
 
 
@@ -121,7 +114,7 @@ def bm25_scores(index: SearchIndex, question: str) -> np.ndarray:
     tokens = keyword_tokens(question)
     if not tokens or not index.passages:
         return np.zeros(len(index.passages), dtype=np.float32)
-    return np.asarray(KEYWORD_INDEXES.get(index).bm25.get_scores(tokens), dtype=np.float32)
+    return np.asarray(keyword_index(index).bm25.get_scores(tokens), dtype=np.float32)
 
 
 def convex_fusion(dense: np.ndarray, keyword: np.ndarray, weight: float) -> np.ndarray:

@@ -120,8 +120,11 @@ class AskCog(commands.Cog, name="Ask"):
         if how == "channel" and self.bot.config.discord.answer_in_threads:
             thread = await self._open_thread(message, question)
             if thread is not None:
-                await thread.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
-                return
+                try:
+                    await thread.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
+                    return
+                except discord.HTTPException:
+                    log.warning("could not post in thread %s; replying in the channel", thread.id, exc_info=True)
         await self._reply(message, embed=embed, view=view)
 
     async def _open_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
