@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.sqlite_db import connect
+from bot.sqlite_db import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -44,15 +42,10 @@ class AuditRecord:
     at: float | None = None
 
 
-class AuditLog:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = connect(path, SCHEMA)
+class AuditLog(Database):
+    """The audit table in the bot's SQLite file."""
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    SCHEMA = SCHEMA
 
     def record(self, record: AuditRecord) -> int:
         with self._lock:

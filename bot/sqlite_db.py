@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 
@@ -14,3 +15,18 @@ def connect(path: Path, schema: str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.executescript(schema)
     return db
+
+
+class Database:
+    """One connection to the bot's SQLite file, used under a lock from worker threads."""
+
+    SCHEMA = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = connect(path, self.SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -8,13 +8,11 @@ and carries on.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.answer import Answer
-from bot.sqlite_db import connect
+from bot.sqlite_db import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -48,17 +46,10 @@ class StoredAnswer:
     passages: tuple[str, ...]
 
 
-class Store:
-    """Answers and feedback in the bot's SQLite file; one connection, used under a lock."""
+class Store(Database):
+    """Answers and feedback in the bot's SQLite file."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = connect(path, SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    SCHEMA = SCHEMA
 
     def record_answer(self, answer: Answer, via: str, *, guild_id: int | None = None,
                       channel_id: int | None = None, user_id: int | None = None) -> int:
