@@ -288,3 +288,20 @@ async def test_intents_are_the_narrowest_that_work(config):
     assert not intents.members and not intents.presences and not intents.dm_messages
     without_channels = dataclasses.replace(config, discord=dataclasses.replace(config.discord, answer_channels=()))
     assert not narrowest_intents(without_channels).message_content
+
+
+async def test_more_sources_for_a_forgotten_answer_says_so(world, config):
+    env, _, channel, alice = world
+    result = await alice.slash(channel, "ask", question="Who organised the call?")
+    with sqlite3.connect(config.database_path) as db:
+        db.execute("DELETE FROM answers")
+    more = await alice.click(result.response, label="More sources")
+    assert more.ephemeral and "no longer have that answer" in more.response.content
+
+
+async def test_feedback_without_a_database_says_it_was_not_recorded(world):
+    env, _, channel, alice = world
+    result = await alice.slash(channel, "ask", question="Who organised the call?")
+    env.bot.service.store = None
+    reply = await alice.click(result.response, label="Helpful")
+    assert reply.ephemeral and "couldn't record" in reply.response.content

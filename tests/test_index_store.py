@@ -149,3 +149,18 @@ def test_search_drops_padding_ids(config, fake_encoder):
     results = index.search(np.ones(256, dtype=np.float32) / 16, 1000)
     assert len(results) == len(index.passages)
     assert all(0 <= passage < len(index.passages) for passage, _ in results)
+
+
+def test_progress_bar_draws_on_a_terminal_only():
+    import io
+
+    from bot.progress import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(4, "encoding passages", stream=stream, enabled=True)
+    bar.advance(2)
+    bar.advance(2)
+    assert "encoding passages [" in stream.getvalue() and stream.getvalue().endswith("] 4/4\n")
+    quiet = io.StringIO()
+    ProgressBar(4, "x", stream=quiet).advance(4)  # StringIO is not a terminal
+    assert quiet.getvalue() == ""
