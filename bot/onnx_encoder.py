@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,7 +49,10 @@ def export_onnx(model_folder: Path, target: Path) -> None:
     axes = {"b": 0, "s": 1}
     dynamic = {name: {axes["b"]: "batch", axes["s"]: "sequence"}
                for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")}
-    with torch.no_grad():
+    # The TorchScript exporter is deprecated but needs nothing beyond torch and onnx; the newer one needs
+    # onnxscript. Its deprecation warnings are for us, not for whoever runs the bot.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(LastHiddenState(model), (example, torch.ones_like(example), torch.zeros_like(example)),
                           str(temp), input_names=["input_ids", "attention_mask", "token_type_ids"],
                           output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=OPSET,

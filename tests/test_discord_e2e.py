@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 
 import discord
@@ -11,7 +10,6 @@ import pytest
 import pytest_asyncio
 import yarl
 
-from .conftest import NonLoopbackConnection
 from .discord_support import make_bot, make_project
 from .hardening_report import record
 from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FakeDiscord
@@ -128,12 +126,6 @@ async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):
     assert put.path.endswith("/guilds/1234/commands")
     assert {c["name"] for c in put.body} == {"ask", "about", "faq", "reload", "Check against the letter"}
 
-
-def test_the_guard_refuses_connections_that_are_not_loopback():
-    with pytest.raises(NonLoopbackConnection):
-        socket.create_connection(("192.0.2.1", 443), timeout=1)
-    with pytest.raises(NonLoopbackConnection):
-        socket.getaddrinfo("discord.com", 443)
 
 
 @pytest.mark.model

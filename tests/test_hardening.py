@@ -404,3 +404,16 @@ def test_ten_thousand_random_questions_without_an_exception(answerer):
            f"no exception: {answered} answered, {declined} declined, {refused} refused with a message")
     record("property", "hypothesis: random text into the FAQ and document parsers, and the question path",
            "never an exception other than a located corpus problem or a question error")
+
+
+def test_the_test_guard_refuses_connections_that_are_not_loopback():
+    import socket
+
+    from .conftest import NonLoopbackConnection
+
+    with pytest.raises(NonLoopbackConnection):
+        socket.create_connection(("192.0.2.1", 443), timeout=1)
+    with pytest.raises(NonLoopbackConnection):
+        socket.getaddrinfo("discord.com", 443)
+    record("abuse", "a test trying to reach the network (192.0.2.1, discord.com)",
+           "refused at once by the loopback-only guard every test runs under")
