@@ -102,3 +102,20 @@ def test_report_lists_and_exports_grouped_gaps(project, config, capsys, monkeypa
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rows[0]["question"] == "pizza recipe with cheese" and rows[0]["count"] == "2"
     assert {r["question"] for r in rows} >= {"weather in tokyo", "Who organised the call?"}
+
+
+def test_unreachable_discord_is_a_clean_error(tmp_path, monkeypatch):
+    import socket
+
+    from bot.discord_app.runner import run_discord
+    from bot.errors import UserFacingError
+
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    config = make_project(tmp_path)
+    monkeypatch.setattr("bot.discord_app.runner.build_resources", lambda c: fake_resources(config))
+    with pytest.raises(UserFacingError, match="cannot reach Discord") as info:
+        run_discord(config, "fake-token-not-a-secret")
+    assert "fake-token" not in str(info.value)

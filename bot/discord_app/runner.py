@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from functools import partial
 
+import aiohttp
 import discord
 
 from bot.config import Config
@@ -44,6 +45,8 @@ def run_discord(config: Config, token: str) -> int:
     """Connect to Discord and answer until stopped. The token is never logged."""
     try:
         asyncio.run(_serve(config, token))
+    except aiohttp.ClientConnectionError as exc:
+        raise UserFacingError(f"cannot reach Discord ({exc.__class__.__name__}); check the network and try again") from None
     except discord.LoginFailure:
         raise UserFacingError("Discord refused the token in DISCORD_TOKEN (check it in the developer portal)") from None
     except discord.PrivilegedIntentsRequired:
