@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.components import answer_view
+from bot.discord_app.components import buttons_for
 from bot.discord_app.render import CONTENT_LIMIT, render, shorten
 from bot.discord_app.replies import GENERIC_ERROR, NO_MENTIONS
 from bot.errors import UserFacingError
+from bot.service import Asked
 from bot.text import looks_like_question
 
 if TYPE_CHECKING:
@@ -69,14 +70,12 @@ class AskCog(commands.Cog, name="Ask"):
         else:
             embed = render(answer, question=text)
             embed.title = "The letter and the FAQ don't address this"
-        view = answer_view(asked.answer_id, len(answer.excerpts)) if answer.answered else None
-        await interaction.followup.send(embed=embed, view=view or discord.utils.MISSING, ephemeral=True,
+        await interaction.followup.send(embed=embed, view=buttons_for(asked), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
-    async def _follow_up(self, interaction: discord.Interaction, asked, question: str, *, ephemeral: bool) -> None:
-        answer = asked.answer
-        view = answer_view(asked.answer_id, len(answer.excerpts)) if answer.answered else None
-        await interaction.followup.send(embed=render(answer, question=question), view=view or discord.utils.MISSING,
+    async def _follow_up(self, interaction: discord.Interaction, asked: Asked, question: str, *,
+                         ephemeral: bool) -> None:
+        await interaction.followup.send(embed=render(asked.answer, question=question), view=buttons_for(asked),
                                         ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
 
     # Messages: mentions, replies to the bot, answer channels and their threads.
@@ -114,14 +113,13 @@ class AskCog(commands.Cog, name="Ask"):
             log.exception("unexpected error answering message %s in channel %s", message.id, message.channel.id)
             await self._reply(message, content=GENERIC_ERROR)
             return
-        answer = asked.answer
-        embed = render(answer, question=question)
-        view = answer_view(asked.answer_id, len(answer.excerpts)) if answer.answered else None
+        embed = render(asked.answer, question=question)
+        view = buttons_for(asked)
         if how == "channel" and self.bot.config.discord.answer_in_threads:
             thread = await self._open_thread(message, question)
             if thread is not None:
                 try:
-                    await thread.send(embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
+                    await thread.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
                     return
                 except discord.HTTPException:
                     log.warning("could not post in thread %s; replying in the channel", thread.id, exc_info=True)
@@ -136,10 +134,10 @@ class AskCog(commands.Cog, name="Ask"):
             return None
 
     async def _reply(self, message: discord.Message, *, content: str | None = None, embed: discord.Embed | None = None,
-                     view: discord.ui.View | None = None) -> None:
+                     view: Any = discord.utils.MISSING) -> None:
         try:
             await message.reply(content=shorten(content, CONTENT_LIMIT) if content else None, embed=embed,
-                                view=view or discord.utils.MISSING, mention_author=False,
+                                view=view, mention_author=False,
                                 allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not reply to message %s in channel %s", message.id, message.channel.id, exc_info=True)

@@ -15,11 +15,19 @@ import discord
 from bot.discord_app.replies import send_ephemeral, send_user_error
 from bot.discord_app.render import render
 from bot.errors import UserFacingError
+from bot.service import Asked
 
 if TYPE_CHECKING:
     from bot.discord_app.client import RedLinesBot
 
 log = logging.getLogger(__name__)
+
+
+def buttons_for(asked: Asked) -> Any:
+    """The buttons to send under a first answer, or MISSING (no buttons) when it was declined or not recorded."""
+    if not asked.answer.answered:
+        return discord.utils.MISSING
+    return answer_view(asked.answer_id, len(asked.answer.excerpts)) or discord.utils.MISSING
 
 
 def answer_view(answer_id: int | None, next_offset: int, has_more: bool = True) -> discord.ui.View | None:
