@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_app.replies import send_ephemeral, send_user_error
+from bot.discord_app.replies import send_ephemeral, send_unexpected_error, send_user_error
 from bot.discord_app.render import render
 from bot.errors import UserFacingError
 from bot.service import Asked
@@ -68,6 +68,9 @@ class MoreSourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rl
                                                channel_id=interaction.channel_id, offset=self.offset)
         except UserFacingError as exc:
             await send_user_error(interaction, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - buttons have no CommandTree handler: same two tiers here
+            await send_unexpected_error(interaction, exc, "the More sources button")
             return
         answer = asked.answer
         if not answer.excerpts:
