@@ -123,9 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(getattr(args, "config", DEFAULT_CONFIG_PATH))
         return handler(config, args)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -320,6 +317,9 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     from bot import evaluation
     from bot.resources import build_resources
 
+    if args.write and not args.calibrate:
+        print("error: --write records a calibrated threshold: use it with --calibrate", file=sys.stderr)
+        return 2
     _quiet_logs()
     questions_path = args.questions or config.eval_questions
     questions = evaluation.load_questions(questions_path)
