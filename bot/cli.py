@@ -325,12 +325,15 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     questions = evaluation.load_questions(questions_path)
     answerer = build_resources(config).answerer
     names = args.retriever or list(RETRIEVERS)
+
+    def configured(reports: list) -> evaluation.RetrieverReport:
+        return next((r for r in reports if r.retriever == config.retrieval.retriever), reports[0])
+
     reports = [evaluation.evaluate(answerer, questions, name) for name in names]
     threshold = config.retrieval.decline_threshold
     calibration = None
     if args.calibrate:
-        chosen = next((r for r in reports if r.retriever == config.retrieval.retriever), reports[0])
-        calibration = evaluation.calibrate(chosen)
+        calibration = evaluation.calibrate(configured(reports))
         threshold = calibration.threshold
         # Re-measure every retriever at the proposed threshold, so the table shows its effect.
         answerer.settings = dataclasses.replace(config.retrieval, decline_threshold=threshold)
@@ -360,8 +363,7 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         evaluation.write_threshold(config.source, calibration, config.retrieval.retriever, questions_path)
         print(f"recorded decline_threshold: {calibration.threshold} in {config.source}", file=sys.stderr)
     if args.plot:
-        chosen = next((r for r in reports if r.retriever == config.retrieval.retriever), reports[0])
-        evaluation.plot_confidences(chosen, threshold, args.plot)
+        evaluation.plot_confidences(configured(reports), threshold, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 

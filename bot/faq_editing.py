@@ -115,15 +115,36 @@ def check_draft(draft: FaqDraft) -> list[str]:
     return reasons
 
 
-def _entry_span(text: str, entry: FaqEntry, others: list[FaqEntry]) -> tuple[int, int]:
-    """0-based [start, end) line range of ``entry`` in its file's text."""
-    lines = text.split("\n")
+@dataclass(frozen=True)
+class _Located:
+    """An entry and its file, with the 0-based [start, end) range of its lines."""
+
+    entry: FaqEntry
+    path: Path
+    before: str
+    lines: list[str]
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines[self.start : self.end]) + "\n"
+
+
+def _locate(corpus: Corpus, entry_id: str) -> _Located:
+    """Find an entry's lines in its file: from its line to the next entry's (trailing blank lines excluded)."""
+    entry = corpus.faq_entry(entry_id)
+    if entry is None:
+        raise FaqEditError(f"There is no FAQ entry with id '{entry_id}'.")
+    path = corpus.root / entry.path
+    before = path.read_text(encoding="utf-8")
+    lines = before.split("\n")
     start = (entry.line or 1) - 1
-    later = sorted(e.line for e in others if e.path == entry.path and e.line and e.line > (entry.line or 0))
+    later = sorted(e.line for e in corpus.faq if e.path == entry.path and e.line and e.line > (entry.line or 0))
     end = (later[0] - 1) if later else len(lines)
     while end > start and not lines[end - 1].strip():
         end -= 1
-    return start, end
+    return _Located(entry, path, before, lines, start, end)
 
 
 def _validate_planned(corpus: Corpus, relative: str, new_text: str) -> None:
@@ -156,43 +177,32 @@ def plan_add(corpus: Corpus, draft: FaqDraft) -> PlannedWrite:
 
 
 def plan_edit(corpus: Corpus, entry_id: str, draft: FaqDraft) -> PlannedWrite:
-    entry = corpus.faq_entry(entry_id)
-    if entry is None:
-        raise FaqEditError(f"There is no FAQ entry with id '{entry_id}'.")
+    found = _locate(corpus, entry_id)
+    entry = found.entry
     reasons = check_draft(draft)
     if reasons:
         raise FaqEditError("Not saved: " + "; ".join(reasons) + ".")
-    path = corpus.root / entry.path
-    before = path.read_text(encoding="utf-8")
-    start, end = _entry_span(before, entry, list(corpus.faq))
-    lines = before.split("\n")
-    old_text = "\n".join(lines[start:end]) + "\n"
     # The modal edits the first source; any further sources and the as-of date are kept.
     updated = dataclasses.replace(
         entry, question=draft.question, alternatives=draft.alternatives, answer=draft.answer, language=draft.language,
         sources=(SourceRef(draft.source_title, draft.source_url), *entry.sources[1:]))
     new_text = entry_yaml(updated)
-    after = "\n".join([*lines[:start], new_text.rstrip("\n"), *lines[end:]])
+    lines = found.lines
+    after = "\n".join([*lines[: found.start], new_text.rstrip("\n"), *lines[found.end :]])
     _validate_planned(corpus, entry.path, after)
-    return PlannedWrite(path, entry.path, before, after, old_text, new_text)
+    return PlannedWrite(found.path, entry.path, found.before, after, found.text, new_text)
 
 
 def plan_remove(corpus: Corpus, entry_id: str) -> PlannedWrite:
-    entry = corpus.faq_entry(entry_id)
-    if entry is None:
-        raise FaqEditError(f"There is no FAQ entry with id '{entry_id}'.")
-    path = corpus.root / entry.path
-    before = path.read_text(encoding="utf-8")
-    start, end = _entry_span(before, entry, list(corpus.faq))
-    lines = before.split("\n")
-    old_text = "\n".join(lines[start:end]) + "\n"
-    remaining = lines[:start] + lines[end:]
+    found = _locate(corpus, entry_id)
+    start = found.start
+    remaining = found.lines[:start] + found.lines[found.end :]
     # Drop a doubled blank line left where the entry was.
     if start < len(remaining) and start > 0 and not remaining[start].strip() and not remaining[start - 1].strip():
         del remaining[start]
     after = "\n".join(remaining)
-    _validate_planned(corpus, entry.path, after)
-    return PlannedWrite(path, entry.path, before, after, old_text, None)
+    _validate_planned(corpus, found.entry.path, after)
+    return PlannedWrite(found.path, found.entry.path, found.before, after, found.text, None)
 
 
 def draft_of(entry: FaqEntry) -> FaqDraft:
