@@ -126,29 +126,35 @@ def serve_worker(config_path: Path, encoder_name: str, questions: list[str]) -> 
 
 
 def _scratch_copy(config_path: Path, workdir: Path) -> Path:
-    """A copy of the corpus and the current index generation, and a config pointing at them."""
+    """A copy of the corpus and the current index generation, and a config whose paths point at them
+    (whatever the original's paths are), so the benchmark's FAQ edit never touches the live corpus."""
+    import yaml
+
     from bot.config import load_config
-    from bot.index_store import CURRENT, current_generation, publish
+    from bot.errors import UserFacingError
+    from bot.index_store import current_generation, publish
 
     config = load_config(config_path)
-    shutil.copytree(config.corpus_dir, workdir / "corpus")
-    (workdir / "index").mkdir()
     generation = current_generation(config.index_dir)
     if generation is None:
-        from bot.errors import UserFacingError
-
         raise UserFacingError("no index to measure; run `redlines-bot index build` first")
+    shutil.copytree(config.corpus_dir, workdir / "corpus")
+    (workdir / "index").mkdir()
     shutil.copytree(config.index_dir / generation, workdir / "index" / generation)
     publish(workdir / "index", generation)
     onnx_cache = config.index_dir / "onnx"
     if onnx_cache.is_dir():  # reuse the one-time export
         (workdir / "index" / "onnx").symlink_to(onnx_cache.resolve())
-    shutil.copytree(config.data_dir / "embedding-cache", workdir / "data" / "embedding-cache", dirs_exist_ok=True) \
-        if (config.data_dir / "embedding-cache").is_dir() else None
-    text = config_path.read_text(encoding="utf-8")
+    embedding_cache = config.data_dir / "embedding-cache"
+    if embedding_cache.is_dir():
+        shutil.copytree(embedding_cache, workdir / "data" / "embedding-cache")
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    raw["paths"] = {"corpus_dir": str(workdir / "corpus"), "index_dir": str(workdir / "index"),
+                    "data_dir": str(workdir / "data")}
+    raw.setdefault("evaluation", {})["questions"] = str(config.eval_questions)
+    raw.setdefault("discord", {})["database"] = str(workdir / "data" / "bot.sqlite3")
     scratch = workdir / "config.yaml"
-    scratch.write_text(text, encoding="utf-8")
-    assert (workdir / "index" / CURRENT).exists()
+    scratch.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return scratch
 
 
