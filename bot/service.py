@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.answer import Answer, Answerer
 from bot.limits import ConcurrencyCap, Cooldown
 from bot.store import Store, StoredAnswer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,32 +74,27 @@ class AnswerService:
         async with self.admitted(question, user_id=user_id, count_towards_cooldown=count_towards_cooldown) as admission:
             return await admission.answer(via=via, guild_id=guild_id, channel_id=channel_id, offset=offset, limit=limit)
 
+    async def _with_store(self, what: str, call: Callable[[Store], T], fallback: T) -> T:
+        """Run ``call(store)`` in a worker thread; a missing or broken database logs and gives ``fallback``,
+        because it must never stop the bot answering."""
+        store = self.store
+        if store is None:
+            return fallback
+        try:
+            return await asyncio.to_thread(call, store)
+        except Exception:  # noqa: BLE001
+            log.exception("could not %s in %s", what, store.path)
+            return fallback
+
     async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
                       user_id: int) -> int | None:
-        if self.store is None:
-            return None
-        try:
-            return await asyncio.to_thread(self.store.record_answer, answer, via, guild_id=guild_id,
-                                           channel_id=channel_id, user_id=user_id)
-        except Exception:  # noqa: BLE001 - a broken database must not stop answers
-            log.exception("could not record an answer in %s", self.store.path)
-            return None
+        return await self._with_store("record an answer", lambda store: store.record_answer(
+            answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id), None)
 
     async def stored(self, answer_id: int) -> StoredAnswer | None:
-        if self.store is None:
-            return None
-        try:
-            return await asyncio.to_thread(self.store.answer, answer_id)
-        except Exception:  # noqa: BLE001
-            log.exception("could not read answer %s from %s", answer_id, self.store.path)
-            return None
+        return await self._with_store(f"read answer {answer_id}", lambda store: store.answer(answer_id), None)
 
     async def feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
         """Record feedback; False when it could not be stored."""
-        if self.store is None:
-            return False
-        try:
-            return await asyncio.to_thread(self.store.record_feedback, answer_id, user_id, helpful)
-        except Exception:  # noqa: BLE001
-            log.exception("could not record feedback on answer %s in %s", answer_id, self.store.path)
-            return False
+        return await self._with_store(f"record feedback on answer {answer_id}",
+                                      lambda store: store.record_feedback(answer_id, user_id, helpful), False)
