@@ -146,16 +146,16 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_console(config: Config, args: argparse.Namespace) -> int:
-    from bot.console import run_console
-    from bot.resources import build_resources
+    from bot.serving.console import run_console
+    from bot.serving.resources import build_resources
 
     _quiet_logs()
     return run_console(build_resources(config), sys.stdin, sys.stdout)
 
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
-    from bot.render_text import render_text
-    from bot.resources import build_resources
+    from bot.serving.render_text import render_text
+    from bot.serving.resources import build_resources
 
     if args.jsonl == bool(args.question):
         print("error: give a question, or --jsonl with questions on standard input", file=sys.stderr)
@@ -184,10 +184,10 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:
-    from bot import index_store
+    from bot.index import store as index_store
 
     if args.index_command == "status":
-        from bot.encoder import model_folder, weights_fingerprint
+        from bot.index.encoder import model_folder, weights_fingerprint
 
         fingerprint = weights_fingerprint(model_folder(config.model.package))
         status = index_store.check_status(config, fingerprint)
@@ -200,8 +200,8 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
         generation = index_store.rollback(config.index_dir)
         print(f"rolled back: {generation} is current")
         return 0
-    from bot.corpus import load_corpus
-    from bot.encoder import load_encoder
+    from bot.corpus.reader import load_corpus
+    from bot.index.encoders import load_encoder
 
     corpus = load_corpus(config.corpus_dir)  # validate before loading the model
     encoder = load_encoder(config)
@@ -211,7 +211,7 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
             print(f"index is fresh ({status.generation}); nothing to build")
             return 0
         print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
-    from bot.build_guard import guarded_build
+    from bot.index.build_guard import guarded_build
 
     result = guarded_build(config, encoder, corpus, force=args.force, use_cache=not args.no_cache)
     manifest = result.manifest
@@ -221,8 +221,8 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
-    from bot.corpus import load_corpus
-    from bot.passages import corpus_passages
+    from bot.corpus.reader import load_corpus
+    from bot.corpus.passages import corpus_passages
 
     try:
         corpus = load_corpus(config.corpus_dir)
@@ -238,8 +238,8 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_bench(config: Config, args: argparse.Namespace) -> int:
-    from bot import bench
-    from bot.evaluation import load_questions
+    from bot.evaluation import bench
+    from bot.evaluation.metrics import load_questions
 
     _quiet_logs()
     questions = [q.question for q in load_questions(config.eval_questions)] if config.eval_questions.is_file() \
@@ -251,7 +251,7 @@ def cmd_bench(config: Config, args: argparse.Namespace) -> int:
     configured = next((r for r in results if r["encoder"] == config.model.encoder), results[0])
     scale = None
     if args.scale:
-        from bot.scale import measure_scale
+        from bot.evaluation.scale import measure_scale
 
         scale = measure_scale(config)
     if args.json:
@@ -259,7 +259,7 @@ def cmd_bench(config: Config, args: argparse.Namespace) -> int:
     else:
         print(bench.format_results(results))
         if scale:
-            from bot.scale import format_scale
+            from bot.evaluation.scale import format_scale
 
             print(format_scale(scale))
     return 0
@@ -269,7 +269,7 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     import os
     import signal
 
-    from bot.corpus import load_corpus
+    from bot.corpus.reader import load_corpus
     from bot.discord_app.runner import pid_file
 
     load_corpus(config.corpus_dir)  # refuse a broken corpus here, with file and line
@@ -287,8 +287,8 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
 def cmd_report(config: Config, args: argparse.Namespace) -> int:
     import time
 
-    from bot.encoder import load_encoder
-    from bot.gaps import gaps_csv, gaps_text, group_misses, read_misses
+    from bot.index.encoders import load_encoder
+    from bot.storage.gaps import gaps_csv, gaps_text, group_misses, read_misses
 
     _quiet_logs()
     since = time.time() - args.days * 86400 if args.days else None
@@ -314,8 +314,8 @@ def cmd_sync_commands(config: Config, args: argparse.Namespace) -> int:
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     import dataclasses
 
-    from bot import evaluation
-    from bot.resources import build_resources
+    from bot.evaluation import metrics as evaluation
+    from bot.serving.resources import build_resources
 
     if args.write and not args.calibrate:
         print("error: --write records a calibrated threshold: use it with --calibrate", file=sys.stderr)

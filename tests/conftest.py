@@ -3,17 +3,24 @@ real packaged model loaded once per test session."""
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import textwrap
-from collections.abc import Callable, Sequence
-from pathlib import Path
+import os
 
-import numpy as np
-import pytest
+# One thread for OpenMP/BLAS/FAISS/torch in every test process and in the processes tests start: on these
+# 2-core machines two threads make each query several times slower (set before numpy or faiss load).
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-from bot.config import Config, load_config
-from bot.text import words
+import hashlib  # noqa: E402
+import shutil  # noqa: E402
+import textwrap  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from bot.config import Config, load_config  # noqa: E402
+from bot.core.text import words  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -139,7 +146,7 @@ def real_project(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_encoder():
     """The packaged all-MiniLM-L6-v2, loaded once for the whole session (about 5 s)."""
-    from bot.encoder import load_encoder
+    from bot.index.encoders import load_encoder
 
     return load_encoder(load_config(REPO / "config.yaml"))
 
@@ -203,7 +210,7 @@ def torch_encoder():
     """The sentence-transformers encoder, for parity checks against the default ONNX one."""
     import dataclasses
 
-    from bot.encoder import load_encoder
+    from bot.index.encoders import load_encoder
 
     config = load_config(REPO / "config.yaml")
     return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answer import Answerer, LiveIndex
+from bot.core.answer import Answerer, LiveIndex
 from bot.config import Config, load_config
+from bot.discord_app.assembly import create_bot
 from bot.discord_app.client import RedLinesBot
-from bot.index_store import build_index, load_index
-from bot.resources import Resources
-from bot.store import Store
+from bot.index.store import build_index, load_index
+from bot.serving.resources import Resources
+from bot.storage.answers import Store
 
 from .conftest import FakeEncoder, write_config, write_corpus
 
@@ -30,7 +31,7 @@ def fake_resources(config: Config) -> Resources:
 
 def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
     resources = resources or fake_resources(config)
-    return RedLinesBot(config=config, load_resources=lambda: resources,
+    return create_bot(config=config, load_resources=lambda: resources,
                        open_store=lambda: Store(config.database_path))
 
 

@@ -130,9 +130,9 @@ def _real_bot_factory(root: Path):
     import shutil
 
     from bot.config import load_config
-    from bot.discord_app.client import RedLinesBot
-    from bot.index_store import build_index
-    from bot.resources import build_resources
+    from bot.discord_app.assembly import create_bot
+    from bot.index.store import build_index
+    from bot.serving.resources import build_resources
 
     from .conftest import REPO
 
@@ -142,10 +142,10 @@ def _real_bot_factory(root: Path):
         (root / "index").mkdir()
         (root / "index" / "onnx").symlink_to((REPO / "index" / "onnx").resolve())
     config = load_config(root / "config.yaml")
-    from bot.encoder import load_encoder
+    from bot.index.encoders import load_encoder
 
     build_index(config, load_encoder(config), show_progress=False)
-    return lambda: RedLinesBot(config=config, load_resources=lambda: build_resources(config))
+    return lambda: create_bot(config=config, load_resources=lambda: build_resources(config))
 
 
 def main() -> int:

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from bot.answer import Answerer, LiveIndex
+from bot.core.answer import Answerer, LiveIndex
 from bot.errors import QuestionError
-from bot.index_store import build_index, load_index
+from bot.index.store import build_index, load_index
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_swap_installs_a_new_generation_and_in_flight_reads_keep_the_old(config,
 
 def test_to_json_matches_the_cli_contract(answerer):
     payload = answerer.answer("Who organised the call?").to_json()
-    assert set(payload) == {"question", "answered", "excerpts", "latency_ms"}
+    assert set(payload) == {"question", "answered", "excerpts", "latency_ms", "language", "decline"}
     excerpt = payload["excerpts"][0]
     assert set(excerpt) == {"text", "score", "source"}
     assert set(excerpt["source"]) == {"doc_id", "title", "locator", "url"}

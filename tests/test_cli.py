@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from bot import cli, encoder as encoder_module, resources
+from bot import cli
+from bot.index import encoder as encoder_module
+from bot.index import encoders
+from bot.serving import resources
 
 from .conftest import FakeEncoder
 
@@ -15,7 +18,7 @@ from .conftest import FakeEncoder
 @pytest.fixture
 def use_fake_encoder(monkeypatch):
     fake = FakeEncoder()
-    monkeypatch.setattr(encoder_module, "load_encoder", lambda config: fake)
+    monkeypatch.setattr(encoders, "load_encoder", lambda config: fake)
     monkeypatch.setattr(resources, "load_encoder", lambda config: fake)
     monkeypatch.setattr(encoder_module, "model_folder", lambda package: None)
     monkeypatch.setattr(encoder_module, "weights_fingerprint", lambda folder: fake.fingerprint)

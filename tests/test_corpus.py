@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from bot.corpus import content_hash, load_corpus
+from bot.corpus.reader import content_hash, load_corpus
 from bot.errors import CorpusError
 
 from .conftest import FAQ, LETTER, write_corpus

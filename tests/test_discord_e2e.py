@@ -130,10 +130,10 @@ async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):
 
 @pytest.mark.model
 async def test_real_model_answers_a_letter_question_with_the_right_paragraph(fake, real_project, real_encoder):
-    from bot.answer import Answerer, LiveIndex
+    from bot.core.answer import Answerer, LiveIndex
     from bot.config import load_config
-    from bot.index_store import build_index, load_index
-    from bot.resources import Resources
+    from bot.index.store import build_index, load_index
+    from bot.serving.resources import Resources
 
     config = load_config(real_project / "config.yaml")
     build_index(config, real_encoder, show_progress=False)

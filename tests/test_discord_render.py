@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import Answer, Excerpt, Source
+from bot.core.answer import Answer, Excerpt, Source
 from bot.discord_app.render import (
     DESCRIPTION_LIMIT, MESSAGE_EMBEDS_LIMIT, TITLE_LIMIT, render, safe_echo, shorten,
 )

@@ -17,17 +17,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import index_store
-from bot.answer import Answerer, LiveIndex
-from bot.corpus import load_corpus, parse_document, parse_faq_file
+from bot.index import store as index_store
+from bot.core.answer import Answerer, LiveIndex
+from bot.corpus.reader import load_corpus, parse_document, parse_faq_file
 from bot.discord_app.render import safe_echo
 from bot.errors import CorpusError, IndexUnavailableError, QuestionError, StorageError, UserFacingError
-from bot.faq_editing import draft_from_modal
-from bot.index_store import build_index, check_status, current_generation, load_index, read_generation
-from bot.limits import ConcurrencyCap, Cooldown
-from bot.live_update import LiveUpdater
-from bot.service import AnswerService
-from bot.store import Store
+from bot.corpus.editing import draft_from_modal
+from bot.index.store import build_index, check_status, current_generation, load_index, read_generation
+from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.corpus.live_update import LiveUpdater
+from bot.serving.service import AnswerService
+from bot.storage.answers import Store
 
 from .conftest import FAQ, REPO, FakeEncoder, write_corpus
 from .hardening_report import record
@@ -188,7 +188,7 @@ def test_full_disk_during_a_moderator_edit(config, fake_encoder, monkeypatch):
     build_index(config, fake_encoder)
     live = LiveIndex(load_index(config, fake_encoder))
     updater = LiveUpdater(config, fake_encoder, live, None)
-    import bot.live_update as live_update
+    import bot.corpus.live_update as live_update
 
     def disk_full(path, text):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -206,7 +206,7 @@ def test_full_disk_during_a_moderator_edit(config, fake_encoder, monkeypatch):
 BUILD_LOOP = textwrap.dedent("""
     import sys
     from bot.config import load_config
-    from bot.index_store import build_index
+    from bot.index.store import build_index
     from tests.conftest import FakeEncoder
     config = load_config(sys.argv[1])
     encoder = FakeEncoder()
@@ -217,11 +217,11 @@ BUILD_LOOP = textwrap.dedent("""
 
 EDIT_LOOP = textwrap.dedent("""
     import sys
-    from bot.answer import LiveIndex
+    from bot.core.answer import LiveIndex
     from bot.config import load_config
-    from bot.faq_editing import draft_from_modal
-    from bot.index_store import build_index, load_index
-    from bot.live_update import LiveUpdater
+    from bot.corpus.editing import draft_from_modal
+    from bot.index.store import build_index, load_index
+    from bot.corpus.live_update import LiveUpdater
     from tests.conftest import FakeEncoder
     config = load_config(sys.argv[1])
     encoder = FakeEncoder()

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from bot import index_store
+from bot.index import store as index_store
 from bot.errors import IndexUnavailableError, StorageError
-from bot.index_store import (
+from bot.index.store import (
     CORRUPT, FRESH, MISSING, STALE, build_index, check_status, current_generation, load_index, rollback,
 )
 
@@ -154,7 +154,7 @@ def test_search_drops_padding_ids(config, fake_encoder):
 def test_progress_bar_draws_on_a_terminal_only():
     import io
 
-    from bot.progress import ProgressBar
+    from bot.index.progress import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(4, "encoding passages", stream=stream, enabled=True)

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.limits import Busy, ConcurrencyCap, Cooldown, RateLimited
+from bot.serving.limits import Busy, ConcurrencyCap, Cooldown, RateLimited
 
 
 def test_cooldown_allows_rate_per_window_per_member():

@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from bot.answer import Answerer, LiveIndex
-from bot.audit import AuditLog
-from bot.corpus import load_corpus
+from bot.core.answer import Answerer, LiveIndex
+from bot.storage.audit import AuditLog
+from bot.corpus.reader import load_corpus
 from bot.errors import CorpusError
-from bot.faq_editing import FaqEditError, draft_from_modal, entry_yaml
-from bot.gaps import Miss, gaps_csv, group_misses, read_misses
-from bot.index_store import build_index, current_generation, load_index
-from bot.live_update import LiveUpdater
-from bot.store import Store
+from bot.corpus.editing import FaqEditError, draft_from_modal, entry_yaml
+from bot.storage.gaps import Miss, gaps_csv, group_misses, read_misses
+from bot.index.store import build_index, current_generation, load_index
+from bot.corpus.live_update import LiveUpdater
+from bot.storage.answers import Store
 
 from .conftest import FakeEncoder
 

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from bot.answer import Answerer, LiveIndex
+from bot.core.answer import Answerer, LiveIndex
 from bot.config import load_config
-from bot.index_store import build_index, load_index
+from bot.index.store import build_index, load_index
 
 pytestmark = pytest.mark.model
 
@@ -78,14 +78,14 @@ def test_cli_jsonl_answers_the_dev_questions_in_one_process(real_project):
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["question"] for line in lines] == questions
     for line in lines:
-        assert set(line) == {"question", "answered", "excerpts", "latency_ms"}
+        assert set(line) == {"question", "answered", "excerpts", "latency_ms", "language", "decline"}
         for excerpt in line["excerpts"]:
             assert set(excerpt["source"]) == {"doc_id", "title", "locator", "url"}
 
 
 def test_dev_question_set_meets_the_targets(real_answerer):
     """hit@3 on answerable questions and declining out-of-scope ones, with the configured retriever."""
-    from bot.evaluation import evaluate, load_questions
+    from bot.evaluation.metrics import evaluate, load_questions
 
     from .conftest import REPO
 
@@ -99,7 +99,7 @@ def test_dev_question_set_meets_the_targets(real_answerer):
 
 
 def test_held_out_questions_generalise(real_answerer):
-    from bot.evaluation import evaluate, load_questions
+    from bot.evaluation.metrics import evaluate, load_questions
 
     from .conftest import REPO
 
@@ -149,8 +149,8 @@ def test_onnx_encoder_matches_sentence_transformers(real_encoder, torch_encoder)
 
 
 def test_eval_metrics_are_unchanged_with_the_torch_encoder(real_answerer, torch_encoder):
-    from bot.answer import Answerer
-    from bot.evaluation import evaluate, load_questions
+    from bot.core.answer import Answerer
+    from bot.evaluation.metrics import evaluate, load_questions
 
     from .conftest import REPO
 

@@ -15,9 +15,10 @@ import discord
 import pytest
 import yarl
 
-from bot import cli, encoder as encoder_module
+from bot import cli
+from bot.index import encoders as encoder_module
 from bot.discord_app.runner import _serve, pid_file
-from bot.store import Store
+from bot.storage.answers import Store
 
 from .conftest import FakeEncoder
 from .discord_support import fake_resources, make_project

@@ -1,4 +1,4 @@
 """The Discord adapter: it turns Discord events into calls to the core and answers into embeds.
 
-Nothing here decides what to answer; that is ``bot.answer`` and ``bot.service``.
+Nothing here decides what to answer; that is ``bot.core.answer`` and ``bot.serving.service``.
 """

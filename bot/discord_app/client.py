@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import discord
 from discord.ext import commands
 
 from bot import __version__
-from bot.answer import LiveIndex
-from bot.audit import AuditLog
+from bot.core.answer import LiveIndex
+from bot.storage.audit import AuditLog
 from bot.config import Config
-from bot.corpus import FaqEntry, load_corpus
-from bot.discord_app.ask_cog import AskCog
-from bot.discord_app.components import FeedbackButton, MoreSourcesButton
-from bot.discord_app.faq_cog import FaqCog
+from bot.corpus.reader import FaqEntry, load_corpus
 from bot.discord_app.tree import AnswerTree
 from bot.errors import UserFacingError
-from bot.limits import ConcurrencyCap, Cooldown
-from bot.live_update import LiveUpdater, UpdateResult
-from bot.resources import Resources
-from bot.service import AnswerService
-from bot.store import Store
+from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.corpus.live_update import LiveUpdater, UpdateResult
+from bot.serving.resources import Resources
+from bot.serving.service import AnswerService
+from bot.storage.answers import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,10 @@ def narrowest_intents(config: Config) -> discord.Intents:
 class RedLinesBot(commands.Bot):
     """The bot. ``load_resources`` builds the encoder, index and answerer; it runs in a thread in
     ``setup_hook`` so the event loop never blocks on the model. Without it (``sync-commands``) the bot
-    only registers its commands."""
+    only registers its commands.
+
+    Cogs and persistent buttons are passed in (see ``assembly.create_bot``) rather than imported here, so the
+    client does not depend on the modules that depend on it."""
 
     user: discord.ClientUser
     service: AnswerService
@@ -53,7 +54,9 @@ class RedLinesBot(commands.Bot):
     updater: LiveUpdater
 
     def __init__(self, *, config: Config, load_resources: Callable[[], Resources] | None,
-                 open_store: Callable[[], Store] | None = None, **options: object) -> None:
+                 open_store: Callable[[], Store] | None = None,
+                 cogs: Sequence[Callable[[RedLinesBot], commands.Cog]] = (),
+                 dynamic_items: Sequence[type[discord.ui.DynamicItem[Any]]] = (), **options: Any) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=narrowest_intents(config),
                          allowed_mentions=discord.AllowedMentions.none(), tree_cls=AnswerTree, help_command=None,
                          **options)
@@ -62,6 +65,8 @@ class RedLinesBot(commands.Bot):
         self._open_store = open_store or (lambda: Store(config.database_path))
         self.store: Store | None = None
         self.audit: AuditLog | None = None
+        self._cogs = tuple(cogs)
+        self._dynamic_items = tuple(dynamic_items)
 
     async def setup_hook(self) -> None:
         if self._load_resources is not None:
@@ -76,9 +81,10 @@ class RedLinesBot(commands.Bot):
             )
             self.audit = await asyncio.to_thread(self._open_audit_safely)
             self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
-        await self.add_cog(AskCog(self))
-        await self.add_cog(FaqCog(self))
-        self.add_dynamic_items(MoreSourcesButton, FeedbackButton)
+        for make_cog in self._cogs:
+            await self.add_cog(make_cog(self))
+        if self._dynamic_items:
+            self.add_dynamic_items(*self._dynamic_items)
 
     def _open_store_safely(self) -> Store | None:
         try:

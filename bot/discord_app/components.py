@@ -15,7 +15,7 @@ import discord
 from bot.discord_app.replies import send_ephemeral, send_unexpected_error, send_user_error
 from bot.discord_app.render import render
 from bot.errors import UserFacingError
-from bot.service import Asked
+from bot.serving.service import Asked
 
 if TYPE_CHECKING:
     from bot.discord_app.client import RedLinesBot

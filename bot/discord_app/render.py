@@ -12,8 +12,8 @@ import re
 
 import discord
 
-from bot.answer import Answer, Excerpt
-from bot.render_text import DECLINE_MESSAGE
+from bot.core.answer import Answer, Excerpt
+from bot.serving.render_text import DECLINE_MESSAGE
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -13,9 +13,9 @@ import aiohttp
 import discord
 
 from bot.config import Config
-from bot.discord_app.client import RedLinesBot
+from bot.discord_app.assembly import create_bot
 from bot.errors import UserFacingError
-from bot.resources import Resources, build_resources
+from bot.serving.resources import Resources, build_resources
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def pid_file(config: Config):
 
 async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None) -> None:
     load = load_resources or partial(build_resources, config)
-    async with RedLinesBot(config=config, load_resources=load) as bot:
+    async with create_bot(config=config, load_resources=load) as bot:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
@@ -56,7 +56,7 @@ def run_discord(config: Config, token: str) -> int:
 
 
 async def _sync(config: Config, token: str, guild_id: int | None) -> int:
-    async with RedLinesBot(config=config, load_resources=None) as bot:
+    async with create_bot(config=config, load_resources=None) as bot:
         await bot.login(token)
         return await bot.sync_commands(guild_id)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.answer import Answer
-from bot.sqlite_db import Database
+from bot.core.answer import Answer
+from bot.storage.sqlite_db import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (

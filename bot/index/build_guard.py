@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.answer import Answerer, LiveIndex
+from bot.core.answer import Answerer, LiveIndex
 from bot.config import Config
-from bot.corpus import Corpus
-from bot.encoder import Encoder
+from bot.corpus.reader import Corpus
+from bot.index.encoder import Encoder
 from bot.errors import IndexUnavailableError, UserFacingError
-from bot.evaluation import RetrieverReport, evaluate, format_table, load_questions
-from bot.index_store import (
+from bot.evaluation.metrics import RetrieverReport, evaluate, format_table, load_questions
+from bot.index.store import (
     BuildResult, SearchIndex, build_index, current_generation, discard, publish, read_generation,
 )
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import yaml
 
 from bot.errors import CorpusError, CorpusProblem
-from bot.yaml_lines import line_of, load_with_lines
+from bot.corpus.yaml_lines import line_of, load_with_lines
 
 DOCUMENTS_DIR = "documents"
 FAQ_DIR = "faq"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.answer import Answer, Answerer
-from bot.atomic import write_text_atomic
+from bot.core.answer import Answer, Answerer
+from bot.storage.atomic import write_text_atomic
 from bot.errors import QuestionError, UserFacingError
 
 RANKS_CONSIDERED = 10

@@ -60,8 +60,8 @@ def _config(config_path: Path, encoder_name: str):
 
 def build_worker(config_path: Path, encoder_name: str) -> dict:
     """Runs in a fresh process: a full build, no cache."""
-    from bot.encoder import load_encoder
-    from bot.index_store import build_index
+    from bot.index.encoders import load_encoder
+    from bot.index.store import build_index
 
     config = _config(config_path, encoder_name)
     encoder = load_encoder(config)
@@ -76,11 +76,11 @@ def serve_worker(config_path: Path, encoder_name: str, questions: list[str]) -> 
     """Runs in a fresh process: cold start, latency, one incremental update, as the bot would."""
     import dataclasses
 
-    from bot.corpus import load_corpus
-    from bot.faq_editing import draft_of
-    from bot.live_update import LiveUpdater
-    from bot.resources import build_resources
-    from bot.retrieval import bm25_scores
+    from bot.corpus.reader import load_corpus
+    from bot.corpus.editing import draft_of
+    from bot.corpus.live_update import LiveUpdater
+    from bot.serving.resources import build_resources
+    from bot.core.retrieval import bm25_scores
 
     config = _config(config_path, encoder_name)
     resources = build_resources(config)
@@ -132,7 +132,7 @@ def _scratch_copy(config_path: Path, workdir: Path) -> Path:
 
     from bot.config import load_config
     from bot.errors import UserFacingError
-    from bot.index_store import current_generation, publish
+    from bot.index.store import current_generation, publish
 
     config = load_config(config_path)
     generation = current_generation(config.index_dir)
@@ -165,7 +165,7 @@ def run_bench(config_path: Path, encoders: list[str], questions: list[str]) -> l
             scratch = _scratch_copy(config_path, Path(tmp))
             measured = {}
             for phase in ("serve", "build"):
-                command = [sys.executable, "-m", "bot.bench", "--phase", phase, "--encoder", name,
+                command = [sys.executable, "-m", "bot.evaluation.bench", "--phase", phase, "--encoder", name,
                            "--config", str(scratch)]
                 done = subprocess.run(command, input="\n".join(questions), capture_output=True, text=True,
                                       env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=1800)
@@ -193,7 +193,7 @@ def format_results(results: list[dict]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench")
+    parser = argparse.ArgumentParser(prog="python -m bot.evaluation.bench")
     parser.add_argument("--phase", choices=["serve", "build"], required=True)
     parser.add_argument("--encoder", required=True)
     parser.add_argument("--config", type=Path, required=True)

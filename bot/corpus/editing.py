@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.corpus import FAQ_DIR, Corpus, FaqEntry, SourceRef, is_valid_url, parse_faq_file
+from bot.corpus.reader import FAQ_DIR, Corpus, FaqEntry, SourceRef, is_valid_url, parse_faq_file
 from bot.errors import CorpusProblem, UserFacingError
 
 MODERATORS_FILE = f"{FAQ_DIR}/90-moderators.yaml"

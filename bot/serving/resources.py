@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.answer import Answerer, LiveIndex
+from bot.core.answer import Answerer, LiveIndex
 from bot.config import Config
-from bot.encoder import Encoder, load_encoder
-from bot.index_store import load_index
+from bot.index.encoder import Encoder
+from bot.index.encoders import load_encoder
+from bot.index.store import load_index
 
 log = logging.getLogger(__name__)
 

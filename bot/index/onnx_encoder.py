@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.atomic import fsync_dir
-from bot.encoder import Progress, encode_by_length, weights_fingerprint
+from bot.storage.atomic import fsync_dir
+from bot.index.encoder import Progress, encode_by_length, weights_fingerprint
 from bot.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)

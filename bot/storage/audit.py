@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.sqlite_db import Database
+from bot.storage.sqlite_db import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

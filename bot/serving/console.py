@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from bot.errors import QuestionError
-from bot.render_text import render_text
-from bot.resources import Resources
+from bot.serving.render_text import render_text
+from bot.serving.resources import Resources
 
 PROMPT = "ask> "
 

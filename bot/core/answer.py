@@ -11,15 +11,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from bot.config import RetrievalSettings
-from bot.encoder import Encoder
+from bot.index.encoder import Encoder
 from bot.errors import QuestionError
-from bot.index_store import SearchIndex
-from bot.passages import Passage
-from bot.retrieval import Candidate, retrieve
-from bot.text import clean_question, detect_language, has_words
+from bot.index.store import SearchIndex
+from bot.corpus.passages import Passage
+from bot.core.retrieval import Candidate, retrieve
+from bot.core.text import clean_question, detect_language, has_words
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,38 @@ class Excerpt:
     passage_id: str
 
 
+class DeclineKind:
+    """Why the bot quotes nothing (``Answer.decline``); adapters choose the words and whether to say anything.
+
+    Plain string constants rather than an enum so that they travel unchanged through JSON and SQLite.
+    """
+
+    NOT_COVERED = "not_covered"      # the corpus does not answer it (off-topic, AI-adjacent, trolling...)
+    CHITCHAT = "chitchat"            # thanks, greetings, "ok": nothing to answer, nothing to record as a gap
+    UNKNOWN_NAME = "unknown_name"    # "did X sign?" for a name the corpus does not hold (``guard_detail``: the name)
+    AFTER_SOURCES = "after_sources"  # about a time after the newest dated fact (``guard_detail``: that date)
+
+    ALL = (NOT_COVERED, CHITCHAT, UNKNOWN_NAME, AFTER_SOURCES)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A nearby FAQ question offered when the bot declines ("Did you mean ...?")."""
+
+    entry_id: str
+    question: str
+
+
 @dataclass(frozen=True)
 class Answer:
-    """What the bot says to one question."""
+    """What the bot says to one question.
+
+    ``answered`` is True when ``excerpts[0]`` is offered as the answer. Otherwise ``decline`` says why (one of
+    ``DeclineKind``), ``excerpts`` hold what the guard may quote (for ``unknown_name`` and ``after_sources``
+    the entries that say so; empty for chit-chat) and ``suggestions`` the nearest FAQ questions.
+    ``closest_match`` marks an answer just above the decline threshold ("may not answer exactly").
+    ``context`` is the conversation the question was read in (previous questions, oldest first).
+    """
 
     question: str
     answered: bool
@@ -58,6 +88,11 @@ class Answer:
     language: str
     index_version: str
     confidence: float
+    decline: str | None = None
+    guard_detail: str | None = None
+    closest_match: bool = False
+    suggestions: tuple[Suggestion, ...] = ()
+    context: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON contract (``ask --json``), which evaluation tools rely on."""
@@ -71,6 +106,8 @@ class Answer:
                 for e in self.excerpts
             ],
             "latency_ms": round(self.latency_ms, 3),
+            "language": self.language,
+            "decline": self.decline,
         }
 
 
@@ -119,9 +156,10 @@ class Answerer:
             raise QuestionError("Please ask a question in words, for example: What does the letter ask governments to do?")
         return cleaned
 
-    def answer(self, question: str, *, retriever: str | None = None, limit: int | None = None,
-               offset: int = 0) -> Answer:
-        """Best excerpts for ``question``; ``offset`` skips the first ones (for "More sources")."""
+    def answer(self, question: str, context: Sequence[str] = (), *, retriever: str | None = None,
+               limit: int | None = None, offset: int = 0) -> Answer:
+        """Best excerpts for ``question`` asked after ``context`` (the conversation's previous questions,
+        oldest first); ``offset`` skips the first excerpts (for "More sources")."""
         started = time.perf_counter()
         cleaned = self.validate(question)
         name = retriever or self.settings.retriever
@@ -137,6 +175,9 @@ class Answerer:
             question=question, answered=answered, excerpts=excerpts,
             latency_ms=(time.perf_counter() - started) * 1000, retriever=name, language=language,
             index_version=index.version, confidence=confidence,
+            decline=None if answered else DeclineKind.NOT_COVERED,
+            suggestions=() if answered else _suggestions(index.passages, chosen),
+            context=tuple(context),
         )
 
 
@@ -150,6 +191,18 @@ def _one_per_group(passages: tuple[Passage, ...], candidates: list[Candidate]) -
             seen.add(group)
             chosen.append(candidate)
     return chosen
+
+
+def _suggestions(passages: tuple[Passage, ...], chosen: list[Candidate], count: int = 3) -> tuple[Suggestion, ...]:
+    """The FAQ entries nearest a declined question, offered as "did you mean"."""
+    found = []
+    for candidate in chosen:
+        passage = passages[candidate.passage]
+        if passage.kind == "faq" and passage.phrasings:
+            found.append(Suggestion(passage.doc_id.removeprefix("faq:"), passage.phrasings[0]))
+            if len(found) == count:
+                break
+    return tuple(found)
 
 
 def _excerpt(passage: Passage, score: float) -> Excerpt:

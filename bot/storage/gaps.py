@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.encoder import Encoder
-from bot.text import clean_question
+from bot.index.encoder import Encoder
+from bot.core.text import clean_question
 
 SIMILAR = 0.75
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.answer import Answer, Answerer
-from bot.limits import ConcurrencyCap, Cooldown
-from bot.store import Store, StoredAnswer
+from bot.core.answer import Answer, Answerer
+from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.storage.answers import Store, StoredAnswer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,10 +38,11 @@ class Admission:
         self.user_id = user_id
 
     async def answer(self, *, via: str, guild_id: int | None = None, channel_id: int | None = None,
-                     offset: int = 0, limit: int | None = None) -> Asked:
+                     offset: int = 0, limit: int | None = None, context: Sequence[str] = ()) -> Asked:
         """Encode and search in a worker thread, then record the answer."""
         service = self.service
-        answer = await asyncio.to_thread(service.answerer.answer, self.question, offset=offset, limit=limit)
+        answer = await asyncio.to_thread(service.answerer.answer, self.question, tuple(context),
+                                         offset=offset, limit=limit)
         answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id)
         return Asked(answer, answer_id)
 
@@ -69,10 +70,11 @@ class AnswerService:
 
     async def ask(self, question: str, *, user_id: int, via: str, guild_id: int | None = None,
                   channel_id: int | None = None, offset: int = 0, limit: int | None = None,
-                  count_towards_cooldown: bool = True) -> Asked:
+                  count_towards_cooldown: bool = True, context: Sequence[str] = ()) -> Asked:
         """Admit and answer in one step, for callers with nothing to do in between."""
         async with self.admitted(question, user_id=user_id, count_towards_cooldown=count_towards_cooldown) as admission:
-            return await admission.answer(via=via, guild_id=guild_id, channel_id=channel_id, offset=offset, limit=limit)
+            return await admission.answer(via=via, guild_id=guild_id, channel_id=channel_id, offset=offset, limit=limit,
+                                          context=context)
 
     async def _with_store(self, what: str, call: Callable[[Store], T], fallback: T) -> T:
         """Run ``call(store)`` in a worker thread; a missing or broken database logs and gives ``fallback``,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.answer import Answer
+from bot.core.answer import Answer
 
 DECLINE_MESSAGE = ("The letter and the FAQ don't cover this question, so I won't guess. "
                    "Try asking about the Global Call for AI Red Lines: what it asks, who signed it, what happened next.")

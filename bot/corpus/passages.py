@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from bot.corpus import Corpus, Document, FaqEntry, split_paragraphs
+from bot.corpus.reader import Corpus, Document, FaqEntry, split_paragraphs
 
 # all-MiniLM-L6-v2 truncates at 256 word pieces; one word is rarely more than 1.6 pieces in this corpus,
 # so a paragraph longer than this many words is indexed by its sentences only.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.atomic import write_bytes_atomic
+from bot.storage.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The ``Encoder`` protocol is all the rest of the bot knows, so tests use a deterministic fake and the
 bot can switch between the sentence-transformers encoder and an ONNX one from config. Loading happens
-in ``load_encoder``, called from an entry point, never at import time.
+in ``bot.index.encoders.load_encoder``, called from an entry point, never at import time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.config import Config
 from bot.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
@@ -79,46 +78,6 @@ def weights_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-class SentenceTransformerEncoder:
-    """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, offline."""
-
-    def __init__(self, model_id: str, folder: Path, batch_size: int = 32) -> None:
-        # Fail fast rather than retry a model hub for a minute on a machine with no network.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-
-        try:
-            self._model = SentenceTransformer(str(folder), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any failure here means the same thing to the user
-            raise ModelUnavailableError(f"cannot load the embedding model from {folder}: {exc}") from exc
-        self.model_id = model_id
-        self.fingerprint = weights_fingerprint(folder)
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
-        self.dimension = int(get_dimension())
-        self.batch_size = batch_size
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode_query(
-            list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=self.batch_size,
-            show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def encode_documents(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        def encode_batch(batch: Sequence[str]) -> np.ndarray:
-            return self._model.encode_document(list(batch), normalize_embeddings=True, convert_to_numpy=True,
-                                               batch_size=self.batch_size, show_progress_bar=False)
-
-        return encode_by_length(encode_batch, texts, self.batch_size, self.dimension, progress)
-
-
 def encode_by_length(encode_batch: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str], batch_size: int,
                      dimension: int, progress: Progress | None = None) -> np.ndarray:
     """Encode in batches of similar length (little padding: faster, less memory), in the original order."""
@@ -130,17 +89,3 @@ def encode_by_length(encode_batch: Callable[[Sequence[str]], np.ndarray], texts:
         if progress:
             progress(len(positions))
     return vectors
-
-
-def load_encoder(config: Config) -> Encoder:
-    """Build the encoder named in config, with threads pinned first."""
-    pin_threads(config.threads.torch, config.threads.faiss, use_torch=config.model.encoder == "torch")
-    folder = model_folder(config.model.package)
-    if config.model.encoder == "onnx":
-        from bot.onnx_encoder import OnnxEncoder
-
-        return OnnxEncoder(config.model.id, folder, cache_dir=config.index_dir / "onnx",
-                           batch_size=config.model.batch_size, threads=config.threads.torch,
-                           max_tokens=config.model.max_tokens)
-    log.info("loading %s from %s", config.model.id, folder)
-    return SentenceTransformerEncoder(config.model.id, folder, config.model.batch_size)
