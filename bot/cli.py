@@ -221,8 +221,8 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
-    from bot.corpus.reader import load_corpus
     from bot.corpus.passages import corpus_passages
+    from bot.corpus.reader import load_corpus
 
     try:
         corpus = load_corpus(config.corpus_dir)

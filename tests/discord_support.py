@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.answer import Answerer, LiveIndex
 from bot.config import Config, load_config
+from bot.core.answer import Answerer, LiveIndex
 from bot.discord_app.assembly import create_bot
 from bot.discord_app.client import RedLinesBot
 from bot.index.store import build_index, load_index

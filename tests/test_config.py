@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import setting_names, discord_token, load_config
+from bot.config import discord_token, load_config, setting_names
 from bot.errors import ConfigError
 
 from .conftest import REPO

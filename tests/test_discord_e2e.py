@@ -11,8 +11,8 @@ import pytest_asyncio
 import yarl
 
 from .discord_support import make_bot, make_project
-from .hardening_report import record
 from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FakeDiscord
+from .hardening_report import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 
@@ -130,8 +130,8 @@ async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):
 
 @pytest.mark.model
 async def test_real_model_answers_a_letter_question_with_the_right_paragraph(fake, real_project, real_encoder):
-    from bot.core.answer import Answerer, LiveIndex
     from bot.config import load_config
+    from bot.core.answer import Answerer, LiveIndex
     from bot.index.store import build_index, load_index
     from bot.serving.resources import Resources
 

@@ -6,7 +6,12 @@ import pytest
 
 from bot.core.answer import Answer, Excerpt, Source
 from bot.discord_app.render import (
-    DESCRIPTION_LIMIT, MESSAGE_EMBEDS_LIMIT, TITLE_LIMIT, render, safe_echo, shorten,
+    DESCRIPTION_LIMIT,
+    MESSAGE_EMBEDS_LIMIT,
+    TITLE_LIMIT,
+    render,
+    safe_echo,
+    shorten,
 )
 
 

@@ -8,17 +8,23 @@ import textwrap
 import pytest
 
 from bot import cli
-from bot.index import encoders as encoder_module
-from bot.serving import resources
-from bot.core.answer import Answerer, LiveIndex
-from bot.index.build_guard import RegressionRefused, guarded_build
 from bot.config import load_config
+from bot.core.answer import Answerer, LiveIndex
 from bot.corpus.reader import load_corpus
-from bot.evaluation.metrics import (
-    EvalQuestion, QuestionResult, RetrieverReport, calibrate, evaluate, load_questions, write_threshold,
-)
 from bot.errors import UserFacingError
+from bot.evaluation.metrics import (
+    EvalQuestion,
+    QuestionResult,
+    RetrieverReport,
+    calibrate,
+    evaluate,
+    load_questions,
+    write_threshold,
+)
+from bot.index import encoders as encoder_module
+from bot.index.build_guard import RegressionRefused, guarded_build
 from bot.index.store import build_index, current_generation, load_index
+from bot.serving import resources
 
 from .conftest import FakeEncoder, write_config
 

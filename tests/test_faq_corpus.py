@@ -8,8 +8,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bot.corpus.reader import load_corpus
 from bot.corpus.passages import corpus_passages
+from bot.corpus.reader import load_corpus
 
 from .conftest import REPO
 

@@ -17,15 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.index import store as index_store
 from bot.core.answer import Answerer, LiveIndex
+from bot.corpus.editing import draft_from_modal
+from bot.corpus.live_update import LiveUpdater
 from bot.corpus.reader import load_corpus, parse_document, parse_faq_file
 from bot.discord_app.render import safe_echo
 from bot.errors import CorpusError, IndexUnavailableError, QuestionError, StorageError, UserFacingError
-from bot.corpus.editing import draft_from_modal
+from bot.index import store as index_store
 from bot.index.store import build_index, check_status, current_generation, load_index, read_generation
 from bot.serving.limits import ConcurrencyCap, Cooldown
-from bot.corpus.live_update import LiveUpdater
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
 

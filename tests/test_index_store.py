@@ -7,10 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from bot.index import store as index_store
 from bot.errors import IndexUnavailableError, StorageError
+from bot.index import store as index_store
 from bot.index.store import (
-    CORRUPT, FRESH, MISSING, STALE, build_index, check_status, current_generation, load_index, rollback,
+    CORRUPT,
+    FRESH,
+    MISSING,
+    STALE,
+    build_index,
+    check_status,
+    current_generation,
+    load_index,
+    rollback,
 )
 
 from .conftest import FakeEncoder

@@ -8,14 +8,14 @@ import time
 import pytest
 
 from bot.core.answer import Answerer, LiveIndex
-from bot.storage.audit import AuditLog
+from bot.corpus.editing import FaqEditError, draft_from_modal, entry_yaml
+from bot.corpus.live_update import LiveUpdater
 from bot.corpus.reader import load_corpus
 from bot.errors import CorpusError
-from bot.corpus.editing import FaqEditError, draft_from_modal, entry_yaml
-from bot.storage.gaps import Miss, gaps_csv, group_misses, read_misses
 from bot.index.store import build_index, current_generation, load_index
-from bot.corpus.live_update import LiveUpdater
 from bot.storage.answers import Store
+from bot.storage.audit import AuditLog
+from bot.storage.gaps import Miss, gaps_csv, group_misses, read_misses
 
 from .conftest import FakeEncoder
 

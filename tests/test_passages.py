@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.corpus.reader import load_corpus
 from bot.corpus.passages import corpus_passages, split_sentences
+from bot.corpus.reader import load_corpus
 
 from .conftest import write_corpus
 

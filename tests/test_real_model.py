@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from bot.core.answer import Answerer, LiveIndex
 from bot.config import load_config
+from bot.core.answer import Answerer, LiveIndex
 from bot.index.store import build_index, load_index
 
 pytestmark = pytest.mark.model

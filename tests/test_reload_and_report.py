@@ -16,8 +16,8 @@ import pytest
 import yarl
 
 from bot import cli
-from bot.index import encoders as encoder_module
 from bot.discord_app.runner import _serve, pid_file
+from bot.index import encoders as encoder_module
 from bot.storage.answers import Store
 
 from .conftest import FakeEncoder

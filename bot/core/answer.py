@@ -10,17 +10,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.config import RetrievalSettings
-from bot.index.encoder import Encoder
-from bot.errors import QuestionError
-from bot.index.store import SearchIndex
-from bot.corpus.passages import Passage
 from bot.core.retrieval import Candidate, retrieve
 from bot.core.text import clean_question, detect_language, has_words
+from bot.corpus.passages import Passage
+from bot.errors import QuestionError
+from bot.index.encoder import Encoder
+from bot.index.store import SearchIndex
 
 log = logging.getLogger(__name__)
 

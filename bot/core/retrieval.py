@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import RetrievalSettings
+from bot.core.text import words
 from bot.index.encoder import Encoder
 from bot.index.store import SearchIndex
-from bot.core.text import words
 
 # Words that say nothing about which passage answers a question, in the two corpus languages.
 STOPWORDS = frozenset("""

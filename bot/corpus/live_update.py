@@ -15,15 +15,15 @@ import threading
 import time
 from dataclasses import dataclass
 
+from bot.config import Config
 from bot.core.answer import LiveIndex
+from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
+from bot.corpus.reader import Corpus, load_corpus
+from bot.errors import StorageError, UserFacingError
+from bot.index.encoder import Encoder
+from bot.index.store import build_index, previous_generation, publish, read_generation
 from bot.storage.atomic import write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
-from bot.config import Config
-from bot.corpus.reader import Corpus, load_corpus
-from bot.index.encoder import Encoder
-from bot.errors import StorageError, UserFacingError
-from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
-from bot.index.store import build_index, previous_generation, publish, read_generation
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from bot.errors import CorpusError, CorpusProblem
 from bot.corpus.yaml_lines import line_of, load_with_lines
+from bot.errors import CorpusError, CorpusProblem
 
 DOCUMENTS_DIR = "documents"
 FAQ_DIR = "faq"

@@ -10,12 +10,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.text import looks_like_question
 from bot.discord_app.components import buttons_for
 from bot.discord_app.render import CONTENT_LIMIT, render, shorten
 from bot.discord_app.replies import GENERIC_ERROR, NO_MENTIONS
 from bot.errors import UserFacingError
 from bot.serving.service import Asked
-from bot.core.text import looks_like_question
 
 if TYPE_CHECKING:
     from bot.discord_app.client import RedLinesBot

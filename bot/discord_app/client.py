@@ -11,17 +11,17 @@ import discord
 from discord.ext import commands
 
 from bot import __version__
-from bot.core.answer import LiveIndex
-from bot.storage.audit import AuditLog
 from bot.config import Config
+from bot.core.answer import LiveIndex
+from bot.corpus.live_update import LiveUpdater, UpdateResult
 from bot.corpus.reader import FaqEntry, load_corpus
 from bot.discord_app.tree import AnswerTree
 from bot.errors import UserFacingError
 from bot.serving.limits import ConcurrencyCap, Cooldown
-from bot.corpus.live_update import LiveUpdater, UpdateResult
 from bot.serving.resources import Resources
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
+from bot.storage.audit import AuditLog
 
 log = logging.getLogger(__name__)
 

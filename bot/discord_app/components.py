@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_app.replies import send_ephemeral, send_unexpected_error, send_user_error
 from bot.discord_app.render import render
+from bot.discord_app.replies import send_ephemeral, send_unexpected_error, send_user_error
 from bot.errors import UserFacingError
 from bot.serving.service import Asked
 

@@ -15,13 +15,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.corpus.editing import FaqDraft, draft_from_modal, draft_of, entry_yaml
+from bot.corpus.live_update import UpdateResult
 from bot.corpus.reader import ID_PATTERN
 from bot.discord_app.render import shorten
 from bot.discord_app.replies import NO_MENTIONS, send_ephemeral
 from bot.errors import CorpusError, UserFacingError
-from bot.corpus.editing import FaqDraft, draft_from_modal, draft_of, entry_yaml
 from bot.storage.gaps import gaps_text, group_misses, read_misses
-from bot.corpus.live_update import UpdateResult
 
 if TYPE_CHECKING:
     from bot.discord_app.client import RedLinesBot

@@ -76,11 +76,11 @@ def serve_worker(config_path: Path, encoder_name: str, questions: list[str]) -> 
     """Runs in a fresh process: cold start, latency, one incremental update, as the bot would."""
     import dataclasses
 
-    from bot.corpus.reader import load_corpus
+    from bot.core.retrieval import bm25_scores
     from bot.corpus.editing import draft_of
     from bot.corpus.live_update import LiveUpdater
+    from bot.corpus.reader import load_corpus
     from bot.serving.resources import build_resources
-    from bot.core.retrieval import bm25_scores
 
     config = _config(config_path, encoder_name)
     resources = build_resources(config)

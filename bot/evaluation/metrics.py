@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from bot.core.answer import Answer, Answerer
-from bot.storage.atomic import write_text_atomic
 from bot.errors import QuestionError, UserFacingError
+from bot.storage.atomic import write_text_atomic
 
 RANKS_CONSIDERED = 10
 

@@ -14,11 +14,11 @@ import time
 import numpy as np
 
 from bot.config import Config
+from bot.core.retrieval import keyword_tokens
+from bot.corpus.passages import corpus_passages
 from bot.corpus.reader import load_corpus
 from bot.index.encoders import load_encoder
 from bot.index.store import build_faiss
-from bot.corpus.passages import corpus_passages
-from bot.core.retrieval import keyword_tokens
 
 SIZES = (1_000, 10_000, 100_000)
 QUERIES = 50

@@ -10,14 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.core.answer import Answerer, LiveIndex
 from bot.config import Config
+from bot.core.answer import Answerer, LiveIndex
 from bot.corpus.reader import Corpus
-from bot.index.encoder import Encoder
 from bot.errors import IndexUnavailableError, UserFacingError
 from bot.evaluation.metrics import RetrieverReport, evaluate, format_table, load_questions
+from bot.index.encoder import Encoder
 from bot.index.store import (
-    BuildResult, SearchIndex, build_index, current_generation, discard, publish, read_generation,
+    BuildResult,
+    SearchIndex,
+    build_index,
+    current_generation,
+    discard,
+    publish,
+    read_generation,
 )
 
 log = logging.getLogger(__name__)

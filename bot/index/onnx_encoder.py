@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.storage.atomic import fsync_dir
-from bot.index.encoder import Progress, encode_by_length, weights_fingerprint
 from bot.errors import ModelUnavailableError
+from bot.index.encoder import Progress, encode_by_length, weights_fingerprint
+from bot.storage.atomic import fsync_dir
 
 log = logging.getLogger(__name__)
 

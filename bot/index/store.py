@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 
 from bot import __version__
-from bot.storage.atomic import fsync_dir, point_symlink, write_bytes_atomic
 from bot.config import Config
+from bot.corpus.passages import SPLITTER_VERSION, EmbeddingRow, Passage, corpus_passages
 from bot.corpus.reader import Corpus, content_hash, load_corpus
+from bot.errors import IndexUnavailableError, StorageError
 from bot.index.embedding_cache import EmbeddingCache
 from bot.index.encoder import Encoder
-from bot.errors import IndexUnavailableError, StorageError
-from bot.corpus.passages import SPLITTER_VERSION, EmbeddingRow, Passage, corpus_passages
 from bot.index.progress import ProgressBar
+from bot.storage.atomic import fsync_dir, point_symlink, write_bytes_atomic
 
 log = logging.getLogger(__name__)
 

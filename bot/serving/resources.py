@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.core.answer import Answerer, LiveIndex
 from bot.config import Config
+from bot.core.answer import Answerer, LiveIndex
 from bot.index.encoder import Encoder
 from bot.index.encoders import load_encoder
 from bot.index.store import load_index

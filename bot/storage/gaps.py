@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.index.encoder import Encoder
 from bot.core.text import clean_question
+from bot.index.encoder import Encoder
 
 SIMILAR = 0.75
 
@@ -70,7 +70,7 @@ def group_misses(misses: list[Miss], encoder: Encoder, similar: float = SIMILAR)
     vectors = encoder.encode_queries(texts)
     gaps: list[Gap] = []
     centres: list[np.ndarray] = []
-    for miss, text, vector in sorted(zip(misses, texts, vectors), key=lambda item: item[0].asked_at):
+    for miss, text, vector in sorted(zip(misses, texts, vectors, strict=True), key=lambda item: item[0].asked_at):
         best, best_score = None, similar
         for position, centre in enumerate(centres):
             score = float(centre @ vector)
