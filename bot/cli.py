@@ -96,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--guild", type=int, metavar="ID", help="sync to one guild at once (instead of globally)")
 
     evaluate = command("eval")
-    evaluate.add_argument("--questions", type=Path, help="question set (default: evaluation.questions in config)")
+    evaluate.add_argument("--questions", type=Path,
+                          help="a question set file (expect/abstain items, or one bank file) instead of the bank")
+    evaluate.add_argument("--split", choices=["train", "dev", "test", "all"], default="dev",
+                          help="which split of the question bank (evaluation.bank in config) to measure (default: dev)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     evaluate.add_argument("--retriever", choices=RETRIEVERS, action="append",
                           help="only these retrievers (repeatable; default: all)")
@@ -321,8 +324,14 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         print("error: --write records a calibrated threshold: use it with --calibrate", file=sys.stderr)
         return 2
     _quiet_logs()
-    questions_path = args.questions or config.eval_questions
-    questions = evaluation.load_questions(questions_path)
+    if args.questions:
+        questions_path = args.questions
+        questions = evaluation.load_questions(questions_path)
+        label = str(questions_path)
+    else:
+        questions_path = config.eval_bank
+        questions = evaluation.load_bank_questions(questions_path, None if args.split == "all" else args.split)
+        label = f"{questions_path} ({args.split} split)"
     answerer = build_resources(config).answerer
     names = args.retriever or list(RETRIEVERS)
 
@@ -339,22 +348,28 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
         answerer.settings = dataclasses.replace(config.retrieval, decline_threshold=threshold)
         reports = [evaluation.evaluate(answerer, questions, name) for name in names]
     if args.json:
-        payload = {"questions": str(questions_path), "decline_threshold": threshold,
+        payload = {"questions": label, "decline_threshold": threshold,
                    "retrievers": [r.metrics() for r in reports]}
         if calibration:
             payload["calibration"] = dataclasses.asdict(calibration)
         print(json.dumps(payload, ensure_ascii=False))
     else:
-        print(f"{questions_path} · {len(questions)} questions · decline threshold {threshold}")
+        print(f"{label} · {len(questions)} questions · decline threshold {threshold}")
         print(evaluation.format_table(reports))
+        for name in evaluation.BREAKDOWNS:
+            table = evaluation.format_breakdown(reports, name)
+            if table:
+                print(f"\n{table}")
         if args.misses:
+            print()
             for report in reports:
                 for miss in report.misses():
-                    state = "declined" if not miss.answered else f"rank {miss.rank}"
+                    state = f"declined ({miss.decline})" if not miss.answered else f"rank {miss.rank}, first {miss.first}"
                     print(f"  {report.retriever}: {miss.question.question!r} ({state}, confidence {miss.confidence:.3f})")
-                for wrong in (r for r in report.out_of_scope if r.answered):
-                    print(f"  {report.retriever}: answered out-of-scope {wrong.question.question!r} "
-                          f"(confidence {wrong.confidence:.3f})")
+                for wrong in (r for r in report.out_of_scope if not r.declined_right):
+                    state = "answered" if wrong.answered else f"declined as {wrong.decline}"
+                    print(f"  {report.retriever}: {state} must-decline ({wrong.question.decline_kind or 'abstain'}) "
+                          f"{wrong.question.question!r} (first {wrong.first}, confidence {wrong.confidence:.3f})")
         if calibration:
             print(f"proposed decline_threshold: {calibration.threshold} — {calibration.summary()}")
     if calibration and args.write:

@@ -105,9 +105,10 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """The question set that measures retrieval, and the guard on index builds."""
+    """The question sets that measure retrieval, and the guard on index builds."""
 
     questions: Path = Path("tests/eval/dev-questions.yaml")
+    bank: Path = Path("tests/eval/bank")
     max_hit3_drop: float = 0.02
 
     def _validate(self) -> dict[str, str]:
@@ -181,6 +182,10 @@ class Config:
     @property
     def eval_questions(self) -> Path:
         return self._resolve(self.evaluation.questions)
+
+    @property
+    def eval_bank(self) -> Path:
+        return self._resolve(self.evaluation.bank)
 
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:

@@ -75,6 +75,11 @@ def load_bank(folder: Path, split: str | None = None) -> list[BankItem]:
     return items
 
 
+def load_bank_file(path: Path) -> list[BankItem]:
+    """The items of one bank file."""
+    return _load_file(path)
+
+
 def _load_file(path: Path) -> list[BankItem]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

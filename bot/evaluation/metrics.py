@@ -1,42 +1,75 @@
-"""Measuring retrieval on a question set: hit@1, hit@3, MRR, declining, latency — per retriever.
+"""Measuring retrieval on a question set: hit@1, hit@3, MRR, declining, latency — per retriever, and per
+category, language and decline kind.
 
-A question set is YAML in the format of ``tests/eval/dev-questions.yaml``: items with ``q`` and either
-``expect`` (phrases; the question counts as answered well when any of them appears, case-insensitive, in
-an excerpt) or ``abstain: true`` (the corpus does not cover it, so the bot must decline).
+Two formats. The question bank (``bot/evaluation/bank.py``): an answerable item is answered well at rank k
+when the k-th excerpt belongs to one of its labelled passage groups (``faq:<id>``, ``letter#¶4``) and the
+answer is offered (``answered``); a must-decline item is declined right when it is not answered, and for
+chit-chat, unknown names and dates after the sources with that guard's own reply. The older clean sets
+(``tests/eval/dev-questions.yaml``): items with ``q`` and either ``expect`` (phrases; answered well when any
+appears, case-insensitive, in an excerpt) or ``abstain: true`` (the bot must decline).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from bot.core.answer import Answer, Answerer
+from bot.core.answer import Answer, Answerer, DeclineKind, Excerpt
 from bot.errors import QuestionError, UserFacingError
+from bot.evaluation.bank import BankItem, load_bank, load_bank_file
 from bot.storage.atomic import write_text_atomic
 
 RANKS_CONSIDERED = 10
+# Decline kinds of the bank whose right reply is the guard's own (``Answer.decline``), not any decline.
+GUARDED_KINDS = {"chitchat": DeclineKind.CHITCHAT, "unknown-name": DeclineKind.UNKNOWN_NAME,
+                 "after-sources": DeclineKind.AFTER_SOURCES}
 
 
 @dataclass(frozen=True)
 class EvalQuestion:
+    """A question to measure with: answerable (``expect`` phrases, or ``groups`` of passages) or not (``abstain``).
+
+    Items of the bank carry their passage groups, their decline kind, category, language and conversation.
+    """
+
     question: str
     expect: tuple[str, ...] = ()
     abstain: bool = False
+    groups: tuple[str, ...] = ()
+    decline_kind: str | None = None
+    category: str = ""
+    language: str = ""
+    context: tuple[str, ...] = ()
+
+    @classmethod
+    def from_bank(cls, item: BankItem) -> EvalQuestion:
+        return cls(item.question, (), item.decline is not None, item.groups, item.decline, item.category,
+                   item.language, item.context)
 
 
 @dataclass(frozen=True)
 class QuestionResult:
-    """One question's outcome: the rank of the first excerpt with an expected phrase (1-based), if any."""
+    """One question's outcome: the rank of the first right excerpt (1-based), if any, and the decline kind."""
 
     question: EvalQuestion
     answered: bool
     rank: int | None
     confidence: float
     latency_ms: float
+    decline: str | None = None
+    first: str = ""
+
+    @property
+    def declined_right(self) -> bool:
+        """Not answered, and for the guarded kinds (chit-chat, unknown names, after the sources) with the
+        guard's own reply."""
+        wanted = GUARDED_KINDS.get(self.question.decline_kind or "")
+        return not self.answered and (wanted is None or self.decline == wanted)
 
 
 @dataclass(frozen=True)
@@ -53,7 +86,7 @@ class RetrieverReport:
         return [r for r in self.results if r.question.abstain]
 
     def hit_at(self, k: int) -> float:
-        """Share of answerable questions answered with an expected phrase in the first k excerpts."""
+        """Share of answerable questions answered with a right excerpt among the first k."""
         rows = self.answerable
         return sum(1 for r in rows if r.answered and r.rank is not None and r.rank <= k) / len(rows) if rows else 0.0
 
@@ -64,16 +97,22 @@ class RetrieverReport:
 
     @property
     def decline_accuracy(self) -> float:
+        """Decline recall: the share of must-decline questions declined (with the guard's reply where one is due)."""
         rows = self.out_of_scope
-        return sum(1 for r in rows if not r.answered) / len(rows) if rows else 0.0
+        return sum(1 for r in rows if r.declined_right) / len(rows) if rows else 0.0
 
     @property
     def declined_out_of_scope(self) -> int:
-        return sum(1 for r in self.out_of_scope if not r.answered)
+        return sum(1 for r in self.out_of_scope if r.declined_right)
 
     @property
     def false_declines(self) -> int:
         return sum(1 for r in self.answerable if not r.answered)
+
+    @property
+    def false_decline_rate(self) -> float:
+        rows = self.answerable
+        return self.false_declines / len(rows) if rows else 0.0
 
     def latency(self, percentile: float) -> float:
         values = sorted(r.latency_ms for r in self.results)
@@ -86,27 +125,56 @@ class RetrieverReport:
     def misses(self, k: int = 3) -> list[QuestionResult]:
         return [r for r in self.answerable if not (r.answered and r.rank and r.rank <= k)]
 
-    def metrics(self) -> dict[str, float | int | str]:
+    def subset(self, keep: Callable[[EvalQuestion], bool]) -> RetrieverReport:
+        return RetrieverReport(self.retriever, tuple(r for r in self.results if keep(r.question)))
+
+    def breakdown(self, key: Callable[[EvalQuestion], str]) -> dict[str, RetrieverReport]:
+        """One sub-report per value of ``key`` (category, language, decline kind), in sorted order."""
+        values = sorted({key(r.question) for r in self.results} - {""})
+        return {value: self.subset(lambda q, v=value: key(q) == v) for value in values}
+
+    def summary(self) -> dict[str, float | int]:
+        """The quality numbers of this report (no latency)."""
         return {
-            "retriever": self.retriever,
             "hit@1": round(self.hit_at(1), 4), "hit@3": round(self.hit_at(3), 4), "mrr": round(self.mrr, 4),
             "decline_accuracy": round(self.decline_accuracy, 4),
             "declined": self.declined_out_of_scope, "out_of_scope": len(self.out_of_scope),
             "false_declines": self.false_declines, "answerable": len(self.answerable),
-            "p50_ms": round(self.latency(50), 2), "p99_ms": round(self.latency(99), 2),
         }
+
+    def metrics(self) -> dict[str, object]:
+        result: dict[str, object] = {"retriever": self.retriever, **self.summary(),
+                                     "false_decline_rate": round(self.false_decline_rate, 4),
+                                     "p50_ms": round(self.latency(50), 2), "p99_ms": round(self.latency(99), 2)}
+        for name, key in BREAKDOWNS.items():
+            parts = self.breakdown(key)
+            if parts:
+                result[name] = {value: part.summary() for value, part in parts.items()}
+        return result
+
+
+BREAKDOWNS: dict[str, Callable[[EvalQuestion], str]] = {
+    "by_category": lambda q: q.category,
+    "by_language": lambda q: q.language,
+    "by_decline_kind": lambda q: q.decline_kind or "",
+}
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
-    """Read a question set; raise a clear error for a malformed file."""
+    """Read a question set (``expect``/``abstain`` items, or one file of the bank); raise a clear error for a
+    malformed file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserFacingError(f"{path}: question set not found") from None
+    except IsADirectoryError:
+        return [EvalQuestion.from_bank(item) for item in load_bank(path)]
     except yaml.YAMLError as exc:
         raise UserFacingError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(raw, list):
         raise UserFacingError(f"{path}: a question set must be a YAML list of items with 'q'")
+    if any(isinstance(item, dict) and ("answers" in item or "decline" in item) for item in raw):
+        return [EvalQuestion.from_bank(item) for item in load_bank_file(path)]
     questions = []
     for position, item in enumerate(raw, start=1):
         if not isinstance(item, dict) or not isinstance(item.get("q"), str):
@@ -119,11 +187,31 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return questions
 
 
+def load_bank_questions(folder: Path, split: str | None) -> list[EvalQuestion]:
+    """The bank's items (of one split) as questions to measure with."""
+    return [EvalQuestion.from_bank(item) for item in load_bank(folder, split)]
+
+
+def excerpt_group(excerpt: Excerpt) -> str:
+    """The passage group an excerpt belongs to: ``faq:<id>``, or ``<document>#¶N`` for a paragraph or its sentences."""
+    source = excerpt.source
+    if source.kind == "faq":
+        return source.doc_id
+    return f"{source.doc_id}#{source.locator.split('.')[0]}"
+
+
 def first_matching_rank(answer: Answer, expect: tuple[str, ...]) -> int | None:
     phrases = [e.lower() for e in expect]
     for rank, excerpt in enumerate(answer.excerpts, start=1):
         text = excerpt.text.lower()
         if any(phrase in text for phrase in phrases):
+            return rank
+    return None
+
+
+def first_group_rank(answer: Answer, groups: tuple[str, ...]) -> int | None:
+    for rank, excerpt in enumerate(answer.excerpts, start=1):
+        if excerpt_group(excerpt) in groups:
             return rank
     return None
 
@@ -134,12 +222,14 @@ def evaluate(answerer: Answerer, questions: list[EvalQuestion], retriever: str) 
     results = []
     for item in questions:
         try:
-            answer = answerer.answer(item.question, retriever=retriever, limit=RANKS_CONSIDERED)
+            answer = answerer.answer(item.question, item.context, retriever=retriever, limit=RANKS_CONSIDERED)
         except QuestionError:
             results.append(QuestionResult(item, False, None, 0.0, 0.0))
             continue
-        results.append(QuestionResult(item, answer.answered, first_matching_rank(answer, item.expect),
-                                      answer.confidence, answer.latency_ms))
+        rank = first_group_rank(answer, item.groups) if item.groups else first_matching_rank(answer, item.expect)
+        first = excerpt_group(answer.excerpts[0]) if answer.excerpts else ""
+        results.append(QuestionResult(item, answer.answered, rank, answer.confidence, answer.latency_ms,
+                                      answer.decline, first))
     return RetrieverReport(retriever, tuple(results))
 
 
@@ -153,6 +243,33 @@ def format_table(reports: list[RetrieverReport]) -> str:
         false = f"{m['false_declines']}/{m['answerable']}"
         lines.append(f"{report.retriever:<11} {m['hit@1']:>6.3f} {m['hit@3']:>6.3f} {m['mrr']:>6.3f} {decline:>14} "
                      f"{false:>11} {m['p50_ms']:>7.1f} {m['p99_ms']:>7.1f}")
+    return "\n".join(lines)
+
+
+def _cell(report: RetrieverReport) -> str:
+    def number(value: float, present: bool) -> str:
+        return f"{value:.2f}" if present else "  - "
+
+    has_answerable, has_declines = bool(report.answerable), bool(report.out_of_scope)
+    return (f"{number(report.hit_at(1), has_answerable)} {number(report.hit_at(3), has_answerable)} "
+            f"{number(report.decline_accuracy, has_declines)} {report.false_declines:>2}")
+
+
+def format_breakdown(reports: list[RetrieverReport], name: str) -> str:
+    """Per category / language / decline kind, every retriever side by side: hit@1, hit@3 (answerable),
+    decline recall (must-decline) and false declines, with the counts of each kind of question."""
+    key = BREAKDOWNS[name]
+    parts = [report.breakdown(key) for report in reports]
+    if not parts or not parts[0]:
+        return ""
+    title = name.removeprefix("by_").replace("_", " ")
+    width = 19
+    header = f"{title:<15} {'ans':>4} {'decl':>4}  " + "  ".join(f"{r.retriever:<{width}}" for r in reports)
+    sub = f"{'':<15} {'':>4} {'':>4}  " + "  ".join(f"{'h@1  h@3  decl fd':<{width}}" for _ in reports)
+    lines = [header, sub, "-" * len(header)]
+    for value, first in parts[0].items():
+        cells = "  ".join(f"{_cell(part[value]):<{width}}" for part in parts)
+        lines.append(f"{value:<15} {len(first.answerable):>4} {len(first.out_of_scope):>4}  {cells}")
     return "\n".join(lines)
 
 
