@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bot.corpus import load_corpus
+from bot.corpus import LANGUAGES, MAX_ALTERNATIVES, load_corpus
 from bot.passages import corpus_passages
 
 from .conftest import REPO
@@ -35,13 +35,70 @@ def test_at_least_sixty_entries_and_fifteen_in_french(corpus):
     assert languages["fr"] >= 15 and languages["en"] >= 60
 
 
+# The most asked entries carry, after their own 2-5 phrasings, one phrasing in each of these languages, in this order.
+OTHER_LANGUAGES = ("es", "de", "it", "pt", "zh")
+MULTILINGUAL_IDS = (
+    "what-is-the-call", "what-does-it-ask", "who-signed", "signatory-count", "who-organised", "deadline", "website",
+    "example-red-lines", "precedents", "enforcement", "launch-date", "launch-place", "bengio", "hinton",
+    "nobel-laureates", "ai-company-signatories", "why-2026", "binding-or-voluntary", "what-is-a-red-line",
+    "us-position", "criticism", "human-control", "autonomous-weapons", "mass-surveillance", "bioweapons-cyber",
+    "verification", "deadline-status", "route-to-agreement", "official-title", "who-did-not-sign",
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Characters written differently in traditional Chinese: none may appear in a simplified-Chinese phrasing.
+_TRADITIONAL_ONLY = set("這個們國際協議簽網絡發為條約範圍擊應對於來說會時間問題機構關與經過將還麼誰類義務願場評"
+                        "書亞傑諾貝爾員監達執紅線請該")
+_MARKERS = {
+    "de": {"der", "die", "das", "den", "dem", "wer", "was", "wie", "wo", "wann", "warum", "welche", "hat", "haben",
+           "gibt", "soll", "sollen", "wurde", "wäre", "ließe", "aufruf", "aufrufs", "ki", "unterschrieben",
+           "unterzeichnet", "geht", "lautet", "bis", "ich", "finde"},
+    "it": {"che", "chi", "cosa", "il", "è", "quali", "quale", "hanno", "ha", "sarebbe", "verrebbero", "firmato",
+           "appello", "dell", "sull", "nell", "l", "gli", "degli", "sono", "quando", "dove", "perché", "come", "si",
+           "lettera", "proprio", "entro", "tra", "firmatari", "critiche", "ricevuto", "sedi", "già"},
+    "pt": {"o", "os", "as", "quem", "quais", "foi", "seria", "seriam", "assinou", "assinaram", "não", "apelo",
+           "carta", "em", "que", "é", "qual", "como", "onde", "por", "um", "uma", "posso", "são", "estão", "já",
+           "vermelhas", "vermelha", "linhas", "das", "do", "dos", "fóruns", "poderia"},
+}
+
+
+def _guess(text: str) -> str:
+    """The language of one of our own phrasings: enough to keep the five in their order."""
+    if _CJK.search(text):
+        return "zh"
+    if text.startswith("¿"):
+        return "es"
+    words_ = re.findall(r"[^\W\d_]+", text.lower())
+    scores = {lang: sum(w in markers for w in words_) for lang, markers in _MARKERS.items()}
+    if re.search(r"[äöüß]", text.lower()):
+        scores["de"] += 2
+    return max(scores, key=scores.get)
+
+
 def test_every_entry_has_id_language_sources_and_two_to_five_phrasings(corpus):
+    """2-5 phrasings in the entry's own language is the house rule; the most asked entries add one per language."""
     ids = [entry.id for entry in corpus.faq]
     assert len(ids) == len(set(ids))
     for entry in corpus.faq:
-        assert entry.language in ("en", "fr"), entry.id
-        assert 2 <= len(entry.alternatives) <= 5, entry.id
+        assert entry.language in LANGUAGES, entry.id
+        own = len(entry.alternatives) - (len(OTHER_LANGUAGES) if entry.id in MULTILINGUAL_IDS else 0)
+        assert 2 <= own <= 5, entry.id
+        assert len(entry.alternatives) <= MAX_ALTERNATIVES, entry.id
         assert entry.sources and all(s.url.startswith(("http://", "https://")) for s in entry.sources), entry.id
+
+
+def test_most_asked_entries_have_one_phrasing_in_each_other_language(corpus):
+    entries = {entry.id: entry for entry in corpus.faq}
+    assert len(MULTILINGUAL_IDS) == len(set(MULTILINGUAL_IDS)) == 30
+    for entry_id in MULTILINGUAL_IDS:
+        entry = entries[entry_id]
+        added = entry.alternatives[-len(OTHER_LANGUAGES):]
+        assert tuple(_guess(text) for text in added) == OTHER_LANGUAGES, (entry_id, added)
+        own = entry.alternatives[: -len(OTHER_LANGUAGES)]
+        assert not any(_CJK.search(text) or text.startswith("¿") for text in own), entry_id
+        chinese = added[-1]
+        assert not _TRADITIONAL_ONLY & set(chinese), (entry_id, chinese)
+        assert chinese.endswith("？"), (entry_id, chinese)
+        assert len(set(entry.alternatives)) == len(entry.alternatives), entry_id
 
 
 def test_no_entry_cites_a_grade_d_source(corpus):
