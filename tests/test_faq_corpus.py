@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from bot.corpus import LANGUAGES, MAX_ALTERNATIVES, load_corpus
+from bot.corpus import LANGUAGES, MAX_ALTERNATIVES, load_corpus, split_paragraphs
 from bot.passages import corpus_passages
 
 from .conftest import REPO
@@ -20,13 +21,22 @@ GRADE_D_HOSTS = {
 }
 
 
+# Documents of press fragments in other languages: each paragraph is copied word for word from the research note
+# that records them, so nothing in them is our own translation.
+PRESS_FRAGMENTS = {
+    "press-2025-09-23-afp-es": ("es", 2), "press-2025-09-23-afp-zh": ("zh", 2),
+    "press-2025-09-22-cyberethique-fr": ("fr", 4),
+}
+FRAGMENT_SOURCE = Path("/work/shared/sources/background/letter_other_languages.md")
+
+
 @pytest.fixture(scope="module")
 def corpus():
     return load_corpus(REPO / "corpus")
 
 
 def test_corpus_check_passes(corpus):
-    assert {d.id for d in corpus.documents} == {"letter", "press-2025-09-23-fr"}
+    assert {d.id for d in corpus.documents} == {"letter", "press-2025-09-23-fr", *PRESS_FRAGMENTS}
 
 
 def test_at_least_sixty_entries_and_fifteen_in_french(corpus):
@@ -130,3 +140,33 @@ def test_changing_figures_carry_their_date(corpus):
     for entry in corpus.faq:
         if re.search(r"\b(200|300)\+", entry.answer):
             assert re.search(r"20(25|26)", entry.answer), entry.id
+
+
+def test_press_fragment_documents_say_they_are_press_wording_and_ask_in_their_language(corpus):
+    documents = {d.id: d for d in corpus.documents}
+    for doc_id, (language, paragraphs) in PRESS_FRAGMENTS.items():
+        document = documents[doc_id]
+        assert document.kind == "press" and document.language == language, doc_id
+        assert "not the official text" in document.title, doc_id
+        assert "not the official text" in document.provenance, doc_id
+        assert document.url and document.date, doc_id
+        assert len(split_paragraphs(document.body)) == paragraphs, doc_id
+        for number in range(1, paragraphs + 1):
+            questions = document.questions_for(f"¶{number}")
+            assert questions, (doc_id, number)
+            if language == "zh":
+                assert all(re.search(r"[\u4e00-\u9fff]", q) for q in questions), doc_id
+            elif language == "es":
+                assert all(q.startswith("¿") for q in questions), doc_id
+            else:
+                assert all(q.endswith(" ?") for q in questions), doc_id
+
+
+def test_press_fragments_are_verbatim_from_the_shared_research_note(corpus):
+    if not FRAGMENT_SOURCE.is_file():
+        pytest.skip(f"{FRAGMENT_SOURCE} is not on this machine")
+    note = FRAGMENT_SOURCE.read_text(encoding="utf-8")
+    for document in corpus.documents:
+        if document.id in PRESS_FRAGMENTS:
+            for _, paragraph in split_paragraphs(document.body):
+                assert paragraph in note, (document.id, paragraph[:40])
