@@ -170,3 +170,36 @@ def test_press_fragments_are_verbatim_from_the_shared_research_note(corpus):
         if document.id in PRESS_FRAGMENTS:
             for _, paragraph in split_paragraphs(document.body):
                 assert paragraph in note, (document.id, paragraph[:40])
+
+
+COVERAGE_GAP_IDS = ("signatory-list", "how-to-sign", "sources-cutoff", "government-endorsements", "letter-translations",
+                    "cais-statement", "fr-cesia-resume")
+
+
+def test_coverage_gap_entries_are_there_with_three_to_five_phrasings_some_in_other_languages(corpus):
+    entries = {entry.id: entry for entry in corpus.faq if entry.path == "faq/09-coverage-gaps.yaml"}
+    assert tuple(entries) == COVERAGE_GAP_IDS
+    for entry in entries.values():
+        assert 3 <= len(entry.alternatives) <= 5, entry.id
+        assert len(entry.answer) <= 1000, entry.id
+    for entry_id in ("signatory-list", "how-to-sign", "sources-cutoff", "government-endorsements", "letter-translations"):
+        assert any(_CJK.search(a) or a.startswith("¿") for a in entries[entry_id].alternatives), entry_id
+    for entry_id in ("signatory-list", "sources-cutoff", "government-endorsements"):
+        assert entries[entry_id].as_of == "2026-09-14", entry_id
+    for entry_id in ("signatory-list", "how-to-sign"):
+        assert "red-lines.ai" in entries[entry_id].answer and entries[entry_id].sources[0].url == "https://red-lines.ai/"
+    assert "14 September 2026" in entries["sources-cutoff"].answer
+    assert "cannot" in entries["signatory-list"].answer and "do not document" in entries["how-to-sign"].answer
+    for word in ("French", "Spanish", "Chinese"):
+        assert word in entries["letter-translations"].answer
+
+
+def test_coverage_gap_facts_added_to_existing_entries(corpus):
+    answers = {entry.id: entry.answer for entry in corpus.faq}
+    assert "Tan Zhi Xuan" in answers["ai-scientists"]
+    assert "Llamado Global por las Líneas Rojas de la IA" in answers["official-title"]
+    assert "Appel mondial à établir des lignes rouges pour l'IA" in answers["official-title"]
+    assert "Annalena Baerbock" in answers["global-dialogue"] and "Egriselda López" in answers["global-dialogue"]
+    assert '"We totally reject global governance of AI."' in answers["us-position"]
+    assert "For thousands of years, humans have learned" in answers["harari-quote"]
+    assert "Arthur Grimonpont" in answers["fr-cesia-resume"]
