@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/redlines-bot
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-model clean-index
+.PHONY: install run test lint test-unit test-model clean-index
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,16 @@ run: install
 	$(BIN) index build --if-needed
 	$(BIN) run
 
-# Fast tests with the fake encoder first, then the tests that load the real packaged model.
-test: install
+# Lint, then fast tests with the fake encoder, then the tests that load the real packaged model.
+test: lint test-unit test-model
+
+lint: install
+	$(VENV)/bin/ruff check bot tests
+
+test-unit: install
 	$(PY) -m pytest -m "not model" -q
+
+test-model: install
 	$(PY) -m pytest -m model -q
 
 clean-index:

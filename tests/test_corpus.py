@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from bot.corpus.reader import content_hash, load_corpus
+from bot.corpus.reader import LANGUAGES, content_hash, load_corpus
 from bot.errors import CorpusError
 
 from .conftest import FAQ, LETTER, write_corpus
@@ -42,7 +42,7 @@ def test_content_hash_changes_with_any_file(tmp_path):
     ("faq", "expected"),
     [
         ("- id: x1\n  question: Q?\n", "faq/faq.yaml:1: FAQ entry is missing 'answer'"),
-        (FAQ.replace("  language: en\n", "  language: de\n", 1), "faq/faq.yaml:2: 'language' is 'de'"),
+        (FAQ.replace("  language: en\n", "  language: ja\n", 1), "faq/faq.yaml:2: 'language' is 'ja'"),
         (FAQ.replace("url: https://example.org/launch", "url: not-a-url"), "faq/faq.yaml:10: 'url' must be an http(s) address"),
         (FAQ.replace("id: quand-lancement", "id: who-organised"), "duplicate id 'who-organised'"),
         (FAQ.replace("id: who-organised", "id: Who Organised"), "faq/faq.yaml:1: id 'Who Organised' must be"),
@@ -78,6 +78,31 @@ def test_faq_problems_name_file_and_line(tmp_path, faq, expected):
 def test_document_problems_name_file_and_line(tmp_path, letter, expected):
     problems = problems_of(write_corpus(tmp_path, letter=letter))
     assert any(expected in p for p in problems), problems
+
+
+CORPUS_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "zh")
+
+
+def test_the_corpus_languages_are_exactly_seven():
+    assert LANGUAGES == CORPUS_LANGUAGES
+
+
+@pytest.mark.parametrize("language", CORPUS_LANGUAGES)
+def test_each_corpus_language_is_accepted_in_faq_and_documents(tmp_path, language):
+    faq = FAQ.replace("  language: en\n", f"  language: {language}\n", 1)
+    letter = LETTER.replace("language: en", f"language: {language}", 1)
+    corpus = load_corpus(write_corpus(tmp_path, letter=letter, faq=faq))
+    assert corpus.faq[0].language == language and corpus.documents[0].language == language
+
+
+@pytest.mark.parametrize("language", ["ja", "ru", "xx", "EN", "Fr", "zh-Hans", "zh-CN", "pt-BR", "es_ES", "english", "de "])
+def test_any_other_language_code_is_refused(tmp_path, language):
+    faq = FAQ.replace("  language: en\n", f"  language: {language!r}\n", 1)
+    letter = LETTER.replace("language: en", f"language: {language!r}", 1)
+    problems = problems_of(write_corpus(tmp_path, letter=letter, faq=faq))
+    assert any(p.startswith("faq/faq.yaml:2: 'language' is") and "must be one of en, fr, es, de, it, pt, zh" in p
+               for p in problems), problems
+    assert any(p.startswith("documents/letter.en.md:5: 'language' is") for p in problems), problems
 
 
 def test_non_utf8_file_is_refused_with_its_line(tmp_path):

@@ -21,7 +21,7 @@ from bot.errors import CorpusError, CorpusProblem
 DOCUMENTS_DIR = "documents"
 FAQ_DIR = "faq"
 DOCUMENT_KINDS = ("letter", "press", "article", "statement", "other")
-LANGUAGES = ("en", "fr")
+LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "zh")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_FILE_BYTES = 2_000_000
