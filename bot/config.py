@@ -77,6 +77,7 @@ class RetrievalSettings:
     hybrid_weight: float = 0.85
     coverage_weight: float = 0.4
     language_bonus: float = 0.03
+    related_margin: float = 2.0
     max_question_chars: int = 2000
     min_question_chars: int = 2
 
@@ -96,6 +97,8 @@ class RetrievalSettings:
             problems["coverage_weight"] = "must be between 0 and 1"
         if not 0.0 <= self.language_bonus <= 0.5:
             problems["language_bonus"] = "must be between 0 and 0.5"
+        if self.related_margin < 0:
+            problems["related_margin"] = "must be at least 0"
         if self.max_question_chars < 10:
             problems["max_question_chars"] = "must be at least 10"
         if self.min_question_chars < 1:

@@ -14,9 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from bot.config import RetrievalSettings
+from bot.core.decision import decide
+from bot.core.followup import contextualise
+from bot.core.guards import AfterSources, after_sources, is_chitchat, newest_fact, unknown_name
+from bot.core.language import detect_language
+from bot.core.quality_models import models_of
+from bot.core.ranking import Query, Ranked, rank
 from bot.core.retrieval import Candidate, retrieve
-from bot.core.text import clean_question, detect_language, has_words
+from bot.core.text import clean_question, has_words
 from bot.corpus.passages import Passage
 from bot.errors import QuestionError
 from bot.index.encoder import Encoder
@@ -159,45 +167,113 @@ class Answerer:
     def answer(self, question: str, context: Sequence[str] = (), *, retriever: str | None = None,
                limit: int | None = None, offset: int = 0) -> Answer:
         """Best excerpts for ``question`` asked after ``context`` (the conversation's previous questions,
-        oldest first); ``offset`` skips the first excerpts (for "More sources")."""
+        oldest first); ``offset`` skips the first excerpts (for "More sources").
+
+        In order: chit-chat gets no search at all; an elliptic follow-up is searched with the question before
+        it; the candidates are ranked so that the passage that answers leads; a name the corpus does not hold
+        and a time after its sources get their guard's reply; then the decision answers or declines.
+        """
         started = time.perf_counter()
         cleaned = self.validate(question)
         name = retriever or self.settings.retriever
         index = self.live.current
         language = detect_language(cleaned)
+        context = tuple(c for c in context if isinstance(c, str) and c.strip())
         limit = self.settings.top_k if limit is None else limit
-        candidates = retrieve(name, index, self.encoder, cleaned, language, self.settings)
-        chosen = _one_per_group(index.passages, candidates)
-        confidence = chosen[0].confidence if chosen else 0.0
-        answered = confidence >= self.settings.decline_threshold
-        excerpts = tuple(_excerpt(index.passages[c.passage], c.score) for c in chosen[offset : offset + limit])
-        return Answer(
-            question=question, answered=answered, excerpts=excerpts,
-            latency_ms=(time.perf_counter() - started) * 1000, retriever=name, language=language,
-            index_version=index.version, confidence=confidence,
-            decline=None if answered else DeclineKind.NOT_COVERED,
-            suggestions=() if answered else _suggestions(index.passages, chosen),
-            context=tuple(context),
-        )
+
+        def reply(answered: bool, ranked: list[Ranked], confidence: float, decline: str | None = None,
+                  detail: str | None = None, quoted: list[Ranked] | None = None, closest: bool = False) -> Answer:
+            shown = quoted if quoted is not None else _close_to_first(ranked, offset, self.settings.related_margin)
+            return Answer(
+                question=question, answered=answered,
+                excerpts=tuple(_excerpt(index.passages[r.passage], r.candidate.score) for r in shown[offset : offset + limit]),
+                latency_ms=(time.perf_counter() - started) * 1000, retriever=name, language=language,
+                index_version=index.version, confidence=confidence, decline=decline, guard_detail=detail,
+                closest_match=closest,
+                suggestions=() if answered or decline == DeclineKind.CHITCHAT else _suggestions(index.passages, ranked),
+                context=context)
+
+        seen = self.analyse(cleaned, context, name, index, language)
+        if seen.chitchat:
+            return reply(False, [], 0.0, DeclineKind.CHITCHAT, quoted=[])
+        assert seen.query is not None
+        models = models_of(index)
+        ranked = rank(index, seen.query, seen.candidates, models.ranker)
+        if seen.missing_name is not None:
+            return reply(False, ranked, 0.0, DeclineKind.UNKNOWN_NAME, seen.missing_name,
+                         quoted=_entries(index, ranked, [SIGNATORY_LIST], with_best=False))
+        if seen.after_sources is not None:
+            return reply(False, ranked, 0.0, DeclineKind.AFTER_SOURCES, seen.after_sources.newest.isoformat(),
+                         quoted=_entries(index, ranked, [SOURCES_CUTOFF], with_best=True))
+        query = seen.query
+        decision = decide(index, query, ranked, cleaned, models.decision, self.settings.decline_threshold)
+        if not decision.answered:
+            return reply(False, ranked, decision.confidence, DeclineKind.NOT_COVERED)
+        return reply(True, ranked, decision.confidence, closest=decision.closest_match)
 
 
-def _one_per_group(passages: tuple[Passage, ...], candidates: list[Candidate]) -> list[Candidate]:
-    """Keep the best candidate of each group: a sentence and its own paragraph count once."""
-    seen: set[str] = set()
-    chosen = []
-    for candidate in candidates:
-        group = passages[candidate.passage].group
-        if group not in seen:
-            seen.add(group)
-            chosen.append(candidate)
+    def analyse(self, cleaned: str, context: tuple[str, ...], retriever: str, index: SearchIndex,
+                language: str) -> Analysis:
+        """Everything about a cleaned question short of ranking and deciding: whether it is chit-chat (then
+        nothing else is done), the text searched, the retriever's candidates and what the guards found."""
+        if is_chitchat(cleaned):
+            return Analysis(True, None, [], None, None)
+        text = contextualise(cleaned, context, language)
+        vector = self.encoder.encode_queries([text])[0]
+        query = Query.of(text, language, vector)
+        candidates = retrieve(retriever, index, self.encoder, text, language, self.settings, query=vector)
+        return Analysis(False, query, candidates, unknown_name(index, cleaned, context),
+                        after_sources(cleaned, newest_fact(index)))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A question read, searched and checked by the guards, before ranking and deciding."""
+
+    chitchat: bool
+    query: Query | None
+    candidates: list[Candidate]
+    missing_name: str | None
+    after_sources: AfterSources | None
+
+
+# The FAQ entries the guards quote: the full list of signatories is on the official site; the sources stop at
+# a date.
+SIGNATORY_LIST = "faq:signatory-list"
+SOURCES_CUTOFF = "faq:sources-cutoff"
+
+
+def _entries(index: SearchIndex, ranked: list[Ranked], groups: list[str], with_best: bool) -> list[Ranked]:
+    """What a guard may quote: the given FAQ entries (when the corpus has them) and, with ``with_best``, the
+    best-ranked passage, which says what the sources say as of their date."""
+    chosen: list[Ranked] = []
+    for group in groups:
+        found = next((r for r in ranked if index.passages[r.passage].group == group), None)
+        if found is None:
+            position = next((i for i, p in enumerate(index.passages) if p.group == group), None)
+            if position is not None:
+                found = Ranked(Candidate(position, 0.0, 0.0), 0.0, np.zeros(0))
+        if found is not None:
+            chosen.append(found)
+    if with_best and ranked and all(r.passage != ranked[0].passage for r in chosen):
+        chosen.append(ranked[0])
     return chosen
 
 
-def _suggestions(passages: tuple[Passage, ...], chosen: list[Candidate], count: int = 3) -> tuple[Suggestion, ...]:
+def _close_to_first(ranked: list[Ranked], offset: int, margin: float) -> list[Ranked]:
+    """The first page keeps the excerpts whose score is within ``margin`` of the first's; "More sources"
+    (a later page) shows the rest in order."""
+    if offset > 0 or not ranked:
+        return ranked
+    first = ranked[0].score
+    return [r for r in ranked if first - r.score <= margin]
+
+
+def _suggestions(passages: tuple[Passage, ...], ranked: list[Ranked], count: int = 3) -> tuple[Suggestion, ...]:
     """The FAQ entries nearest a declined question, offered as "did you mean"."""
     found = []
-    for candidate in chosen:
-        passage = passages[candidate.passage]
+    for item in ranked:
+        passage = passages[item.passage]
         if passage.kind == "faq" and passage.phrasings:
             found.append(Suggestion(passage.doc_id.removeprefix("faq:"), passage.phrasings[0]))
             if len(found) == count:

@@ -13,62 +13,43 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.config import RetrievalSettings
-from bot.core.text import words
+from bot.core.keywords import keyword_tokens
+from bot.core.language import detect_language
+from bot.corpus.passages import Passage
 from bot.index.encoder import Encoder
 from bot.index.store import SearchIndex
-
-# Words that say nothing about which passage answers a question, in the two corpus languages.
-STOPWORDS = frozenset("""
-a an the of to in on for by with is are was were be been being am what who whom whose which when where why
-how does do did done can could should would will shall may might must it its this that these those and or
-but not no from at as about into than then there their they them he she his her we our you your i me my
-any some all also so if there's what's who's s t ai
-le la les un une des du de d l qu que qui quoi quel quelle quels quelles est sont été était ont a ai pour
-par sur dans avec sans pourquoi comment quand où combien ce cette ces au aux et ou mais donc ne pas plus il
-elle ils elles nous vous je tu on leur leurs se sa son ses y en n c s j m t
-""".split())
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A passage (by index) with its ranking score and its confidence for declining."""
+    """A passage (by index) with its ranking score and its confidence for declining, and the two raw scores
+    behind them (the dense cosine and the BM25 score) for the ranking and decision features."""
 
     passage: int
     score: float
     confidence: float
-
-
-def _fold_accents(word: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
-
-
-def keyword_tokens(text: str) -> list[str]:
-    """Lower-case content words, accents folded, with a light plural fold ('signatories' meets 'signatory')."""
-    tokens = []
-    for word in words(text.replace("'", " ").replace("’", " ")):
-        word = _fold_accents(word)
-        if word in STOPWORDS or len(word) < 2:
-            continue
-        if word.endswith("ies") and len(word) > 4:
-            word = word[:-3] + "y"
-        elif word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-            word = word[:-1]
-        tokens.append(word)
-    return tokens
+    dense: float = 0.0
+    keyword: float = 0.0
 
 
 @dataclass(frozen=True)
 class KeywordIndex:
-    """BM25 over the passages of one generation, and each passage's set of words for coverage."""
+    """BM25 over the passages of one generation, each passage's set of words for coverage, and how rare each
+    word is (inverse document frequency, for coverage weighted by what a word tells apart)."""
 
     bm25: object
     words: tuple[frozenset[str], ...]
+    idf: dict[str, float]
+    unseen: float = 1.0  # the weight of a word no passage uses: that of the rarest word
+
+    def weight(self, word: str) -> float:
+        """A word's IDF (``unseen`` for a word no passage uses)."""
+        return self.idf.get(word, self.unseen)
 
 
 _KEYWORD_LOCK = threading.Lock()
@@ -86,32 +67,55 @@ def keyword_index(index: SearchIndex) -> KeywordIndex:
 
                 # bm25s sets its own logger to DEBUG on import, which floods application logs.
                 logging.getLogger("bm25s").setLevel(logging.WARNING)
-                tokens = [keyword_tokens(p.keyword_text) for p in index.passages]
+                tokens = [passage_tokens(p) for p in index.passages]
                 bm25 = bm25s.BM25()
                 bm25.index([t or ["__empty__"] for t in tokens], show_progress=False)
-                found = index.derived["keyword"] = KeywordIndex(bm25, tuple(frozenset(t) for t in tokens))
+                words = tuple(frozenset(t) for t in tokens)
+                idf = inverse_document_frequency(words)
+                found = index.derived["keyword"] = KeywordIndex(bm25, words, idf, max(idf.values(), default=1.0))
     return found
 
 
-def keyword_coverage(index: SearchIndex, question: str, passages: list[int]) -> dict[int, float]:
+def passage_tokens(passage: Passage) -> list[str]:
+    """What keyword search matches in a passage: its text in its language, and each phrasing in its own
+    (an English FAQ entry carries phrasings in the other served languages)."""
+    tokens = keyword_tokens(passage.text, passage.language)
+    for phrasing in passage.phrasings:
+        tokens.extend(keyword_tokens(phrasing, detect_language(phrasing)))
+    return tokens
+
+
+def inverse_document_frequency(words: tuple[frozenset[str], ...]) -> dict[str, float]:
+    """Smoothed IDF of every word over the passages: ln(1 + (N - n + 0.5) / (n + 0.5))."""
+    counts: dict[str, int] = {}
+    for passage_words in words:
+        for word in passage_words:
+            counts[word] = counts.get(word, 0) + 1
+    total = len(words)
+    return {word: math.log(1 + (total - n + 0.5) / (n + 0.5)) for word, n in counts.items()}
+
+
+def keyword_coverage(index: SearchIndex, question: str, passages: list[int], language: str = "en") -> dict[int, float]:
     """For each passage, the share of the question's content words found in it or its phrasings."""
-    wanted = set(keyword_tokens(question))
+    wanted = set(keyword_tokens(question, language))
     if not wanted:
         return {p: 0.0 for p in passages}
     words = keyword_index(index).words
     return {p: len(wanted & words[p]) / len(wanted) for p in passages}
 
 
-def dense_scores(index: SearchIndex, encoder: Encoder, question: str) -> np.ndarray:
-    """Cosine of the question with every passage (its best embedded row), -1 where none."""
-    query = encoder.encode_queries([question])[0]
+def dense_scores(index: SearchIndex, encoder: Encoder, question: str, query: np.ndarray | None = None) -> np.ndarray:
+    """Cosine of the question with every passage (its best embedded row), -1 where none. ``query`` is the
+    question's vector when the caller has encoded it already."""
+    if query is None:
+        query = encoder.encode_queries([question])[0]
     scores = index.passage_scores(query)
     scores[np.isneginf(scores)] = -1.0
     return scores
 
 
-def bm25_scores(index: SearchIndex, question: str) -> np.ndarray:
-    tokens = keyword_tokens(question)
+def bm25_scores(index: SearchIndex, question: str, language: str = "en") -> np.ndarray:
+    tokens = keyword_tokens(question, language)
     if not tokens or not index.passages:
         return np.zeros(len(index.passages), dtype=np.float32)
     return np.asarray(keyword_index(index).bm25.get_scores(tokens), dtype=np.float32)
@@ -136,21 +140,22 @@ def rrf_fusion(dense: np.ndarray, keyword: np.ndarray, k: int = 60) -> np.ndarra
 
 
 def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, language: str,
-             settings: RetrievalSettings) -> list[Candidate]:
-    """Candidates for ``question`` with retriever ``name``, best first."""
+             settings: RetrievalSettings, query: np.ndarray | None = None) -> list[Candidate]:
+    """Candidates for ``question`` with retriever ``name``, best first (``query``: its vector, if encoded)."""
     if not index.passages:
         return []
-    dense = dense_scores(index, encoder, question)
+    if name not in ("dense", "bm25", "hybrid", "hybrid-rrf"):
+        raise ValueError(f"unknown retriever {name!r}")
+    dense = dense_scores(index, encoder, question, query)
+    keyword = bm25_scores(index, question, language)
     if name == "dense":
         ranking = dense.copy()
     elif name == "bm25":
-        ranking = bm25_scores(index, question)
+        ranking = keyword
     elif name == "hybrid":
-        ranking = convex_fusion(dense, bm25_scores(index, question), settings.hybrid_weight)
-    elif name == "hybrid-rrf":
-        ranking = rrf_fusion(dense, bm25_scores(index, question))
+        ranking = convex_fusion(dense, keyword, settings.hybrid_weight)
     else:
-        raise ValueError(f"unknown retriever {name!r}")
+        ranking = rrf_fusion(dense, keyword)
     if name == "bm25":
         # Passages sharing no word with the question are not candidates at all.
         keep = np.flatnonzero(ranking > 0)
@@ -162,6 +167,7 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
          for i in keep if not math.isnan(float(ranking[i]))),
         key=lambda item: (-item[0], item[1]),
     )[: settings.candidates]
-    coverage = keyword_coverage(index, question, [i for _, i in ranked])
+    coverage = keyword_coverage(index, question, [i for _, i in ranked], language)
     weight = settings.coverage_weight
-    return [Candidate(i, score, (1.0 - weight) * float(dense[i]) + weight * coverage[i]) for score, i in ranked]
+    return [Candidate(i, score, (1.0 - weight) * float(dense[i]) + weight * coverage[i], float(dense[i]), float(keyword[i]))
+            for score, i in ranked]

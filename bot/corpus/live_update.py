@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.core.answer import LiveIndex
+from bot.core.quality_models import carry_over
 from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
 from bot.corpus.reader import Corpus, load_corpus
 from bot.errors import StorageError, UserFacingError
@@ -140,7 +141,9 @@ class LiveUpdater:
 
     def _rebuild(self, action: str, entry_id: str | None, started: float) -> UpdateResult:
         corpus: Corpus = load_corpus(self.config.corpus_dir)  # raises CorpusError with file and line
-        built = build_index(self.config, self.encoder, corpus, show_progress=False)
+        # The quality models of the generation being replaced are kept: refitting them is `index build`'s job.
+        built = build_index(self.config, self.encoder, corpus, show_progress=False,
+                            derive=carry_over(self.live.current))
         index = read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
         seconds = time.perf_counter() - started

@@ -93,6 +93,11 @@ class Corpus:
     def faq_entry(self, entry_id: str) -> FaqEntry | None:
         return next((entry for entry in self.faq if entry.id == entry_id), None)
 
+    def newest_fact(self) -> str | None:
+        """The newest date the corpus vouches for (ISO): an FAQ entry's ``as_of`` or a document's ``date``."""
+        dates = [e.as_of for e in self.faq if e.as_of] + [d.date for d in self.documents if d.date]
+        return max(dates, default=None)
+
 
 def corpus_files(root: Path) -> list[Path]:
     """The files that make up the corpus, in a stable order."""

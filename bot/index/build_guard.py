@@ -54,7 +54,10 @@ def guarded_build(config: Config, encoder: Encoder, corpus: Corpus, *, force: bo
                   use_cache: bool = True, say: Callable[[str], None] = print) -> BuildResult:
     """Build a generation and publish it unless it regresses on the question set."""
     old = _current_index(config, encoder)
-    result = build_index(config, encoder, corpus, use_cache=use_cache, publish_now=False)
+    from bot.evaluation.fitting import quality_deriver
+
+    result = build_index(config, encoder, corpus, use_cache=use_cache, publish_now=False,
+                         derive=quality_deriver(config, encoder))
     questions = config.eval_questions
     if old is None or not questions.is_file():
         reason = "no current index to compare with" if old is None else f"no question set at {questions}"

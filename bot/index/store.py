@@ -8,6 +8,7 @@ Layout of ``index/``::
     gen-.../vectors.faiss                        IndexIDMap over IndexFlatIP; ids are row numbers
     gen-.../passages.jsonl                       passages in id order
     gen-.../rows.jsonl                           embedded texts' hashes and the passage each maps to
+    gen-.../quality-models.json                  optional: the ranking and decline models fitted for it
 
 A build writes a new generation in a temporary folder, renames it into place and only then moves
 ``current``, so a build that dies midway leaves the old index in use.
@@ -23,6 +24,7 @@ import logging
 import os
 import platform
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -65,6 +67,8 @@ class SearchIndex:
     vectors: Any
     # Things derived from this generation on first use (the keyword index); they go when it goes.
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Further files of the generation (listed and hash-checked in the manifest like the others), by name.
+    extras: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
@@ -105,6 +109,11 @@ class IndexStatus:
     @property
     def fresh(self) -> bool:
         return self.state == FRESH
+
+
+# Files built from a generation before it is written (the fitted quality models), and what the manifest says
+# of them: ``derive(index) -> (files, manifest entries)``.
+Derive = Callable[["SearchIndex"], tuple[dict[str, bytes], dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -164,9 +173,11 @@ def build_faiss(vectors: np.ndarray) -> Any:
 
 
 def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
-                show_progress: bool | None = None, use_cache: bool = True, publish_now: bool = True) -> BuildResult:
+                show_progress: bool | None = None, use_cache: bool = True, publish_now: bool = True,
+                derive: Derive | None = None) -> BuildResult:
     """Encode the corpus and write a new generation; make it current unless ``publish_now`` is false
-    (then the caller checks it first and calls ``publish`` or ``discard``)."""
+    (then the caller checks it first and calls ``publish`` or ``discard``). ``derive`` adds files built from
+    the new generation before it is written (the quality models fitted on it)."""
     started = dt.datetime.now(dt.UTC)
     corpus = corpus or load_corpus(config.corpus_dir)
     fingerprint = corpus_fingerprint(config.corpus_dir)
@@ -187,9 +198,16 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
         "passages": len(passages),
         "rows": len(rows),
         "built_at": started.strftime("%Y-%m-%dT%H:%M:%S"),
+        "newest_fact": corpus.newest_fact(),
         "versions": library_versions(),
     }
-    generation = write_generation(config.index_dir, manifest, passages, rows, build_faiss(vectors), publish_now)
+    faiss_index = build_faiss(vectors)
+    extras: dict[str, bytes] = {}
+    if derive is not None:
+        row_passage = np.array([row.passage for row in rows], dtype=np.int64)
+        extras, described = derive(SearchIndex("(being built)", manifest, tuple(passages), row_passage, faiss_index))
+        manifest.update(described)
+    generation = write_generation(config.index_dir, manifest, passages, rows, faiss_index, publish_now, extras)
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     log.info("built index %s: %d passages, %d rows, %d encoded", generation, len(passages), len(rows), encoded)
     return BuildResult(generation, manifest, encoded, len(rows) - encoded, elapsed)
@@ -200,7 +218,8 @@ def _jsonl(items: list[dict[str, Any]]) -> bytes:
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[Passage],
-                     rows: list[EmbeddingRow], vectors: Any, publish_now: bool = True) -> str:
+                     rows: list[EmbeddingRow], vectors: Any, publish_now: bool = True,
+                     extras: dict[str, bytes] | None = None) -> str:
     """Write a generation into a temporary folder, rename it into place, then point ``current`` at it."""
     import faiss
 
@@ -218,6 +237,7 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
             PASSAGES: _jsonl([dataclasses.asdict(p) for p in passages]),
             ROWS: _jsonl([{"passage": r.passage, "text_sha256": r.text_hash} for r in rows]),
             VECTORS: faiss.serialize_index(vectors).tobytes(),
+            **(extras or {}),
         }
         manifest = {**manifest, "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                                           for name, data in files.items()}}
@@ -410,4 +430,6 @@ def read_generation(generation_dir: Path, encoder: Encoder) -> SearchIndex:
     if (len(passages) != manifest["passages"] or len(rows) != manifest["rows"] or vectors.ntotal != len(rows)
             or vectors.d != encoder.dimension or (len(rows) and row_passage.max() >= len(passages))):
         raise IndexUnavailableError(CORRUPT, f"{generation_dir} has counts that do not match its manifest")
-    return SearchIndex(generation_dir.name, manifest, passages, row_passage, vectors)
+    extras = {name: _read_checked(generation_dir, manifest, name) for name in manifest["files"]
+              if name not in (VECTORS, PASSAGES, ROWS)}
+    return SearchIndex(generation_dir.name, manifest, passages, row_passage, vectors, extras=extras)

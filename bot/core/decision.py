@@ -1,0 +1,132 @@
+"""Answer or decline: a decision that topic words cannot fool.
+
+The old confidence (cosine mixed with the share of the question's words found in the passage) counts any
+shared word, so "red line red line call call" looks covered. The decision now weighs, for the question as a
+whole: how well the best passage fits it (its ranking score and margin over the next, its cosine with the
+passage and with the passage's own phrasings, the share of the question's rare words it holds), how much of
+the question the corpus never talks about (the weight of words no passage uses), what the message looks
+like (a question mark or a question word, repeated words, laughter, emoji, its length), and what it is
+about (its embedding: a question about the call sits elsewhere than small talk about AI). A logistic
+regression fitted on the question bank's train split, its threshold calibrated on the dev split
+(``bot/evaluation/fitting.py``), stored with the index generation. Without a fitted model the old rule holds.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.ranking import FEATURES as CANDIDATE_FEATURES
+from bot.core.ranking import LinearModel, Query, Ranked
+from bot.core.retrieval import keyword_index
+from bot.core.text import looks_like_question, words
+from bot.index.store import SearchIndex
+
+FEATURES = (
+    "top_score",          # the best passage's ranking score
+    "margin",             # ... minus the next passage's
+    "dense",              # the best passage's cosine with the question
+    "phrasing_dense",     # ... with its own question and phrasings
+    "coverage",           # share of the question's rare-word weight the best passage holds
+    "phrasing_overlap",   # best rare-word overlap of the question with one of its phrasings
+    "unknown_words",      # share of the question's rare-word weight that no passage uses
+    "content_words",      # log(1 + number of content words)
+    "other_language",     # not English (the model is English-centric: its cosines run lower)
+    "old_confidence",     # the rule this replaces, as one more piece of evidence
+    "keyword_per_word",   # the best BM25 score per content word
+    "question_mark",
+    "question_opener",    # opens like a question ("who", "did", "qui", "wer" ...)
+    "repetition",         # share of repeated words ("red line red line call call")
+    "laughter",           # lol, lmao, haha, mdr, jaja, kkk, 😂
+    "emoji",
+    "length",             # log(1 + number of words)
+)
+EMBEDDING = "embedding"  # the question's vector follows the features above
+
+_LAUGHTER = re.compile(r"\b(?:lo+l+|lmf?a+o+|ro+fl|(?:ha){2,}h?|(?:he){2,}|mdr|ptdr|(?:ja){2,}|(?:je){2,}|k{3,}|xd+)\b|"
+                       r"[😂🤣😆😹💀🤡]|哈哈", re.IGNORECASE)
+_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """The fitted decision: log-odds of "answerable" over ``FEATURES`` and the embedding, and the threshold
+    chosen on dev. An answer within ``near`` of the threshold is offered as the closest match."""
+
+    linear: LinearModel
+    threshold: float
+    near: float = 0.5
+
+    def to_json(self) -> dict[str, object]:
+        return {"linear": self.linear.to_json(), "threshold": self.threshold, "near": self.near}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DecisionModel:
+        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), float(data.get("near", 0.5)))
+
+
+@dataclass(frozen=True)
+class Decision:
+    answered: bool
+    confidence: float
+    closest_match: bool
+
+
+_VOCABULARY_LOCK = threading.Lock()
+
+
+def _vocabulary(index: SearchIndex) -> frozenset[str]:
+    found = index.derived.get("vocabulary")
+    if found is None:
+        with _VOCABULARY_LOCK:
+            found = index.derived.get("vocabulary")
+            if found is None:
+                found = index.derived["vocabulary"] = frozenset().union(*keyword_index(index).words)
+    return found
+
+
+def message_shape(text: str) -> list[float]:
+    """What the message looks like, whatever it is about."""
+    tokens = words(text)
+    count = max(1, len(tokens))
+    return [float(text.rstrip().endswith(("?", "？"))), float(looks_like_question(text)),
+            1.0 - len(set(tokens)) / count, float(bool(_LAUGHTER.search(text))), float(bool(_EMOJI.search(text))),
+            float(np.log1p(len(tokens)))]
+
+
+def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], message: str) -> np.ndarray:
+    """``FEATURES`` then the question's embedding, for the message ``message`` searched as ``query``."""
+    keywords = keyword_index(index)
+    vocabulary = _vocabulary(index)
+    wanted = set(query.tokens)
+    weights = {w: keywords.weight(w) for w in wanted}
+    total = sum(weights.values())
+    unknown = sum(weights[w] for w in wanted if w not in vocabulary) / total if total else 1.0
+    if ranked:
+        best = dict(zip(CANDIDATE_FEATURES, ranked[0].features, strict=True))
+        top, candidate = ranked[0].score, ranked[0].candidate
+        margin = top - ranked[1].score if len(ranked) > 1 else 1.0
+        retrieval = [top, margin, best["dense"], best["phrasing_dense"], best["coverage"], best["phrasing_overlap"]]
+        old, keyword = candidate.confidence, candidate.keyword / max(1, len(wanted))
+    else:
+        retrieval, old, keyword = [-10.0, 0.0, -1.0, -1.0, 0.0, 0.0], 0.0, 0.0
+    row = [*retrieval, unknown, float(np.log1p(len(wanted))), float(query.language != "en"), old, keyword,
+           *message_shape(message)]
+    return np.concatenate([np.asarray(row, dtype=float), query.vector.astype(float)])
+
+
+def decide(index: SearchIndex, query: Query, ranked: list[Ranked], message: str, model: DecisionModel | None,
+           threshold: float) -> Decision:
+    """Answer with ``ranked[0]`` or decline. Without a fitted model: the old rule, its confidence against
+    ``threshold`` (``retrieval.decline_threshold``)."""
+    if not ranked:
+        return Decision(False, 0.0, False)
+    if model is None:
+        confidence = ranked[0].candidate.confidence
+        return Decision(confidence >= threshold, confidence, False)
+    score = float(model.linear.score(decision_features(index, query, ranked, message)[None, :])[0])
+    answered = score >= model.threshold
+    return Decision(answered, float(1.0 / (1.0 + np.exp(-score))), answered and score < model.threshold + model.near)

@@ -1,0 +1,278 @@
+"""Guards: messages that get their own reply instead of a search result.
+
+- chit-chat ("thanks!", "ok", "good bot", "👍"): nothing to answer, and nothing to record as a gap;
+- a name the corpus does not hold ("did Taylor Swift sign?"): the bot must not offer another person's entry,
+  it says that the name is not among the signatories it holds and points to the full list;
+- a time after the sources' newest dated fact ("was the deadline met?", "any news in 2027?"): the bot says up
+  to when its sources go and quotes only what they say.
+
+Each guard reads the message only (and, for a follow-up, the conversation): none of them needs the model,
+so they cost microseconds. Instructions inside a message ("ignore your rules and ...") are not a guard: they
+are only words to search with and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.keywords import STOPWORDS
+from bot.index.store import SearchIndex
+
+# ---- chit-chat ---------------------------------------------------------------------------------------------
+
+# Thanks, greetings, farewells, acknowledgements, laughter and praise of the bot, in the served languages.
+_CHITCHAT_PHRASES = r"""
+thanks? you|thank u|thanks?|thx|tysm|ty|tyvm|cheers|appreciate (?:it|that|you)|much appreciated|many thanks|
+hi|hiya|hello|helo|hey|heya|yo|sup|gm|gn|good (?:morning|afternoon|evening|night)|morning|evening|greetings|howdy|
+how are (?:you|u)(?: doing)?(?: today)?|how'?s it going|what'?s up|
+bye|goodbye|cya|see (?:you|ya)(?: later| soon)?|later|brb|gtg|ttyl|good ?night|
+ok|okay|okey|k|kk|okk|alright|all right|sure|yep|yup|yes|yeah|ya|no|nope|nah|right|true|fair|fair enough|
+got it|gotcha|i see|makes sense|that makes sense|that helps|(?:that )?helped|understood|noted|nice|cool|great|
+awesome|perfect|sweet|neat|wow|whoa|damn|omg|interesting|oh|ah+|ahh+|oh+|hm+|hmm+|mhm|huh|lol+|lmf?ao+|rofl|
+ha(?:ha)+h?|he(?:he)+|xd|this|this \^|\^+|same|\+1|100%?|based|wholesome|
+(?:good|nice|bad|great|cool|smart|dumb|stupid|useless|helpful|best) (?:bot|job|work|answer)|
+bot|the bot|well done|good one|love (?:it|this|you)|
+merci(?: beaucoup| bcp)?|bonjour|bonsoir|salut|coucou|bonne (?:journée|soirée|nuit)|au revoir|à plus|a plus|
+d'accord|dac|ok top|top|super|génial|genial|parfait|bon bot|mdr|ptdr|
+gracias|muchas gracias|mil gracias|hola|buenas|buenos días|buenas noches|adiós|adios|vale|genial|buenísimo|
+buenisimo|jaja+|jeje+|
+danke(?: schön| sehr| dir| euch)?|vielen dank|hallo|moin|servus|tschüss|tschuss|guten (?:morgen|tag|abend)|
+alles klar|super|cool|
+grazie(?: mille)?|ciao|buongiorno|buonasera|perfetto|ottimo|va bene|
+obrigad[oa]|valeu|olá|ola|oi|bom dia|boa (?:tarde|noite)|tchau|beleza|kkk+|ajudou(?: muito)?|
+谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|好|再见|再見|明白了|懂了|
+mate|all|everyone|everybody|guys|folks|y'?all|team|fam|bro|dude|man|so|much|very|a lot|lots|again|now|today|
+dir|muito|mille|beaucoup|bcp|啦|呀|了|吧|哦|喔
+"""
+_CHITCHAT = re.compile(r"\b(?:" + _CHITCHAT_PHRASES.replace("\n", "") + r")\b", re.IGNORECASE)
+# Han phrases have no word boundaries around them.
+_CHITCHAT_HAN = re.compile(r"谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|再见|再見|明白了|懂了|啦|呀|吧|哦|喔|了|好")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_chitchat(text: str) -> bool:
+    """True for a message made only of thanks, greetings, acknowledgements, laughter, emoji and punctuation."""
+    rest = _CHITCHAT.sub(" ", text)
+    rest = _CHITCHAT_HAN.sub(" ", rest)
+    return not _LETTER.search(rest)
+
+
+# ---- names the corpus does not hold ------------------------------------------------------------------------
+
+# "did X sign?", "is X on the list?", "X signed?" and the same in the other served languages: X is the slot.
+_NAME = r"(?P<name>[^?!.,;:()\n]{2,60}?)"
+_SIGN_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
+    rf"\b(?:did|has|have|had|does|do)\s+{_NAME}\s+(?:actually\s+|also\s+|even\s+|ever\s+|really\s+|too\s+)?"
+    r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)",
+    rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
+    r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)",
+    rf"^(?:and|so|wait|y|e|und|et)?\s*{_NAME}\s+(?:(?:also|even|really)\s+)?(?:signed|co-?signed)\b",
+    rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé",
+    rf"\b{_NAME}\s+(?:fait partie|est parmi) des signataires",
+    rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó",
+    rf"\b(?:firmó|firmaron)\s+{_NAME}\s*\?",
+    rf"\bhat\s+{_NAME}\s+(?:auch\s+|eigentlich\s+|wirklich\s+)?unterschrieben",
+    rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste)",
+    rf"^(?:e\s+)?{_NAME}\s+(?:ha|hanno)\s+(?:anche\s+)?firmato",
+    rf"\bc'è (?:anche )?{_NAME}\s+tra i firmatari",
+    rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?assinou",
+    r"(?P<name>[^\s，,。？?！!]{1,12}?)(?:也|有|都)?(?:签|簽|连署|連署|署名)(?:了|过|過|名|署)?(?:吗|嗎|没有|沒有|没|沒)",
+)]
+# Short follow-ups that swap the name of the previous "did X sign?" question.
+_NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|那|还有|還有)\s*{_NAME}\s*[?？]*\s*$",
+                             re.IGNORECASE)
+_SIGN_WORDS = re.compile(r"sign|signatur|firm|unterschr|unterzeich|assin|签|簽|署|list", re.IGNORECASE)
+# Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
+_NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
+_TRAILING = frozenset("it this that too also yeah yet lol lmao tho though here there".split())
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+FUZZY_SCORE = 86  # rapidfuzz ratio: "bengo" and "Bengio" meet, "Huang" and "Zhang" do not
+
+
+def _fold(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class NameIndex:
+    """Every word and every pair of Han characters the corpus uses: a name it holds is made of these."""
+
+    words: frozenset[str]
+    long_words: tuple[str, ...]
+    han_pairs: frozenset[str]
+
+
+_LOCK = threading.Lock()
+
+
+def name_index(index: SearchIndex) -> NameIndex:
+    """Built on first use and kept with the generation."""
+    found = index.derived.get("names")
+    if found is None:
+        with _LOCK:
+            found = index.derived.get("names")
+            if found is None:
+                texts = [t for p in index.passages for t in (p.text, p.title, *p.phrasings)]
+                words = {_fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
+                han = {t[i : i + 2] for t in texts for i in range(len(t) - 1) if _HAN.match(t[i]) and _HAN.match(t[i + 1])}
+                found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
+                                                           frozenset(han))
+    return found
+
+
+def _name_slot(question: str, context: Sequence[str]) -> str | None:
+    """The X of "did X sign?" (or of "and X?" after such a question), if the message asks that."""
+    for pattern in _SIGN_QUESTIONS:
+        found = pattern.search(question)
+        if found:
+            return found.group("name").strip()
+    if context and _SIGN_WORDS.search(context[-1]):
+        found = _NAME_FOLLOW_UP.match(question.strip())
+        if found:
+            return found.group("name").strip()
+    return None
+
+
+def _name_words(slot: str) -> list[str] | None:
+    """The words of a slot that reads like a name (no articles, pronouns or question words), else ``None``."""
+    words = re.findall(r"[^\W\d_][\w'’.-]*", slot)
+    while words and _fold(words[-1]) in _TRAILING:
+        words.pop()
+    if not words or len(words) > 4:
+        return None
+    for position, word in enumerate(words):
+        folded = _fold(word)
+        if folded in _NAME_PARTICLES and 0 < position < len(words) - 1:
+            continue
+        if folded in STOPWORDS or folded in _TRAILING:
+            return None
+    return words
+
+
+def _known(word: str, names: NameIndex) -> bool:
+    from rapidfuzz import fuzz, process
+
+    folded = _fold(word).strip(".'’-")
+    parts = [p for p in re.split(r"[-'’.]", folded) if p]
+    if all(p in names.words for p in parts):
+        return True
+    if len(folded) < 4:
+        return False
+    return process.extractOne(folded, names.long_words, scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE) is not None
+
+
+def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ()) -> str | None:
+    """The name asked about ("did X sign?") when the corpus does not hold it, else ``None``.
+
+    A typo of a name the corpus holds ("bengo") counts as that name. A slot that does not read like a name
+    ("the guy who ran the OPCW", "anyone from OpenAI") is left to the search.
+    """
+    slot = _name_slot(question, context)
+    if slot is None:
+        return None
+    names = name_index(index)
+    if _HAN.search(slot):
+        han = [ch for ch in slot if _HAN.match(ch)]
+        if len(han) < 2:
+            return None
+        pairs = {"".join(han[i : i + 2]) for i in range(len(han) - 1)}
+        return slot if not pairs & names.han_pairs else None
+    words = _name_words(slot)
+    if words is None:
+        return None
+    unknown = [w for w in words if _fold(w) not in _NAME_PARTICLES and not _known(w, names)]
+    return " ".join(words) if unknown else None
+
+
+# ---- after the sources -------------------------------------------------------------------------------------
+
+_MONTHS = {
+    1: "january jan janvier enero januar gennaio janeiro 一月 1月",
+    2: "february feb février fevrier febrero februar febbraio fevereiro 二月 2月",
+    3: "march mar mars marzo märz marz março marco 三月 3月",
+    4: "april apr avril abril aprile 四月 4月",
+    5: "may mai mayo maggio maio 五月 5月",
+    6: "june jun juin junio juni giugno junho 六月 6月",
+    7: "july jul juillet julio juli luglio julho 七月 7月",
+    8: "august aug août aout agosto 八月 8月",
+    9: "september sept sep septembre septiembre settembre setembro 九月 9月",
+    10: "october oct octobre octubre oktober ottobre outubro 十月 10月",
+    11: "november nov novembre noviembre novembro 十一月 11月",
+    12: "december dec décembre decembre diciembre dezember dicembre dezembro christmas noël noel navidad "
+        "weihnachten natale natal 十二月 12月",
+}
+_MONTH_OF = {name: number for number, names in _MONTHS.items() for name in names.split()}
+# "late 2026" is after mid-September; "end of 2026" is not here: it is the letter's own deadline.
+_LATE = {"late": 10, "q4": 10, "fall": 9, "autumn": 9, "winter": 12, "finales": 10}
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_MONTH_YEAR = re.compile(r"([^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
+                         re.IGNORECASE)
+# Questions about what happened after the sources stop, with no date in them.
+_AFTER_PHRASES = re.compile(
+    r"now that (?:20\d\d|the deadline|it) (?:is|has) (?:over|passed)|after the deadline|since the deadline|"
+    r"deadline (?:has |have )?(?:passed|expired|hit|came and went)|when the deadline hit|"
+    r"(?:was|were|is) the (?:deadline|agreement|goal) (?:met|reached|missed|achieved)|"
+    r"did (?:they|governments|the un|countries) (?:meet|miss|hit|make) the deadline|"
+    r"did (?:they|governments|countries) (?:get|reach|sign) (?:their|an|the) (?:agreement|treaty)|"
+    r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
+    r"still running|latest news|any news|recent news|any updates?|latest updates?|"
+    r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
+    r"después del plazo|nach (?:der|dem) (?:frist|stichtag)|dopo la scadenza|depois do prazo",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AfterSources:
+    """A question about a time after the sources: the date they stop at and what gave it away."""
+
+    newest: dt.date
+    reason: str
+
+
+def _month_year(found: re.Match[str]) -> tuple[int | None, int]:
+    if found.group(3):
+        return _MONTH_OF.get(found.group(4)), int(found.group(3))
+    word = found.group(1).lower()
+    return (_MONTH_OF.get(word) or _LATE.get(word)), int(found.group(2))
+
+
+def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
+    """Whether ``question`` asks about a time after ``newest``, the corpus's newest dated fact."""
+    if newest is None:
+        return None
+    for year in (int(y) for y in _YEAR.findall(question)):
+        if year > newest.year:
+            return AfterSources(newest, str(year))
+    for found in _MONTH_YEAR.finditer(question):
+        month, year = _month_year(found)
+        if year == newest.year and month is not None and month > newest.month:
+            return AfterSources(newest, found.group(0))
+        if year == newest.year and month == newest.month and not re.search(r"\b\d{1,2}\b", question):
+            # "September 2026" without a day: most of that month lies after the sources.
+            return AfterSources(newest, found.group(0))
+    phrase = _AFTER_PHRASES.search(question)
+    if phrase:
+        return AfterSources(newest, phrase.group(0))
+    return None
+
+
+_DATE = re.compile(r"\b(\d{1,2}) (January|February|March|April|May|June|July|August|September|October|November|"
+                   r"December) (20\d\d)\b")
+
+
+def newest_fact(index: SearchIndex) -> dt.date | None:
+    """The corpus's newest dated fact: recorded in the manifest at build, else the latest full date its texts
+    give (for generations built before the manifest carried it)."""
+    recorded = index.manifest.get("newest_fact")
+    if recorded:
+        return dt.date.fromisoformat(recorded)
+    dates = []
+    for passage in index.passages:
+        for day, month, year in _DATE.findall(passage.text):
+            dates.append(dt.date(int(year), _MONTH_OF[month.lower()], int(day)))
+    return max(dates, default=None)

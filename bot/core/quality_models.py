@@ -1,0 +1,78 @@
+"""The fitted ranking and decision models of an index generation, kept in its folder as one JSON file.
+
+They are fitted on the question bank when the generation is built (``bot/evaluation/fitting.py``), written
+with it, listed and hash-checked in its manifest, and loaded with it: a generation always answers with the
+models fitted for its own passages. A generation without the file answers with the retriever's order and the
+old threshold rule.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.decision import DecisionModel
+from bot.core.ranking import LinearModel
+from bot.errors import IndexUnavailableError
+from bot.index.store import CORRUPT, Derive, SearchIndex
+
+MODELS_FILE = "quality-models.json"
+MODELS_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class QualityModels:
+    ranker: LinearModel | None = None
+    decision: DecisionModel | None = None
+    report: dict[str, Any] = field(default_factory=dict)  # what fitting measured, for people and the manifest
+
+    def to_bytes(self) -> bytes:
+        payload = {"format": MODELS_FORMAT,
+                   "ranker": self.ranker.to_json() if self.ranker else None,
+                   "decision": self.decision.to_json() if self.decision else None,
+                   "report": self.report}
+        return json.dumps(payload, indent=1).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> QualityModels:
+        raw = json.loads(data.decode("utf-8"))
+        if raw.get("format") != MODELS_FORMAT:
+            raise ValueError(f"format {raw.get('format')!r}, expected {MODELS_FORMAT}")
+        return cls(LinearModel.from_json(raw["ranker"]) if raw.get("ranker") else None,
+                   DecisionModel.from_json(raw["decision"]) if raw.get("decision") else None,
+                   raw.get("report") or {})
+
+
+_LOCK = threading.Lock()
+
+
+def models_of(index: SearchIndex) -> QualityModels:
+    """The generation's models, read once and kept with it; none when it has no models file."""
+    found = index.derived.get("models")
+    if found is None:
+        with _LOCK:
+            found = index.derived.get("models")
+            if found is None:
+                data = index.extras.get(MODELS_FILE)
+                try:
+                    found = QualityModels.from_bytes(data) if data else QualityModels()
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise IndexUnavailableError(CORRUPT, f"{index.generation}/{MODELS_FILE} cannot be read ({exc})") from None
+                index.derived["models"] = found
+    return found
+
+
+def carry_over(previous: SearchIndex | None) -> Derive:
+    """For a live corpus edit: keep the models of the generation being replaced (refitting takes seconds; a
+    moderator's one-entry edit barely moves them). ``index build`` refits."""
+
+    def derive(index: SearchIndex) -> tuple[dict[str, bytes], dict[str, Any]]:
+        if previous is None or MODELS_FILE not in previous.extras:
+            return {}, {"quality_models": None}
+        note = dict(previous.manifest.get("quality_models") or {})
+        note["carried_over_from"] = previous.generation
+        return {MODELS_FILE: previous.extras[MODELS_FILE]}, {"quality_models": note}
+
+    return derive

@@ -1,0 +1,209 @@
+"""Fitting the ranking and decision models of a new index generation on the question bank.
+
+Run by ``index build`` on the generation it is building (so the models always match its passages): every
+message of the bank's train split is searched on it; the ranker, a logistic regression over
+``bot.core.ranking.FEATURES``, learns which candidate is a labelled answer; the decision, a logistic
+regression over ``bot.core.decision.FEATURES`` and the message's embedding, learns which messages are
+answerable. The decision's threshold is then calibrated on the dev split: the one that declines the most
+must-decline messages while falsely declining at most ``FALSE_DECLINE_BUDGET`` of the answerable ones. The
+test split is never read here. Everything is deterministic (lbfgs, fixed order), so a rebuild of the same
+corpus fits the same models.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.config import Config
+from bot.core.answer import Analysis, Answerer, LiveIndex
+from bot.core.decision import FEATURES as DECISION_FEATURES
+from bot.core.decision import DecisionModel, decision_features
+from bot.core.language import detect_language
+from bot.core.quality_models import MODELS_FILE, QualityModels
+from bot.core.ranking import FEATURES as RANKING_FEATURES
+from bot.core.ranking import LinearModel, candidate_features, rank
+from bot.core.text import clean_question
+from bot.errors import QuestionError, UserFacingError
+from bot.evaluation.bank import BankItem, load_bank
+from bot.index.encoder import Encoder
+from bot.index.store import Derive, SearchIndex
+
+log = logging.getLogger(__name__)
+
+FALSE_DECLINE_BUDGET = 0.02   # calibrate below the 3 % target, to leave room for messages not seen yet
+RANKER_C = 1.0
+DECISION_C = 3.0
+
+
+@dataclass(frozen=True)
+class Searched:
+    """One bank message as the answerer sees it before ranking and deciding."""
+
+    item: BankItem
+    message: str
+    seen: Analysis
+
+    @property
+    def guarded(self) -> bool:
+        """Handled before the decision: chit-chat, an unknown name or a time after the sources."""
+        return self.seen.chitchat or self.seen.missing_name is not None or self.seen.after_sources is not None
+
+
+def search_bank(answerer: Answerer, index: SearchIndex, items: list[BankItem]) -> list[Searched]:
+    searched = []
+    for item in items:
+        try:
+            cleaned = answerer.validate(item.question)
+        except QuestionError:
+            continue
+        language = detect_language(cleaned)
+        context = tuple(clean_question(c) for c in item.context)
+        seen = answerer.analyse(cleaned, context, answerer.settings.retriever, index, language)
+        searched.append(Searched(item, cleaned, seen))
+    return searched
+
+
+def _standardised(rows: np.ndarray, keep_raw: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scale per column; the last ``keep_raw`` columns (the embedding) are left as they are."""
+    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    if keep_raw:
+        mean[-keep_raw:], scale[-keep_raw:] = 0.0, 1.0
+    return mean, scale
+
+
+def _logistic(rows: np.ndarray, labels: np.ndarray, names: tuple[str, ...], c: float, keep_raw: int = 0) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = _standardised(rows, keep_raw)
+    fitted = LogisticRegression(C=c, max_iter=5000).fit((rows - mean) / scale, labels)
+    return LinearModel(names, mean, scale, fitted.coef_[0].astype(float), float(fitted.intercept_[0]))
+
+
+def fit_ranker(index: SearchIndex, train: list[Searched]) -> LinearModel | None:
+    rows, labels = [], []
+    for searched in train:
+        if searched.item.decline or searched.guarded or not searched.seen.candidates:
+            continue
+        assert searched.seen.query is not None
+        rows.append(candidate_features(index, searched.seen.query, searched.seen.candidates))
+        labels.extend(index.passages[c.passage].group in searched.item.groups for c in searched.seen.candidates)
+    if not rows or len(set(labels)) < 2:
+        return None
+    return _logistic(np.vstack(rows), np.asarray(labels), RANKING_FEATURES, RANKER_C)
+
+
+def decision_rows(index: SearchIndex, searched: list[Searched], ranker: LinearModel | None) -> tuple[np.ndarray, np.ndarray, list[Searched]]:
+    """Decision features of the messages that reach the decision, whether each is answerable, and which they are."""
+    rows, labels, kept = [], [], []
+    for one in searched:
+        if one.guarded or one.seen.query is None:
+            continue
+        ranked = rank(index, one.seen.query, one.seen.candidates, ranker)
+        rows.append(decision_features(index, one.seen.query, ranked, one.message))
+        labels.append(one.item.decline is None)
+        kept.append(one)
+    return np.asarray(rows), np.asarray(labels, dtype=bool), kept
+
+
+def calibrate(scores: np.ndarray, answerable: np.ndarray, budget: float = FALSE_DECLINE_BUDGET) -> float:
+    """The threshold that declines the most must-decline messages while declining at most ``budget`` of the
+    answerable ones, placed midway between the scores either side of it."""
+    values = np.unique(scores)
+    best, best_declined = float(values[0]) - 1.0, -1.0
+    allowed = int(np.floor(budget * answerable.sum()))
+    for low, high in zip(values[:-1], values[1:], strict=True):
+        threshold = (low + high) / 2
+        if (scores[answerable] < threshold).sum() > allowed:
+            break
+        declined = (scores[~answerable] < threshold).mean() if (~answerable).any() else 0.0
+        if declined > best_declined:
+            best, best_declined = float(threshold), float(declined)
+    return best
+
+
+def fit_decision(train: tuple[np.ndarray, np.ndarray], dev: tuple[np.ndarray, np.ndarray]) -> DecisionModel | None:
+    rows, labels = train
+    if len(rows) == 0 or len(set(labels.tolist())) < 2:
+        return None
+    dimension = rows.shape[1] - len(DECISION_FEATURES)
+    linear = _logistic(rows, labels, (*DECISION_FEATURES, *(f"embedding[{i}]" for i in range(dimension))),
+                       DECISION_C, keep_raw=dimension)
+    dev_rows, dev_labels = dev
+    if len(dev_rows) and len(set(dev_labels.tolist())) == 2:
+        threshold = calibrate(linear.score(dev_rows), dev_labels)
+    else:
+        threshold = calibrate(linear.score(rows), labels)
+    return DecisionModel(linear, threshold)
+
+
+def _rates(declined: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
+    return {"decline_recall": round(float(declined[~answerable].mean()), 4) if (~answerable).any() else 0.0,
+            "false_declines": round(float(declined[answerable].mean()), 4) if answerable.any() else 0.0}
+
+
+def compare_rules(train: tuple[np.ndarray, np.ndarray], dev: tuple[np.ndarray, np.ndarray],
+                  decision: DecisionModel | None) -> list[dict[str, Any]]:
+    """Each candidate decline rule, its threshold calibrated on dev like the fitted one, measured on the
+    messages that reach the decision (the guards have taken theirs): train and dev side by side."""
+    column = {name: i for i, name in enumerate(DECISION_FEATURES)}
+    rules: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
+        ("today's rule: confidence (cosine + word share)", lambda r: r[:, column["old_confidence"]]),
+        ("IDF-weighted word coverage of the best passage", lambda r: r[:, column["coverage"]]),
+        ("share of words the corpus never uses (lower answers)", lambda r: -r[:, column["unknown_words"]]),
+        ("margin between the first and second passage", lambda r: r[:, column["margin"]]),
+        ("best cosine", lambda r: r[:, column["dense"]]),
+    ]
+    if decision is not None:
+        rules.append(("logistic regression (all features + embedding)", lambda r: decision.linear.score(r)))
+    table = []
+    for name, score in rules:
+        threshold = decision.threshold if name.startswith("logistic") and decision else calibrate(score(dev[0]), dev[1])
+        table.append({"rule": name, "threshold": round(threshold, 4),
+                      "train": _rates(score(train[0]) < threshold, train[1]),
+                      "dev": _rates(score(dev[0]) < threshold, dev[1])})
+    return table
+
+
+def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, bank: Path) -> QualityModels | None:
+    """Fit the models for ``index`` on the bank at ``bank``; ``None`` when there is no bank to fit on."""
+    try:
+        train_items, dev_items = load_bank(bank, "train"), load_bank(bank, "dev")
+    except UserFacingError as exc:  # no bank, or one without splits: no models, the old rules answer
+        log.info("no quality models fitted: %s", exc)
+        return None
+    known = {p.group for p in index.passages}
+    usable = [i for i in train_items if i.decline or any(g in known for g in i.groups)]
+    if len(usable) < 20:
+        log.info("no quality models fitted: the bank's labels do not match this corpus")
+        return None
+    answerer = Answerer(config.retrieval, encoder, LiveIndex(index))
+    train = search_bank(answerer, index, usable)
+    dev = search_bank(answerer, index, [i for i in dev_items if i.decline or any(g in known for g in i.groups)])
+    ranker = fit_ranker(index, train)
+    train_rows = decision_rows(index, train, ranker)
+    dev_rows = decision_rows(index, dev, ranker)
+    decision = fit_decision(train_rows[:2], dev_rows[:2])
+    report = {"bank": str(bank), "train_messages": len(train), "dev_messages": len(dev),
+              "decline_rules": compare_rules(train_rows[:2], dev_rows[:2], decision) if len(dev_rows[0]) else []}
+    return QualityModels(ranker, decision, report)
+
+
+def quality_deriver(config: Config, encoder: Encoder) -> Derive:
+    """What ``build_index`` calls on a new generation: the fitted models as a file, and a manifest note."""
+
+    def derive(index: SearchIndex) -> tuple[dict[str, bytes], dict[str, Any]]:
+        models = fit_quality_models(index, encoder, config, config.eval_bank)
+        if models is None:
+            return {}, {"quality_models": None}
+        note = {"file": MODELS_FILE, "fitted_on": "question bank train split, calibrated on dev",
+                "ranker": models.ranker is not None, "decision": models.decision is not None}
+        return {MODELS_FILE: models.to_bytes()}, {"quality_models": note}
+
+    return derive
