@@ -219,9 +219,11 @@ class Answerer:
         if is_chitchat(cleaned):
             return Analysis(True, None, [], None, None)
         text = contextualise(cleaned, context, language)
-        vector = self.encoder.encode_queries([text])[0]
-        query = Query.of(text, language, vector)
-        candidates = retrieve(retriever, index, self.encoder, text, language, self.settings, query=vector)
+        searched, tokens = Query.search_text(text, language)
+        vector = self.encoder.encode_queries([searched])[0]
+        query = Query.of(text, language, vector, tokens)
+        candidates = retrieve(retriever, index, self.encoder, searched, language, self.settings, query=vector,
+                              tokens=tokens)
         return Analysis(False, query, candidates, unknown_name(index, cleaned, context),
                         after_sources(cleaned, newest_fact(index)))
 

@@ -38,7 +38,14 @@ _FUNCTION_WORDS = {
         qual quais como quando onde porque é são foi foram ser está estão tem têm há se não me te lhe eu você ele ela
         eles elas isso isto esse essa este esta também já mais pq""",
 }
-STOPWORDS = frozenset(word for words in _FUNCTION_WORDS.values() for word in words.split())
+FUNCTION_WORDS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
+STOPWORDS = frozenset().union(*FUNCTION_WORDS.values())  # in any served language
+
+
+def function_words(language: str) -> frozenset[str]:
+    """The words dropped from a text in ``language``: its own function words and English ones (English
+    words turn up in every language here: "AI", "red lines")."""
+    return FUNCTION_WORDS.get(language, frozenset()) | FUNCTION_WORDS["en"]
 # Han characters that only make a question a question (particles, pronouns, question words).
 _HAN_STOP = frozenset("的了吗嗎呢吧啊呀么麼是在有我你他她它们們这這那个個和与與及谁誰什哪怎为為也都就还還")
 _STEMMERS = {"en": "english", "fr": "french", "es": "spanish", "de": "german", "it": "italian", "pt": "portuguese"}
@@ -68,15 +75,20 @@ def stem(word: str, language: str) -> str:
 
 
 @functools.cache
-def _to_simplified():  # noqa: ANN202 - OpenCC's type
+def _converter():  # noqa: ANN202 - OpenCC's type
     import opencc
 
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters mapped to simplified ones (other text unchanged)."""
+    return _converter().convert(text)
+
+
 def _han_tokens(run: str) -> list[str]:
     """Characters and character pairs of a Han run, split where a question particle stands."""
-    run = _to_simplified().convert(run)
+    run = to_simplified(run)
     tokens: list[str] = []
     for part in re.split(f"[{''.join(_HAN_STOP)}]+", run):
         tokens.extend(part)
@@ -87,11 +99,12 @@ def _han_tokens(run: str) -> list[str]:
 def keyword_tokens(text: str, language: str = "en") -> list[str]:
     """Content words of ``text`` (written in ``language``), stemmed and accent-folded; Han as characters and pairs."""
     tokens: list[str] = []
+    dropped = function_words(language)
     for piece in _PIECE.findall(text.replace("'", " ").replace("’", " ").lower()):
         if _HAN_RUN.match(piece):
             tokens.extend(_han_tokens(piece))
             continue
-        if piece in STOPWORDS or len(piece) < 2:
+        if piece in dropped or len(piece) < 2:
             continue
         tokens.append(stem(piece, language))
     return tokens

@@ -9,14 +9,19 @@ old threshold rule.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.decision import FEATURES as DECISION_FEATURES
 from bot.core.decision import DecisionModel
+from bot.core.ranking import FEATURES as RANKING_FEATURES
 from bot.core.ranking import LinearModel
 from bot.errors import IndexUnavailableError
 from bot.index.store import CORRUPT, Derive, SearchIndex
+
+log = logging.getLogger(__name__)
 
 MODELS_FILE = "quality-models.json"
 MODELS_FORMAT = 1
@@ -60,8 +65,23 @@ def models_of(index: SearchIndex) -> QualityModels:
                     found = QualityModels.from_bytes(data) if data else QualityModels()
                 except (ValueError, KeyError, TypeError) as exc:
                     raise IndexUnavailableError(CORRUPT, f"{index.generation}/{MODELS_FILE} cannot be read ({exc})") from None
-                index.derived["models"] = found
+                index.derived["models"] = found = _current(found, index.generation)
     return found
+
+
+def _current(models: QualityModels, generation: str) -> QualityModels:
+    """The models whose features are the ones this code computes; a model fitted on other features (by an older
+    version) is set aside, with a warning, until ``index build`` fits it again."""
+    ranker, decision = models.ranker, models.decision
+    if ranker is not None and ranker.features != RANKING_FEATURES:
+        log.warning("index %s: its ranking model was fitted on other features; using the retriever's order "
+                    "(run `redlines-bot index build` to refit)", generation)
+        ranker = None
+    if decision is not None and decision.linear.features[: len(DECISION_FEATURES)] != DECISION_FEATURES:
+        log.warning("index %s: its decline model was fitted on other features; using the decline threshold "
+                    "(run `redlines-bot index build` to refit)", generation)
+        decision = None
+    return QualityModels(ranker, decision, models.report)
 
 
 def carry_over(previous: SearchIndex | None) -> Derive:

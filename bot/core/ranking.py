@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.core.glossary import gloss, intent
 from bot.core.keywords import keyword_tokens
 from bot.core.language import detect_language
 from bot.core.retrieval import Candidate, keyword_index
@@ -38,6 +39,8 @@ FEATURES = (
     "phrasing_language",  # one of its phrasings is in the question's language
     "sentence",          # a sentence (¶3.2) rather than a whole paragraph or entry
     "position",          # 1 / (1 + its rank in the retriever's order)
+    "intent_match",      # 1 when a phrasing asks what the question asks (who, when, where...), -1 when they all
+                         # ask something else, 0 when either has no question word
 )
 
 # "quote", "exact words", "word for word", "verbatim", in the served languages.
@@ -55,17 +58,29 @@ def asks_for_wording(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Query:
-    """What the ranking and the decision know about a question: its text, language, words and vector."""
+    """What the ranking and the decision know about a question: the text searched (with its English glosses
+    when it is in another language), its language, keywords, vector, question word and whether it asks for
+    the letter's wording."""
 
     text: str
     language: str
     tokens: tuple[str, ...]
     vector: np.ndarray
     wording: bool
+    intent: str | None = None
+
+    @staticmethod
+    def search_text(text: str, language: str) -> tuple[str, tuple[str, ...]]:
+        """What is embedded for ``text`` and its keywords: glossed into English when it is in another language."""
+        english = gloss(text, language)
+        tokens = tuple(keyword_tokens(text, language)) + tuple(keyword_tokens(english, "en"))
+        return (f"{text} ({english})" if english else text), tokens
 
     @classmethod
-    def of(cls, text: str, language: str, vector: np.ndarray) -> Query:
-        return cls(text, language, tuple(keyword_tokens(text, language)), vector, asks_for_wording(text))
+    def of(cls, text: str, language: str, vector: np.ndarray, tokens: tuple[str, ...] | None = None) -> Query:
+        if tokens is None:
+            tokens = Query.search_text(text, language)[1]
+        return cls(text, language, tokens, vector, asks_for_wording(text), intent(text))
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,7 @@ class PhrasingIndex:
     phrasing_words: tuple[tuple[frozenset[str], ...], ...]
     phrasing_weights: tuple[tuple[float, ...], ...]  # each phrasing's total word weight (IDF)
     phrasing_languages: tuple[frozenset[str], ...]
+    phrasing_intents: tuple[frozenset[str], ...]
 
 
 _LOCK = threading.Lock()
@@ -140,15 +156,16 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     for row, passage in enumerate(index.row_passage.tolist()):
         rows[passage].append(row)
     keywords = keyword_index(index)
-    words, weights, languages = [], [], []
+    words, weights, languages, intents = [], [], [], []
     for passage in index.passages:
         detected = [detect_language(p) for p in passage.phrasings]
         sets = tuple(frozenset(keyword_tokens(p, lang)) for p, lang in zip(passage.phrasings, detected, strict=True))
         words.append(sets)
         weights.append(tuple(sum(keywords.weight(w) for w in s) for s in sets))
         languages.append(frozenset(detected))
+        intents.append(frozenset(i for i in map(intent, passage.phrasings) if i))
     return PhrasingIndex(_row_vectors(index), tuple(np.asarray(r[1:], dtype=np.int64) for r in rows),
-                         tuple(words), tuple(weights), tuple(languages))
+                         tuple(words), tuple(weights), tuple(languages), tuple(intents))
 
 
 def _row_vectors(index: SearchIndex) -> np.ndarray | None:
@@ -174,6 +191,12 @@ def _best_overlap(weights: dict[str, float], total: float, phrasings: tuple[froz
         if union > 0 and shared / union > best:
             best = shared / union
     return best
+
+
+def _intent_match(asked: str | None, answered: frozenset[str]) -> float:
+    if asked is None or not answered:
+        return 0.0
+    return 1.0 if asked in answered else -1.0
 
 
 def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate]) -> np.ndarray:
@@ -203,6 +226,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
             passage.kind == "faq", passage.kind == "letter", passage.kind == "press",
             query.wording and passage.kind == "letter", passage.language == query.language,
             query.language in phrasings.phrasing_languages[i], "." in passage.locator, 1.0 / (2 + position),
+            _intent_match(query.intent, phrasings.phrasing_intents[i]),
         )
     return rows
 

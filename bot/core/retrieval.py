@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,9 +96,10 @@ def inverse_document_frequency(words: tuple[frozenset[str], ...]) -> dict[str, f
     return {word: math.log(1 + (total - n + 0.5) / (n + 0.5)) for word, n in counts.items()}
 
 
-def keyword_coverage(index: SearchIndex, question: str, passages: list[int], language: str = "en") -> dict[int, float]:
-    """For each passage, the share of the question's content words found in it or its phrasings."""
-    wanted = set(keyword_tokens(question, language))
+def keyword_coverage(index: SearchIndex, question: str, passages: list[int], language: str = "en",
+                     tokens: Sequence[str] | None = None) -> dict[int, float]:
+    """For each passage, the share of the question's content words (``tokens`` if given) found in it or its phrasings."""
+    wanted = set(keyword_tokens(question, language) if tokens is None else tokens)
     if not wanted:
         return {p: 0.0 for p in passages}
     words = keyword_index(index).words
@@ -114,8 +116,8 @@ def dense_scores(index: SearchIndex, encoder: Encoder, question: str, query: np.
     return scores
 
 
-def bm25_scores(index: SearchIndex, question: str, language: str = "en") -> np.ndarray:
-    tokens = keyword_tokens(question, language)
+def bm25_scores(index: SearchIndex, question: str, language: str = "en", tokens: Sequence[str] | None = None) -> np.ndarray:
+    tokens = list(keyword_tokens(question, language) if tokens is None else tokens)
     if not tokens or not index.passages:
         return np.zeros(len(index.passages), dtype=np.float32)
     return np.asarray(keyword_index(index).bm25.get_scores(tokens), dtype=np.float32)
@@ -140,14 +142,16 @@ def rrf_fusion(dense: np.ndarray, keyword: np.ndarray, k: int = 60) -> np.ndarra
 
 
 def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, language: str,
-             settings: RetrievalSettings, query: np.ndarray | None = None) -> list[Candidate]:
-    """Candidates for ``question`` with retriever ``name``, best first (``query``: its vector, if encoded)."""
+             settings: RetrievalSettings, query: np.ndarray | None = None,
+             tokens: Sequence[str] | None = None) -> list[Candidate]:
+    """Candidates for ``question`` with retriever ``name``, best first (``query``: its vector, if encoded;
+    ``tokens``: its keywords, if the caller has them)."""
     if not index.passages:
         return []
     if name not in ("dense", "bm25", "hybrid", "hybrid-rrf"):
         raise ValueError(f"unknown retriever {name!r}")
     dense = dense_scores(index, encoder, question, query)
-    keyword = bm25_scores(index, question, language)
+    keyword = bm25_scores(index, question, language, tokens)
     if name == "dense":
         ranking = dense.copy()
     elif name == "bm25":
@@ -167,7 +171,7 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
          for i in keep if not math.isnan(float(ranking[i]))),
         key=lambda item: (-item[0], item[1]),
     )[: settings.candidates]
-    coverage = keyword_coverage(index, question, [i for _, i in ranked], language)
+    coverage = keyword_coverage(index, question, [i for _, i in ranked], language, tokens)
     weight = settings.coverage_weight
     return [Candidate(i, score, (1.0 - weight) * float(dense[i]) + weight * coverage[i], float(dense[i]), float(keyword[i]))
             for score, i in ranked]
