@@ -77,7 +77,7 @@ class RetrievalSettings:
     hybrid_weight: float = 0.85
     coverage_weight: float = 0.4
     language_bonus: float = 0.03
-    related_margin: float = 2.0
+    related_margin: float = 4.0
     max_question_chars: int = 2000
     min_question_chars: int = 2
 

@@ -43,11 +43,19 @@ FEATURES = (
     "laughter",           # lol, lmao, haha, mdr, jaja, kkk, 😂
     "emoji",
     "length",             # log(1 + number of words)
+    "instruction",        # tells the bot what to do or be ("ignore your rules", "translate", "you are now")
 )
 EMBEDDING = "embedding"  # the question's vector follows the features above
 
 _LAUGHTER = re.compile(r"\b(?:lo+l+|lmf?a+o+|ro+fl|(?:ha){2,}h?|(?:he){2,}|mdr|ptdr|(?:ja){2,}|(?:je){2,}|k{3,}|xd+)\b|"
                        r"[😂🤣😆😹💀🤡]|哈哈", re.IGNORECASE)
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget) (?:all |your |the |previous |prior |everything |above )|\byou are (?:now|no longer)\b|"
+    r"\bfrom now on\b|\bpretend\b|\bact as\b|\brole-?play\b|\bsystem prompt\b|\binstructions?\b|\bdeveloper mode\b|"
+    r"^\s*(?:system|admin|assistant)\s*:|\[/?inst\]|<!--|\b(?:respond|reply|answer) (?:in|with|only)\b|"
+    r"^\s*(?:translate|write|say|repeat|print|output|list|generate|make up|post|dm|send|tell everyone|summon)\b|"
+    r"\bsay exactly\b|\bignore (?:tes|vos|las|tus|deine|le) |\boublie (?:tes|les) |\bignora\b",
+    re.IGNORECASE)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
 
 
@@ -94,7 +102,7 @@ def message_shape(text: str) -> list[float]:
     count = max(1, len(tokens))
     return [float(text.rstrip().endswith(("?", "？"))), float(looks_like_question(text)),
             1.0 - len(set(tokens)) / count, float(bool(_LAUGHTER.search(text))), float(bool(_EMOJI.search(text))),
-            float(np.log1p(len(tokens)))]
+            float(np.log1p(len(tokens))), float(bool(_INSTRUCTION.search(text)))]
 
 
 def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], message: str) -> np.ndarray:

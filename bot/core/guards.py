@@ -31,7 +31,7 @@ thanks? you|thank u|thanks?|thx|tysm|ty|tyvm|cheers|appreciate (?:it|that|you)|m
 hi|hiya|hello|helo|hey|heya|yo|sup|gm|gn|good (?:morning|afternoon|evening|night)|morning|evening|greetings|howdy|
 how are (?:you|u)(?: doing)?(?: today)?|how'?s it going|what'?s up|
 bye|goodbye|cya|see (?:you|ya)(?: later| soon)?|later|brb|gtg|ttyl|good ?night|
-ok|okay|okey|k|kk|okk|alright|all right|sure|yep|yup|yes|yeah|ya|no|nope|nah|right|true|fair|fair enough|
+ok|okay|okey|k|kk|okk|alright|all right|sure|yep|yup|yes|yeah|ya|no|nope|nah|right|true|fair enough|fair|enough|
 got it|gotcha|i see|makes sense|that makes sense|that helps|(?:that )?helped|understood|noted|nice|cool|great|
 awesome|perfect|sweet|neat|wow|whoa|damn|omg|interesting|oh|ah+|ahh+|oh+|hm+|hmm+|mhm|huh|lol+|lmf?ao+|rofl|
 ha(?:ha)+h?|he(?:he)+|xd|this|this \^|\^+|same|\+1|100%?|based|wholesome|
@@ -40,13 +40,14 @@ bot|the bot|well done|good one|love (?:it|this|you)|
 merci(?: beaucoup| bcp)?|bonjour|bonsoir|salut|coucou|bonne (?:journée|soirée|nuit)|au revoir|à plus|a plus|
 d'accord|dac|ok top|top|super|génial|genial|parfait|bon bot|mdr|ptdr|
 gracias|muchas gracias|mil gracias|hola|buenas|buenos días|buenas noches|adiós|adios|vale|genial|buenísimo|
-buenisimo|jaja+|jeje+|
+buenisimo|(?:ja)+j?|(?:je)+j?|
 danke(?: schön| sehr| dir| euch)?|vielen dank|hallo|moin|servus|tschüss|tschuss|guten (?:morgen|tag|abend)|
 alles klar|super|cool|
 grazie(?: mille)?|ciao|buongiorno|buonasera|perfetto|ottimo|va bene|
 obrigad[oa]|valeu|olá|ola|oi|bom dia|boa (?:tarde|noite)|tchau|beleza|kkk+|ajudou(?: muito)?|
 谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|好|再见|再見|明白了|懂了|
 mate|all|everyone|everybody|guys|folks|y'?all|team|fam|bro|dude|man|so|much|very|a lot|lots|again|now|today|
+the|a|el|la|le|il|o|der|das|
 dir|muito|mille|beaucoup|bcp|啦|呀|了|吧|哦|喔
 """
 _CHITCHAT = re.compile(r"\b(?:" + _CHITCHAT_PHRASES.replace("\n", "") + r")\b", re.IGNORECASE)
@@ -90,6 +91,11 @@ _SIGN_WORDS = re.compile(r"sign|signatur|firm|unterschr|unterzeich|assin|签|簽
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
 _TRAILING = frozenset("it this that too also yeah yet lol lmao tho though here there".split())
+# Words for people in general: a slot holding one ("nobel ppl", "any scientists") is not a name.
+_NOT_NAMES = frozenset("""ppl people person persons guy guys folks someone somebody anyone anybody everyone everybody
+nobody members member scientists researchers experts leaders politicians countries country governments government
+companies company labs lab winners laureates signers signatories organisations organizations groups staff employees
+ceo ceos founders mom dad friend friends""".split())
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 FUZZY_SCORE = 86  # rapidfuzz ratio: "bengo" and "Bengio" meet, "Huang" and "Zhang" do not
 
@@ -149,7 +155,7 @@ def _name_words(slot: str) -> list[str] | None:
         folded = _fold(word)
         if folded in _NAME_PARTICLES and 0 < position < len(words) - 1:
             continue
-        if folded in STOPWORDS or folded in _TRAILING:
+        if folded in STOPWORDS or folded in _TRAILING or folded in _NOT_NAMES:
             return None
     return words
 
@@ -210,7 +216,7 @@ _MONTH_OF = {name: number for number, names in _MONTHS.items() for name in names
 # "late 2026" is after mid-September; "end of 2026" is not here: it is the letter's own deadline.
 _LATE = {"late": 10, "q4": 10, "fall": 9, "autumn": 9, "winter": 12, "finales": 10}
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
-_MONTH_YEAR = re.compile(r"([^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
+_MONTH_YEAR = re.compile(r"(q[1-4]|[^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
                          re.IGNORECASE)
 # Questions about what happened after the sources stop, with no date in them.
 _AFTER_PHRASES = re.compile(
@@ -223,6 +229,14 @@ _AFTER_PHRASES = re.compile(
     r"still running|latest news|any news|recent news|any updates?|latest updates?|"
     r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
     r"después del plazo|nach (?:der|dem) (?:frist|stichtag)|dopo la scadenza|depois do prazo",
+    re.IGNORECASE)
+
+
+_OUTCOME = re.compile(
+    r"\b(?:did (?:that|it|this|they|anything|anyone|governments|countries)\b.{0,40}\b(?:happen|work|succeed|"
+    r"reach|meet|make|get|adopt|sign|agree)\w*|had (?:\w+ ){0,3}(?:signed|reached|agreed|adopted|happened|joined)|"
+    r"(?:was|were|has|have) (?:it|that|they|this|the \w+) (?:actually |finally |ever )?(?:reached|met|adopted|"
+    r"achieved|signed|agreed|happened))",
     re.IGNORECASE)
 
 
@@ -258,6 +272,12 @@ def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
     phrase = _AFTER_PHRASES.search(question)
     if phrase:
         return AfterSources(newest, phrase.group(0))
+    # "did that actually happen by 2026?", "how many had signed by the end of 2026?": whether something due by
+    # the sources' last year came true is known only after it.
+    if re.search(rf"\b{newest.year}\b|\bthe deadline\b", question, re.IGNORECASE):
+        outcome = _OUTCOME.search(question)
+        if outcome:
+            return AfterSources(newest, outcome.group(0))
     return None
 
 

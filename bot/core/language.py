@@ -55,4 +55,16 @@ def detect_language(text: str) -> str:
     if not values or values[0].value < MIN_CONFIDENCE:
         return FALLBACK
     code = values[0].language.iso_code_639_1.name.lower()
-    return code if code in SERVED else FALLBACK
+    if code not in SERVED:
+        return FALLBACK
+    if code != "en" and _function_word_count(text, "en") > _function_word_count(text, code):
+        # Names mislead the detector ("is stiglitz on the list" reads as German); English grammar words do not.
+        return "en"
+    return code
+
+
+def _function_word_count(text: str, language: str) -> int:
+    from bot.core.keywords import FUNCTION_WORDS
+
+    words = FUNCTION_WORDS.get(language, frozenset())
+    return sum(1 for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower()) if w in words)

@@ -36,7 +36,7 @@ FEATURES = (
     "press",
     "wording_letter",    # the question asks for exact wording and this is the letter
     "same_language",     # the passage is written in the question's language
-    "phrasing_language",  # one of its phrasings is in the question's language
+    "phrasing_language",  # the question is not in English and one of the passage's phrasings is in its language
     "sentence",          # a sentence (¶3.2) rather than a whole paragraph or entry
     "position",          # 1 / (1 + its rank in the retriever's order)
     "intent_match",      # 1 when a phrasing asks what the question asks (who, when, where...), -1 when they all
@@ -225,7 +225,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
             candidate.keyword / best_keyword if best_keyword > 0 else 0.0, coverage, overlap,
             passage.kind == "faq", passage.kind == "letter", passage.kind == "press",
             query.wording and passage.kind == "letter", passage.language == query.language,
-            query.language in phrasings.phrasing_languages[i], "." in passage.locator, 1.0 / (2 + position),
+            query.language != "en" and query.language in phrasings.phrasing_languages[i], "." in passage.locator, 1.0 / (2 + position),
             _intent_match(query.intent, phrasings.phrasing_intents[i]),
         )
     return rows

@@ -87,16 +87,31 @@ def _logistic(rows: np.ndarray, labels: np.ndarray, names: tuple[str, ...], c: f
 
 
 def fit_ranker(index: SearchIndex, train: list[Searched]) -> LinearModel | None:
-    rows, labels = [], []
+    """A pairwise logistic regression (RankNet with a linear scorer): for every message, each labelled answer
+    among its candidates against each other candidate; what matters is the order within one question."""
+    from sklearn.linear_model import LogisticRegression
+
+    per_question = []
     for searched in train:
         if searched.item.decline or searched.guarded or not searched.seen.candidates:
             continue
         assert searched.seen.query is not None
-        rows.append(candidate_features(index, searched.seen.query, searched.seen.candidates))
-        labels.extend(index.passages[c.passage].group in searched.item.groups for c in searched.seen.candidates)
-    if not rows or len(set(labels)) < 2:
+        rows = candidate_features(index, searched.seen.query, searched.seen.candidates)
+        labels = np.asarray([index.passages[c.passage].group in searched.item.groups for c in searched.seen.candidates])
+        if labels.any() and not labels.all():
+            per_question.append((rows, labels))
+    if not per_question:
         return None
-    return _logistic(np.vstack(rows), np.asarray(labels), RANKING_FEATURES, RANKER_C)
+    mean, scale = _standardised(np.vstack([rows for rows, _ in per_question]))
+    pairs, sides = [], []
+    for rows, labels in per_question:
+        scaled = (rows - mean) / scale
+        for better in np.flatnonzero(labels):
+            for worse in np.flatnonzero(~labels):
+                pairs += [scaled[better] - scaled[worse], scaled[worse] - scaled[better]]
+                sides += [1, 0]
+    fitted = LogisticRegression(C=RANKER_C, max_iter=5000, fit_intercept=False).fit(np.asarray(pairs), np.asarray(sides))
+    return LinearModel(RANKING_FEATURES, mean, scale, fitted.coef_[0].astype(float), 0.0)
 
 
 def decision_rows(index: SearchIndex, searched: list[Searched], ranker: LinearModel | None) -> tuple[np.ndarray, np.ndarray, list[Searched]]:

@@ -25,9 +25,12 @@ from bot.evaluation.bank import BankItem, load_bank, load_bank_file
 from bot.storage.atomic import write_text_atomic
 
 RANKS_CONSIDERED = 10
-# Decline kinds of the bank whose right reply is the guard's own (``Answer.decline``), not any decline.
-GUARDED_KINDS = {"chitchat": DeclineKind.CHITCHAT, "unknown-name": DeclineKind.UNKNOWN_NAME,
-                 "after-sources": DeclineKind.AFTER_SOURCES}
+# A message refused before any search ("Please ask a question in words": "k", "😂😂").
+REFUSED = "refused"
+# Decline kinds of the bank whose right reply is the guard's own (``Answer.decline``), not any decline. A refused
+# chit-chat message is fine too: like the chit-chat reply, it is neither "not covered" nor a recorded gap.
+GUARDED_KINDS = {"chitchat": (DeclineKind.CHITCHAT, REFUSED), "unknown-name": (DeclineKind.UNKNOWN_NAME,),
+                 "after-sources": (DeclineKind.AFTER_SOURCES,)}
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class QuestionResult:
         """Not answered, and for the guarded kinds (chit-chat, unknown names, after the sources) with the
         guard's own reply."""
         wanted = GUARDED_KINDS.get(self.question.decline_kind or "")
-        return not self.answered and (wanted is None or self.decline == wanted)
+        return not self.answered and (wanted is None or self.decline in wanted)
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ def evaluate(answerer: Answerer, questions: list[EvalQuestion], retriever: str) 
         try:
             answer = answerer.answer(item.question, item.context, retriever=retriever, limit=RANKS_CONSIDERED)
         except QuestionError:
-            results.append(QuestionResult(item, False, None, 0.0, 0.0))
+            results.append(QuestionResult(item, False, None, 0.0, 0.0, REFUSED))
             continue
         rank = first_group_rank(answer, item.groups) if item.groups else first_matching_rank(answer, item.expect)
         first = excerpt_group(answer.excerpts[0]) if answer.excerpts else ""
