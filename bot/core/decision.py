@@ -13,9 +13,10 @@ regression fitted on the question bank's train split, its threshold calibrated o
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,6 +46,11 @@ FEATURES = (
     "length",             # log(1 + number of words)
     "instruction",        # tells the bot what to do or be ("ignore your rules", "translate", "you are now")
 )
+# How close the message is to the training messages (mean cosine of the nearest ``NEIGHBOURS``): to answerable
+# ones, to must-decline ones, and the difference. Trolling, small talk about AI and prompt injections resemble
+# each other more than any single feature says.
+NEIGHBOUR_FEATURES = ("near_answerable", "near_decline", "near_difference")
+NEIGHBOURS = 3
 EMBEDDING = "embedding"  # the question's vector follows the features above
 
 _LAUGHTER = re.compile(r"\b(?:lo+l+|lmf?a+o+|ro+fl|(?:ha){2,}h?|(?:he){2,}|mdr|ptdr|(?:ja){2,}|(?:je){2,}|k{3,}|xd+)\b|"
@@ -61,19 +67,49 @@ _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """The fitted decision: log-odds of "answerable" over ``FEATURES`` and the embedding, and the threshold
-    chosen on dev. An answer within ``near`` of the threshold is offered as the closest match."""
+    """The fitted decision: log-odds of "answerable" over ``FEATURES``, ``NEIGHBOUR_FEATURES`` and the
+    embedding, and the threshold chosen on dev. ``exemplars`` are the training messages' vectors, ``answerable``
+    which of them are. An answer within ``near`` of the threshold is offered as the closest match."""
 
     linear: LinearModel
     threshold: float
+    exemplars: np.ndarray = field(repr=False)
+    answerable: np.ndarray = field(repr=False)
     near: float = 0.5
 
+    def row(self, base: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The full feature row for a message: its ``base`` features, its neighbours, its vector."""
+        return np.concatenate([base, neighbour_features(vector, self.exemplars, self.answerable), vector])
+
+    def score(self, base: np.ndarray, vector: np.ndarray) -> float:
+        return float(self.linear.score(self.row(base, vector)[None, :])[0])
+
     def to_json(self) -> dict[str, object]:
-        return {"linear": self.linear.to_json(), "threshold": self.threshold, "near": self.near}
+        return {"linear": self.linear.to_json(), "threshold": self.threshold, "near": self.near,
+                "exemplars": base64.b64encode(self.exemplars.astype("<f2").tobytes()).decode("ascii"),
+                "exemplar_shape": list(self.exemplars.shape), "answerable": self.answerable.astype(int).tolist()}
 
     @classmethod
     def from_json(cls, data: dict) -> DecisionModel:
-        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), float(data.get("near", 0.5)))
+        shape = tuple(data["exemplar_shape"])
+        exemplars = np.frombuffer(base64.b64decode(data["exemplars"]), dtype="<f2").astype(np.float32).reshape(shape)
+        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), exemplars,
+                   np.asarray(data["answerable"], dtype=bool), float(data.get("near", 0.5)))
+
+
+def neighbour_features(vector: np.ndarray, exemplars: np.ndarray, answerable: np.ndarray,
+                       exclude: int | None = None) -> np.ndarray:
+    """``NEIGHBOUR_FEATURES`` of a message vector against the exemplars (``exclude``: its own row, in fitting)."""
+    similarity = exemplars @ vector.astype(np.float32)
+    if exclude is not None:
+        similarity[exclude] = -1.0
+
+    def nearest(mask: np.ndarray) -> float:
+        values = np.sort(similarity[mask])[::-1][:NEIGHBOURS]
+        return float(values.mean()) if len(values) else 0.0
+
+    to_answerable, to_decline = nearest(answerable), nearest(~answerable)
+    return np.asarray([to_answerable, to_decline, to_answerable - to_decline])
 
 
 @dataclass(frozen=True)
@@ -106,7 +142,7 @@ def message_shape(text: str) -> list[float]:
 
 
 def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], message: str) -> np.ndarray:
-    """``FEATURES`` then the question's embedding, for the message ``message`` searched as ``query``."""
+    """``FEATURES`` for the message ``message`` searched as ``query`` (the model adds neighbours and the vector)."""
     keywords = keyword_index(index)
     vocabulary = _vocabulary(index)
     wanted = set(query.tokens)
@@ -123,7 +159,7 @@ def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], me
         retrieval, old, keyword = [-10.0, 0.0, -1.0, -1.0, 0.0, 0.0], 0.0, 0.0
     row = [*retrieval, unknown, float(np.log1p(len(wanted))), float(query.language != "en"), old, keyword,
            *message_shape(message)]
-    return np.concatenate([np.asarray(row, dtype=float), query.vector.astype(float)])
+    return np.asarray(row, dtype=float)
 
 
 def decide(index: SearchIndex, query: Query, ranked: list[Ranked], message: str, model: DecisionModel | None,
@@ -135,6 +171,6 @@ def decide(index: SearchIndex, query: Query, ranked: list[Ranked], message: str,
     if model is None:
         confidence = ranked[0].candidate.confidence
         return Decision(confidence >= threshold, confidence, False)
-    score = float(model.linear.score(decision_features(index, query, ranked, message)[None, :])[0])
+    score = model.score(decision_features(index, query, ranked, message), query.vector)
     answered = score >= model.threshold
     return Decision(answered, float(1.0 / (1.0 + np.exp(-score))), answered and score < model.threshold + model.near)

@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.decision import EMBEDDING, NEIGHBOUR_FEATURES, DecisionModel
 from bot.core.decision import FEATURES as DECISION_FEATURES
-from bot.core.decision import DecisionModel
 from bot.core.ranking import FEATURES as RANKING_FEATURES
 from bot.core.ranking import LinearModel
 from bot.errors import IndexUnavailableError
@@ -24,7 +24,11 @@ from bot.index.store import CORRUPT, Derive, SearchIndex
 log = logging.getLogger(__name__)
 
 MODELS_FILE = "quality-models.json"
-MODELS_FORMAT = 1
+MODELS_FORMAT = 2
+
+
+class OutdatedModels(ValueError):
+    """Models written by another version of the code: set aside until refitted, not an error."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class QualityModels:
     def from_bytes(cls, data: bytes) -> QualityModels:
         raw = json.loads(data.decode("utf-8"))
         if raw.get("format") != MODELS_FORMAT:
-            raise ValueError(f"format {raw.get('format')!r}, expected {MODELS_FORMAT}")
+            raise OutdatedModels(f"its quality models are format {raw.get('format')!r}, this version reads {MODELS_FORMAT}")
         return cls(LinearModel.from_json(raw["ranker"]) if raw.get("ranker") else None,
                    DecisionModel.from_json(raw["decision"]) if raw.get("decision") else None,
                    raw.get("report") or {})
@@ -63,6 +67,10 @@ def models_of(index: SearchIndex) -> QualityModels:
                 data = index.extras.get(MODELS_FILE)
                 try:
                     found = QualityModels.from_bytes(data) if data else QualityModels()
+                except OutdatedModels as exc:
+                    log.warning("index %s: %s; using the retriever's order and the decline threshold "
+                                "(run `redlines-bot index build` to refit)", index.generation, exc)
+                    found = QualityModels()
                 except (ValueError, KeyError, TypeError) as exc:
                     raise IndexUnavailableError(CORRUPT, f"{index.generation}/{MODELS_FILE} cannot be read ({exc})") from None
                 index.derived["models"] = found = _current(found, index.generation)
@@ -77,7 +85,10 @@ def _current(models: QualityModels, generation: str) -> QualityModels:
         log.warning("index %s: its ranking model was fitted on other features; using the retriever's order "
                     "(run `redlines-bot index build` to refit)", generation)
         ranker = None
-    if decision is not None and decision.linear.features[: len(DECISION_FEATURES)] != DECISION_FEATURES:
+    named = (*DECISION_FEATURES, *NEIGHBOUR_FEATURES)
+    count = len(named)
+    if decision is not None and (decision.linear.features[:count] != named
+                                 or not all(f.startswith(EMBEDDING) for f in decision.linear.features[count:])):
         log.warning("index %s: its decline model was fitted on other features; using the decline threshold "
                     "(run `redlines-bot index build` to refit)", generation)
         decision = None

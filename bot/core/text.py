@@ -1,4 +1,4 @@
-"""Cleaning what people type before it is embedded, and guessing its language."""
+"""Cleaning what people type before it is embedded, and telling a question from other messages."""
 
 from __future__ import annotations
 
@@ -11,19 +11,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _COMBINING_RUN = re.compile(r"([\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff]{3,})")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-_FRENCH_WORDS = frozenset("""
-le la les un une des du de d l qu que qui quoi quel quelle quels quelles est sont été était ont a ai
-pour par sur dans avec sans pourquoi comment quand où combien lettre appel signataires signé
-ce cette ces au aux et ou mais donc ne pas plus il elle ils elles nous vous je tu on leur leurs
-peut faut fait être avoir y en se sa son ses mes tes notre votre lignes rouges rouge accord
-""".split())
-_ENGLISH_WORDS = frozenset("""
-the a an of to in on for by with is are was were be been what who whom which when where why how
-does do did can could should would will letter call signed signatories it this that these those
-and or but not from at as about any red lines line agreement
-""".split())
-
 
 def clean_question(text: str) -> str:
     """Normalise Unicode, drop invisible and control characters, trim combining floods, fold spaces."""
@@ -43,29 +30,35 @@ def has_words(text: str) -> bool:
     return bool(_WORD.search(text))
 
 
-def detect_language(text: str) -> str:
-    """'fr' or 'en' (the corpus languages), from function words and French diacritics; 'en' when unsure."""
-    tokens = [w for part in words(text) for w in part.split("'")]
-    french = sum(1 for w in tokens if w in _FRENCH_WORDS)
-    english = sum(1 for w in tokens if w in _ENGLISH_WORDS)
-    french += 2 * len(re.findall(r"[éèêàùçôîâœ]", text.lower()))
-    french += 2 * len(re.findall(r"\b(?:qu|l|d|n|s|c|j)['’]", text.lower()))
-    return "fr" if french > english else "en"
-
-
+# Words a question opens with, in the served languages (Chinese asks with particles instead: see below).
 _QUESTION_OPENERS = frozenset("""
 who whom whose what which when where why how is are was were do does did can could should would will shall may
-might has have had isn't aren't doesn't didn't tell explain
+might has have had isn't aren't doesn't didn't tell explain whats what's whens wheres whos who's hows
 qui que quoi quel quelle quels quelles quand où pourquoi comment combien est-ce est-il est-elle
+qué quién quiénes cuál cuáles cuándo dónde cómo cuántos cuántas hay
+wer was wann wo warum wieso wie welche welcher welches gibt
+chi cosa quando dove perché come quale quali quanti quante
+quem qual quais onde quantos quantas
 """.split())
+_CHINESE_QUESTION = re.compile(r"[吗嗎呢谁誰哪几幾]|什么|什麼|怎么|怎麼|多少|是否|为什么|為什麼|有没有|有沒有")
 
 
 def looks_like_question(text: str) -> bool:
-    """A message in an answer channel is treated as a question when it ends with '?' or opens like one."""
+    """A message in an answer channel is treated as a question when it ends with '?', opens like one, or (in
+    Chinese) asks with a question particle."""
     stripped = text.strip()
     if not stripped or not has_words(stripped):
         return False
     if stripped.rstrip(" )»\"”").endswith(("?", "？")):
         return True
-    first = stripped.split()[0].lower().strip(",:;")
-    return first in _QUESTION_OPENERS
+    first = stripped.split()[0].lower().strip(",:;¿¡")
+    return first in _QUESTION_OPENERS or bool(_CHINESE_QUESTION.search(stripped))
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message asks anything at all: a question mark anywhere, or a question word among its first
+    words (casual messages put the question after "so", "wait", "yo" ...)."""
+    if "?" in text or "？" in text:
+        return True
+    first_words = [w.lower().strip(",:;¿¡") for w in text.split()[:4]]
+    return any(w in _QUESTION_OPENERS for w in first_words) or bool(_CHINESE_QUESTION.search(text))

@@ -22,8 +22,8 @@ import numpy as np
 
 from bot.config import Config
 from bot.core.answer import Analysis, Answerer, LiveIndex
+from bot.core.decision import EMBEDDING, NEIGHBOUR_FEATURES, DecisionModel, decision_features, neighbour_features
 from bot.core.decision import FEATURES as DECISION_FEATURES
-from bot.core.decision import DecisionModel, decision_features
 from bot.core.language import detect_language
 from bot.core.quality_models import MODELS_FILE, QualityModels
 from bot.core.ranking import FEATURES as RANKING_FEATURES
@@ -114,17 +114,36 @@ def fit_ranker(index: SearchIndex, train: list[Searched]) -> LinearModel | None:
     return LinearModel(RANKING_FEATURES, mean, scale, fitted.coef_[0].astype(float), 0.0)
 
 
-def decision_rows(index: SearchIndex, searched: list[Searched], ranker: LinearModel | None) -> tuple[np.ndarray, np.ndarray, list[Searched]]:
-    """Decision features of the messages that reach the decision, whether each is answerable, and which they are."""
-    rows, labels, kept = [], [], []
+@dataclass(frozen=True)
+class DecisionData:
+    """The messages that reach the decision: their base features, vectors, and whether each is answerable."""
+
+    base: np.ndarray
+    vectors: np.ndarray
+    answerable: np.ndarray
+    searched: list[Searched]
+
+    def rows(self, exemplars: DecisionData) -> np.ndarray:
+        """Full rows against ``exemplars``' messages (a message is never its own neighbour)."""
+        same = exemplars is self
+        return np.asarray([np.concatenate([base, neighbour_features(vector, exemplars.vectors, exemplars.answerable,
+                                                                    i if same else None), vector])
+                           for i, (base, vector) in enumerate(zip(self.base, self.vectors, strict=True))])
+
+
+def decision_data(index: SearchIndex, searched: list[Searched], ranker: LinearModel | None) -> DecisionData:
+    base, vectors, labels, kept = [], [], [], []
     for one in searched:
         if one.guarded or one.seen.query is None:
             continue
         ranked = rank(index, one.seen.query, one.seen.candidates, ranker)
-        rows.append(decision_features(index, one.seen.query, ranked, one.message))
+        base.append(decision_features(index, one.seen.query, ranked, one.message))
+        vectors.append(one.seen.query.vector.astype(np.float32))
         labels.append(one.item.decline is None)
         kept.append(one)
-    return np.asarray(rows), np.asarray(labels, dtype=bool), kept
+    width = len(DECISION_FEATURES)
+    return DecisionData(np.asarray(base).reshape(-1, width), np.asarray(vectors, dtype=np.float32),
+                        np.asarray(labels, dtype=bool), kept)
 
 
 def calibrate(scores: np.ndarray, answerable: np.ndarray, budget: float = FALSE_DECLINE_BUDGET) -> float:
@@ -143,19 +162,20 @@ def calibrate(scores: np.ndarray, answerable: np.ndarray, budget: float = FALSE_
     return best
 
 
-def fit_decision(train: tuple[np.ndarray, np.ndarray], dev: tuple[np.ndarray, np.ndarray]) -> DecisionModel | None:
-    rows, labels = train
-    if len(rows) == 0 or len(set(labels.tolist())) < 2:
+def fit_decision(train: DecisionData, dev: DecisionData) -> DecisionModel | None:
+    if len(train.base) == 0 or len(set(train.answerable.tolist())) < 2:
         return None
-    dimension = rows.shape[1] - len(DECISION_FEATURES)
-    linear = _logistic(rows, labels, (*DECISION_FEATURES, *(f"embedding[{i}]" for i in range(dimension))),
-                       DECISION_C, keep_raw=dimension)
-    dev_rows, dev_labels = dev
-    if len(dev_rows) and len(set(dev_labels.tolist())) == 2:
-        threshold = calibrate(linear.score(dev_rows), dev_labels)
+    rows = train.rows(train)
+    dimension = train.vectors.shape[1]
+    names = (*DECISION_FEATURES, *NEIGHBOUR_FEATURES, *(f"{EMBEDDING}[{i}]" for i in range(dimension)))
+    linear = _logistic(rows, train.answerable, names, DECISION_C, keep_raw=dimension)
+    # Stored as float16 like the model file keeps them, so that calibration sees what serving will.
+    exemplars = train.vectors.astype(np.float16).astype(np.float32)
+    if len(dev.base) and len(set(dev.answerable.tolist())) == 2:
+        threshold = calibrate(linear.score(dev.rows(train)), dev.answerable)
     else:
-        threshold = calibrate(linear.score(rows), labels)
-    return DecisionModel(linear, threshold)
+        threshold = calibrate(linear.score(rows), train.answerable)
+    return DecisionModel(linear, threshold, exemplars, train.answerable.copy())
 
 
 def _rates(declined: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
@@ -163,11 +183,13 @@ def _rates(declined: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
             "false_declines": round(float(declined[answerable].mean()), 4) if answerable.any() else 0.0}
 
 
-def compare_rules(train: tuple[np.ndarray, np.ndarray], dev: tuple[np.ndarray, np.ndarray],
+def compare_rules(train_data: DecisionData, dev_data: DecisionData,
                   decision: DecisionModel | None) -> list[dict[str, Any]]:
     """Each candidate decline rule, its threshold calibrated on dev like the fitted one, measured on the
     messages that reach the decision (the guards have taken theirs): train and dev side by side."""
     column = {name: i for i, name in enumerate(DECISION_FEATURES)}
+    train = (train_data.rows(train_data), train_data.answerable)
+    dev = (dev_data.rows(train_data), dev_data.answerable)
     rules: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
         ("today's rule: confidence (cosine + word share)", lambda r: r[:, column["old_confidence"]]),
         ("IDF-weighted word coverage of the best passage", lambda r: r[:, column["coverage"]]),
@@ -202,11 +224,11 @@ def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, ban
     train = search_bank(answerer, index, usable)
     dev = search_bank(answerer, index, [i for i in dev_items if i.decline or any(g in known for g in i.groups)])
     ranker = fit_ranker(index, train)
-    train_rows = decision_rows(index, train, ranker)
-    dev_rows = decision_rows(index, dev, ranker)
-    decision = fit_decision(train_rows[:2], dev_rows[:2])
+    train_data = decision_data(index, train, ranker)
+    dev_data = decision_data(index, dev, ranker)
+    decision = fit_decision(train_data, dev_data)
     report = {"bank": str(bank), "train_messages": len(train), "dev_messages": len(dev),
-              "decline_rules": compare_rules(train_rows[:2], dev_rows[:2], decision) if len(dev_rows[0]) else []}
+              "decline_rules": compare_rules(train_data, dev_data, decision) if len(dev_data.base) else []}
     return QualityModels(ranker, decision, report)
 
 
