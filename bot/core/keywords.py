@@ -19,24 +19,26 @@ _FUNCTION_WORDS = {
     "en": """a an the of to in on for by with is are was were be been being am what who whom whose which when where why
         how does do did done can could should would will shall may might must it its it's this that these those and or
         but not no from at as about into than then there their they them he she his her we our you your i me my any some
-        all also so if there's what's who's s t ai just like really pls please tell know hey yo u ur r""",
+        all also so if there's what's who's s t ai just like really pls please tell know hey yo u ur r many much have has had
+        get got make made""",
     "fr": """le la les un une des du de d l qu que qui quoi quel quelle quels quelles est sont été était ont a ai as pour
         par sur dans avec sans pourquoi comment quand où combien ce cette ces cet au aux et ou mais donc ne pas plus il
         elle ils elles nous vous je tu on leur leurs se sa son ses y en n c s j m t ça ca me te moi toi lui mon ma mes
-        ton ta tes notre votre être avoir fait faut peut est-ce alors bien aussi très""",
+        ton ta tes notre votre être avoir fait faire fais font faut peut est-ce alors bien aussi très va vont""",
     "es": """el la los las lo un una unos unas de del al a en y o pero que qué quien quién quienes cual cuál cuales como
         cómo cuando cuándo donde dónde por para con sin sobre es son fue fueron ser está están estar ha han hay se le
-        les su sus mi mis tu tus yo me te nos este esta estos estas ese esa eso esto no si sí muy más ya también q""",
+        les su sus mi mis tu tus yo me te nos este esta estos estas ese esa eso esto no si sí muy más ya también q
+        hacer hace hacen""",
     "de": """der die das den dem des ein eine einen einem einer eines und oder aber nicht kein keine ist sind war waren
         wird werden hat haben hatte gibt es ich du er sie wir ihr mich mir dich dir sich wer was wann wo warum wie
         welche welcher welches zu im in am an auf aus bei mit von vom zum zur für über um durch nach noch schon auch
-        nur so dass da denn doch mal eigentlich man""",
+        nur so dass da denn doch mal eigentlich man machen macht""",
     "it": """il lo la i gli le un uno una di del della dei degli delle da dal dalla in nel nella con su sul sulla per
         tra fra e o ma che chi cosa come quando dove perché quale quali è sono era stato stata ha hanno ho c ci si non
-        mi ti vi ne l questo questa questi quelle quello anche già più""",
+        mi ti vi ne l questo questa questi quelle quello anche già più fare fa fanno""",
     "pt": """o a os as um uma uns umas de do da dos das em no na nos nas por pelo pela para com sem e ou mas que quem
         qual quais como quando onde porque é são foi foram ser está estão tem têm há se não me te lhe eu você ele ela
-        eles elas isso isto esse essa este esta também já mais pq""",
+        eles elas isso isto esse essa este esta também já mais pq fazer faz fazem""",
 }
 FUNCTION_WORDS = {language: frozenset(words.split()) for language, words in _FUNCTION_WORDS.items()}
 STOPWORDS = frozenset().union(*FUNCTION_WORDS.values())  # in any served language
