@@ -123,12 +123,24 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class PhrasingIndex:
-    """For each passage: the rows of its phrasings, their words and languages, and every row's vector."""
+    """What the ranking features need of a generation, prepared once so that a question costs little:
 
-    vectors: np.ndarray | None
-    phrasing_rows: tuple[np.ndarray, ...]
-    phrasing_words: tuple[tuple[frozenset[str], ...], ...]
-    phrasing_weights: tuple[tuple[float, ...], ...]  # each phrasing's total word weight (IDF)
+    every embedded row's vector and, per passage, where its phrasing rows sit in ``phrasing_order`` (rows are
+    written passage by passage, its text first, so every row of a passage but its first is a phrasing); every
+    phrasing's words (by word: which phrasings and passages hold it) and total word weight; what kind of passage
+    each is, its language, the languages and question words of its phrasings.
+    """
+
+    vectors: np.ndarray | None   # the phrasing rows' vectors, in ``phrasing_order``
+    phrasing_order: np.ndarray
+    phrasing_start: np.ndarray
+    has_phrasings: np.ndarray
+    phrasing_passage: np.ndarray
+    phrasing_weight: np.ndarray
+    phrasings_with: dict[str, np.ndarray]
+    passages_with: dict[str, np.ndarray]
+    kind: np.ndarray        # per passage: faq, letter, press (columns), sentence
+    language: tuple[str, ...]
     phrasing_languages: tuple[frozenset[str], ...]
     phrasing_intents: tuple[frozenset[str], ...]
 
@@ -137,11 +149,7 @@ _LOCK = threading.Lock()
 
 
 def phrasing_index(index: SearchIndex) -> PhrasingIndex:
-    """Built on first use and kept with the generation, like the keyword index.
-
-    Rows are written passage by passage, its text (an FAQ entry: question and answer together) first and
-    its phrasings after, so every row of a passage but its first is a phrasing.
-    """
+    """Built on first use and kept with the generation, like the keyword index."""
     found = index.derived.get("phrasings")
     if found is None:
         with _LOCK:
@@ -155,17 +163,38 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     rows: list[list[int]] = [[] for _ in index.passages]
     for row, passage in enumerate(index.row_passage.tolist()):
         rows[passage].append(row)
+    order, start = [], []
+    for passage_rows in rows:
+        start.append(len(order))
+        order.extend(passage_rows[1:])
     keywords = keyword_index(index)
-    words, weights, languages, intents = [], [], [], []
-    for passage in index.passages:
+    phrasing_passage, phrasing_weight, languages, intents = [], [], [], []
+    phrasings_with: dict[str, list[int]] = {}
+    for number, passage in enumerate(index.passages):
         detected = [detect_language(p) for p in passage.phrasings]
-        sets = tuple(frozenset(keyword_tokens(p, lang)) for p, lang in zip(passage.phrasings, detected, strict=True))
-        words.append(sets)
-        weights.append(tuple(sum(keywords.weight(w) for w in s) for s in sets))
+        for phrasing, language in zip(passage.phrasings, detected, strict=True):
+            words = frozenset(keyword_tokens(phrasing, language))
+            for word in words:
+                phrasings_with.setdefault(word, []).append(len(phrasing_passage))
+            phrasing_passage.append(number)
+            phrasing_weight.append(sum(keywords.weight(w) for w in words))
         languages.append(frozenset(detected))
         intents.append(frozenset(i for i in map(intent, passage.phrasings) if i))
-    return PhrasingIndex(_row_vectors(index), tuple(np.asarray(r[1:], dtype=np.int64) for r in rows),
-                         tuple(words), tuple(weights), tuple(languages), tuple(intents))
+    passages_with: dict[str, list[int]] = {}
+    for number, words in enumerate(keywords.words):
+        for word in words:
+            passages_with.setdefault(word, []).append(number)
+    kind = np.asarray([(p.kind == "faq", p.kind == "letter", p.kind == "press", "." in p.locator) for p in index.passages],
+                      dtype=float).reshape(-1, 4)
+    vectors = _row_vectors(index)
+    phrasing_order = np.asarray(order, dtype=np.int64)
+    return PhrasingIndex(
+        vectors[phrasing_order] if vectors is not None else None, phrasing_order, np.asarray(start, dtype=np.int64),
+        np.asarray([len(r) > 1 for r in rows], dtype=bool), np.asarray(phrasing_passage, dtype=np.int64),
+        np.asarray(phrasing_weight, dtype=float),
+        {w: np.asarray(v, dtype=np.int64) for w, v in phrasings_with.items()},
+        {w: np.asarray(v, dtype=np.int64) for w, v in passages_with.items()},
+        kind, tuple(p.language for p in index.passages), tuple(languages), tuple(intents))
 
 
 def _row_vectors(index: SearchIndex) -> np.ndarray | None:
@@ -180,54 +209,61 @@ def _row_vectors(index: SearchIndex) -> np.ndarray | None:
         return None
 
 
-def _best_overlap(weights: dict[str, float], total: float, phrasings: tuple[frozenset[str], ...],
-                  phrasing_weights: tuple[float, ...]) -> float:
-    """The best IDF-weighted Jaccard overlap of the question's words (``weights``, summing to ``total``) with
-    one phrasing's words."""
-    best = 0.0
-    for words, weight in zip(phrasings, phrasing_weights, strict=True):
-        shared = sum(weights[w] for w in words if w in weights)
-        union = total + weight - shared
-        if union > 0 and shared / union > best:
-            best = shared / union
-    return best
-
-
 def _intent_match(asked: str | None, answered: frozenset[str]) -> float:
     if asked is None or not answered:
         return 0.0
     return 1.0 if asked in answered else -1.0
 
 
+def _phrasing_dense(prepared: PhrasingIndex, query: Query, passages: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """Each passage's best cosine with one of its phrasings (its best cosine when it has none)."""
+    if prepared.vectors is None or not len(prepared.phrasing_order):
+        return dense
+    scores = prepared.vectors @ query.vector.astype(np.float32)
+    starts = prepared.phrasing_start[passages]
+    best = np.maximum.reduceat(scores, np.minimum(prepared.phrasing_start, len(scores) - 1))[passages]
+    return np.where(prepared.has_phrasings[passages] & (starts < len(scores)), best, dense)
+
+
 def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate]) -> np.ndarray:
     """One row of ``FEATURES`` per candidate."""
     keywords = keyword_index(index)
-    phrasings = phrasing_index(index)
-    wanted = set(query.tokens)
-    weights = {w: keywords.weight(w) for w in wanted}
+    prepared = phrasing_index(index)
+    passages = np.asarray([c.passage for c in candidates], dtype=np.int64)
+    dense = np.asarray([c.dense for c in candidates], dtype=float)
+    keyword = np.asarray([c.keyword for c in candidates], dtype=float)
+    weights = {w: keywords.weight(w) for w in set(query.tokens)}
     total = sum(weights.values())
-    best_dense = max((c.dense for c in candidates), default=0.0)
-    best_keyword = max((c.keyword for c in candidates), default=0.0)
+    # Rare-word weight each passage holds (coverage), and shared with each phrasing (overlap), from postings.
+    held = np.zeros(len(index.passages))
+    shared = np.zeros(len(prepared.phrasing_passage))
+    for word, weight in weights.items():
+        if word in prepared.passages_with:
+            held[prepared.passages_with[word]] += weight
+        if word in prepared.phrasings_with:
+            shared[prepared.phrasings_with[word]] += weight
+    overlap = np.zeros(len(index.passages))
+    touched = np.flatnonzero(shared)
+    if len(touched):
+        ratio = shared[touched] / (total + prepared.phrasing_weight[touched] - shared[touched])
+        np.maximum.at(overlap, prepared.phrasing_passage[touched], ratio)
     rows = np.zeros((len(candidates), len(FEATURES)), dtype=float)
-    for position, candidate in enumerate(candidates):
-        i = candidate.passage
-        passage = index.passages[i]
-        phrasing_rows = phrasings.phrasing_rows[i]
-        if phrasings.vectors is not None and len(phrasing_rows):
-            phrasing_dense = float((phrasings.vectors[phrasing_rows] @ query.vector).max())
-        else:
-            phrasing_dense = candidate.dense
-        passage_words = keywords.words[i]
-        coverage = sum(weights[w] for w in wanted if w in passage_words) / total if total else 0.0
-        overlap = _best_overlap(weights, total, phrasings.phrasing_words[i], phrasings.phrasing_weights[i])
-        rows[position] = (
-            candidate.dense, candidate.dense - best_dense, phrasing_dense,
-            candidate.keyword / best_keyword if best_keyword > 0 else 0.0, coverage, overlap,
-            passage.kind == "faq", passage.kind == "letter", passage.kind == "press",
-            query.wording and passage.kind == "letter", passage.language == query.language,
-            query.language != "en" and query.language in phrasings.phrasing_languages[i], "." in passage.locator, 1.0 / (2 + position),
-            _intent_match(query.intent, phrasings.phrasing_intents[i]),
-        )
+    if not len(candidates):
+        return rows
+    kind = prepared.kind[passages]
+    rows[:, 0] = dense
+    rows[:, 1] = dense - dense.max()
+    rows[:, 2] = _phrasing_dense(prepared, query, passages, dense)
+    rows[:, 3] = keyword / keyword.max() if keyword.max() > 0 else 0.0
+    rows[:, 4] = held[passages] / total if total else 0.0
+    rows[:, 5] = overlap[passages]
+    rows[:, 6:9] = kind[:, :3]
+    rows[:, 9] = kind[:, 1] * query.wording
+    rows[:, 10] = [prepared.language[p] == query.language for p in passages]
+    rows[:, 11] = [query.language != "en" and query.language in prepared.phrasing_languages[p] for p in passages]
+    rows[:, 12] = kind[:, 3]
+    rows[:, 13] = 1.0 / (2 + np.arange(len(candidates)))
+    rows[:, 14] = [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
     return rows
 
 
