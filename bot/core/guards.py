@@ -87,7 +87,7 @@ _SIGN_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
 # Short follow-ups that swap the name of the previous "did X sign?" question.
 _NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|那|还有|還有)\s*{_NAME}\s*[?？]*\s*$",
                              re.IGNORECASE)
-_SIGN_WORDS = re.compile(r"sign|signatur|firm|unterschr|unterzeich|assin|签|簽|署|list", re.IGNORECASE)
+_SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|assin|签|簽|署|list|liste|lista|on it|on there", re.IGNORECASE)
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
 _TRAILING = frozenset("it this that too also yeah yet lol lmao tho though here there".split())
@@ -133,6 +133,8 @@ def name_index(index: SearchIndex) -> NameIndex:
 
 def _name_slot(question: str, context: Sequence[str]) -> str | None:
     """The X of "did X sign?" (or of "and X?" after such a question), if the message asks that."""
+    if not _SIGN_WORDS.search(question) and not context:
+        return None
     for pattern in _SIGN_QUESTIONS:
         found = pattern.search(question)
         if found:

@@ -59,7 +59,7 @@ def detect_language(text: str) -> str:
     code = values[0].language.iso_code_639_1.name.lower()
     if code not in SERVED:
         return FALLBACK
-    if code != "en" and _function_word_count(text, "en") > _function_word_count(text, code):
+    if code != "en" and _function_word_count(_words(text), "en") > _function_word_count(_words(text), code):
         # Names mislead the detector ("is stiglitz on the list" reads as German); English grammar words do not.
         return "en"
     return code
@@ -68,12 +68,17 @@ def detect_language(text: str) -> str:
 def _plainly_english(text: str) -> bool:
     """Most messages are English: plain ASCII with more English function words than any other language's
     (at least two) needs no detector (which costs a tenth of a millisecond)."""
-    english = _function_word_count(text, "en")
-    return english >= 2 and all(_function_word_count(text, code) < english for code in SERVED if code not in ("en", "zh"))
+    words = _words(text)
+    english = _function_word_count(words, "en")
+    return english >= 2 and all(_function_word_count(words, code) < english for code in SERVED if code not in ("en", "zh"))
 
 
-def _function_word_count(text: str, language: str) -> int:
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower())
+
+
+def _function_word_count(words: list[str], language: str) -> int:
     from bot.core.keywords import FUNCTION_WORDS
 
-    words = FUNCTION_WORDS.get(language, frozenset())
-    return sum(1 for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower()) if w in words)
+    known = FUNCTION_WORDS.get(language, frozenset())
+    return sum(1 for w in words if w in known)

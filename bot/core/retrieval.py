@@ -165,12 +165,12 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
         keep = np.flatnonzero(ranking > 0)
     else:
         keep = np.arange(len(ranking))
-    bonus = settings.language_bonus
-    ranked = sorted(
-        ((float(ranking[i]) + (bonus if index.passages[i].language == language else 0.0), int(i))
-         for i in keep if not math.isnan(float(ranking[i]))),
-        key=lambda item: (-item[0], item[1]),
-    )[: settings.candidates]
+    same_language = np.fromiter((p.language == language for p in index.passages), dtype=bool, count=len(index.passages))
+    adjusted = ranking[keep] + settings.language_bonus * same_language[keep]
+    valid = ~np.isnan(adjusted)
+    keep, adjusted = keep[valid], adjusted[valid]
+    order = np.lexsort((keep, -adjusted))[: settings.candidates]  # best first; ties by passage number
+    ranked = [(float(adjusted[k]), int(keep[k])) for k in order]
     coverage = keyword_coverage(index, question, [i for _, i in ranked], language, tokens)
     weight = settings.coverage_weight
     return [Candidate(i, score, (1.0 - weight) * float(dense[i]) + weight * coverage[i], float(dense[i]), float(keyword[i]))
