@@ -6,7 +6,7 @@ questions use: sign, deadline, launch, red lines, government, treaty, weapons ..
 German, Italian, Portuguese and Chinese to English. A question in one of those languages is searched with the
 English words of the terms it contains added ("... (who announce UN)"), which is classic dictionary-based
 query translation for cross-language search: no generated text, nothing shown to anyone. Words are matched
-by their Snowball stems (so "firmato" and "firmatari" both find "sign"), Chinese terms as substrings after
+by their Snowball stems (so "firmato", "firmata" and "firmatari" all find "sign"), Chinese terms as substrings after
 traditional characters are simplified.
 
 It also gives the question's intent, what its question word asks for (who, when, where, why, how many,

@@ -3,7 +3,7 @@
 A text becomes its content words: function words dropped (short lists of our own below: the published
 stop-word lists drop words that carry meaning in this corpus, such as "call", "line", "end" or "date"),
 each word reduced to its Snowball stem in the text's language (``snowballstemmer``: "firmato" and
-"firmatari" meet at "firm", "signed" and "signatories" near "sign"), then accents folded. Chinese has no
+"firmata" meet at "firm", "signatory" and "signatories" at "signatori"), then accents folded. Chinese has no
 spaces: a run of Han characters becomes its characters and its character pairs (bigrams), after traditional
 characters are mapped to simplified ones (OpenCC), so that 簽署 and 签署 meet.
 """

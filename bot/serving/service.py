@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.answer import Answer, Answerer
+from bot.core.answer import Answer, Answerer, DeclineKind
 from bot.serving.limits import ConcurrencyCap, Cooldown
 from bot.storage.answers import Store, StoredAnswer
 
@@ -90,6 +90,10 @@ class AnswerService:
 
     async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
                       user_id: int) -> int | None:
+        """Record an answer; chit-chat ("thanks!", "ok") is not a question the corpus failed, so it is not
+        recorded, and never shows up among the gaps of `redlines-bot report`."""
+        if answer.decline == DeclineKind.CHITCHAT:
+            return None
         return await self._with_store("record an answer", lambda store: store.record_answer(
             answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id), None)
 
