@@ -143,6 +143,15 @@ def real_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def with_repository_question_sets(config: Config) -> Config:
+    """A config copied into a temporary folder, its question set and bank pointed back at the repository's."""
+    import dataclasses
+
+    evaluation = dataclasses.replace(config.evaluation, bank=REPO / "tests" / "eval" / "bank",
+                                     questions=REPO / "tests" / "eval" / "dev-questions.yaml")
+    return dataclasses.replace(config, evaluation=evaluation)
+
+
 @pytest.fixture(scope="session")
 def real_encoder():
     """The packaged all-MiniLM-L6-v2, loaded once for the whole session (about 5 s)."""

@@ -20,13 +20,16 @@ pytestmark = pytest.mark.model
 def real_answerer(tmp_path_factory, real_encoder):
     import shutil
 
-    from .conftest import REPO
+    from bot.evaluation.fitting import quality_deriver
+
+    from .conftest import REPO, with_repository_question_sets
 
     root = tmp_path_factory.mktemp("real")
     shutil.copytree(REPO / "corpus", root / "corpus")
     shutil.copy(REPO / "config.yaml", root / "config.yaml")
-    config = load_config(root / "config.yaml")
-    build_index(config, real_encoder, show_progress=False)
+    config = with_repository_question_sets(load_config(root / "config.yaml"))
+    # Built as `index build` builds it: with the ranking and decline models fitted on the bank.
+    build_index(config, real_encoder, show_progress=False, derive=quality_deriver(config, real_encoder))
     return Answerer(config.retrieval, real_encoder, LiveIndex(load_index(config, real_encoder)))
 
 

@@ -1,8 +1,9 @@
 """Guarding the live index: a rebuild that makes retrieval worse is not published.
 
-``index build`` writes the new generation, runs the project's question set against the current and the
-new generation, prints both, and publishes the new one only when hit@3 did not drop by more than the
-configured margin (``--force`` publishes anyway).
+``index build`` writes the new generation (fitting its ranking and decline models on the question bank's train
+split), runs the clean question set and the bank's dev split against the current and the new generation,
+prints both, and publishes the new one only when neither hit@3 (on either set) nor the bank's decline recall
+dropped by more than the configured margin (``--force`` publishes anyway).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bot.config import Config
 from bot.core.answer import Answerer, LiveIndex
 from bot.corpus.reader import Corpus
 from bot.errors import IndexUnavailableError, UserFacingError
-from bot.evaluation.metrics import RetrieverReport, evaluate, format_table, load_questions
+from bot.evaluation.metrics import EvalQuestion, RetrieverReport, evaluate, format_table, load_bank_questions, load_questions
 from bot.index.encoder import Encoder
 from bot.index.store import (
     BuildResult,
@@ -44,36 +45,54 @@ def _current_index(config: Config, encoder: Encoder) -> SearchIndex | None:
         return None
 
 
-def _report(config: Config, encoder: Encoder, index: SearchIndex, label: str) -> RetrieverReport:
+def _report(config: Config, encoder: Encoder, index: SearchIndex, label: str, questions: list[EvalQuestion]) -> RetrieverReport:
     answerer = Answerer(config.retrieval, encoder, LiveIndex(index))
-    report = evaluate(answerer, load_questions(config.eval_questions), config.retrieval.retriever)
+    report = evaluate(answerer, questions, config.retrieval.retriever)
     return RetrieverReport(label, report.results)
+
+
+def _question_sets(config: Config) -> dict[str, list[EvalQuestion]]:
+    """The sets the guard measures with: the clean question set and the bank's dev split, those present."""
+    sets = {}
+    if config.eval_questions.is_file():
+        sets[config.eval_questions.name] = load_questions(config.eval_questions)
+    try:
+        sets[f"{config.eval_bank.name} (dev split)"] = load_bank_questions(config.eval_bank, "dev")
+    except UserFacingError as exc:
+        log.info("the quality guard runs without the question bank: %s", exc)
+    return sets
 
 
 def guarded_build(config: Config, encoder: Encoder, corpus: Corpus, *, force: bool = False,
                   use_cache: bool = True, say: Callable[[str], None] = print) -> BuildResult:
-    """Build a generation and publish it unless it regresses on the question set."""
-    old = _current_index(config, encoder)
+    """Build a generation (fitting its quality models) and publish it unless it regresses on the question sets."""
     from bot.evaluation.fitting import quality_deriver
 
+    old = _current_index(config, encoder)
     result = build_index(config, encoder, corpus, use_cache=use_cache, publish_now=False,
                          derive=quality_deriver(config, encoder))
-    questions = config.eval_questions
-    if old is None or not questions.is_file():
-        reason = "no current index to compare with" if old is None else f"no question set at {questions}"
+    sets = _question_sets(config)
+    if old is None or not sets:
+        reason = "no current index to compare with" if old is None else "no question set or bank to measure with"
         say(f"quality guard skipped: {reason}")
         publish(config.index_dir, result.generation)
         return result
     new = read_generation(config.index_dir / result.generation, encoder)
-    before = _report(config, encoder, old, "before")
-    after = _report(config, encoder, new, "after")
-    say(f"quality guard on {questions.name} ({config.retrieval.retriever}):\n{format_table([before, after])}")
-    drop = before.hit_at(3) - after.hit_at(3)
-    if drop > config.evaluation.max_hit3_drop and not force:
+    allowed = config.evaluation.max_hit3_drop
+    problems = []
+    for name, questions in sets.items():
+        before = _report(config, encoder, old, "before", questions)
+        after = _report(config, encoder, new, "after", questions)
+        say(f"quality guard on {name} ({config.retrieval.retriever}):\n{format_table([before, after])}")
+        if before.hit_at(3) - after.hit_at(3) > allowed:
+            problems.append(f"lowers hit@3 on {name} from {before.hit_at(3):.3f} to {after.hit_at(3):.3f}")
+        if before.out_of_scope and before.decline_accuracy - after.decline_accuracy > allowed:
+            problems.append(f"lowers decline recall on {name} from {before.decline_accuracy:.3f} to "
+                            f"{after.decline_accuracy:.3f}")
+    if problems and not force:
         discard(config.index_dir, result.generation)
         raise RegressionRefused(
-            f"the new index lowers hit@3 from {before.hit_at(3):.3f} to {after.hit_at(3):.3f} "
-            f"(more than the allowed {config.evaluation.max_hit3_drop:.3f}); the live index is unchanged. "
+            f"the new index {'; '.join(problems)} (more than the allowed {allowed:.3f}); the live index is unchanged. "
             "Fix the corpus, or publish anyway with: redlines-bot index build --force")
     publish(config.index_dir, result.generation)
     return result

@@ -1,0 +1,82 @@
+"""The quality gate (issue 11, "Done when"): the real model on the question bank's frozen test split.
+
+The index is built the way `redlines-bot index build` builds it (ranking and decline models fitted on the
+train split, calibrated on dev); the test split is only measured here, never used to fit or choose anything.
+Marked `model`: it loads the packaged all-MiniLM-L6-v2 (`make test` and CI run it).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.config import load_config
+from bot.core.answer import Answerer, LiveIndex
+from bot.evaluation.fitting import quality_deriver
+from bot.evaluation.metrics import evaluate, load_bank_questions, load_questions
+from bot.index.store import build_index, load_index
+
+from .conftest import REPO, with_repository_question_sets
+
+pytestmark = pytest.mark.model
+
+# The issue's targets, on the test split, with the configured retriever.
+HIT_AT_1 = 0.85
+HIT_AT_3 = 0.95
+CATEGORY_HIT_AT_3 = 0.85
+LANGUAGE_HIT_AT_3 = 0.80
+DECLINE_RECALL = 0.95
+KIND_DECLINE_RECALL = 0.90
+FALSE_DECLINE_RATE = 0.03
+CLEAN_HIT_AT_3 = 0.97
+
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory, real_encoder):
+    root = tmp_path_factory.mktemp("gate")
+    shutil.copytree(REPO / "corpus", root / "corpus")
+    shutil.copy(REPO / "config.yaml", root / "config.yaml")
+    config = with_repository_question_sets(load_config(root / "config.yaml"))
+    build_index(config, real_encoder, show_progress=False, derive=quality_deriver(config, real_encoder))
+    answerer = Answerer(config.retrieval, real_encoder, LiveIndex(load_index(config, real_encoder)))
+    report = evaluate(answerer, load_bank_questions(REPO / "tests/eval/bank", "test"), config.retrieval.retriever)
+    return config, answerer, report
+
+
+def test_the_models_were_fitted_for_the_generation(gated):
+    _, answerer, _ = gated
+    note = answerer.live.current.manifest["quality_models"]
+    assert note and note["ranker"] and note["decision"]
+
+
+def test_test_split_answerable_messages(gated):
+    _, _, report = gated
+    assert report.hit_at(1) >= HIT_AT_1, report.summary()
+    assert report.hit_at(3) >= HIT_AT_3, report.summary()
+    assert report.false_decline_rate <= FALSE_DECLINE_RATE, report.summary()
+
+
+def test_test_split_every_category_and_language(gated):
+    _, _, report = gated
+    low = {name: round(part.hit_at(3), 3) for name, part in report.breakdown(lambda q: q.category).items()
+           if part.answerable and part.hit_at(3) < CATEGORY_HIT_AT_3}
+    low.update({name: round(part.hit_at(3), 3) for name, part in report.breakdown(lambda q: q.language).items()
+                if part.answerable and part.hit_at(3) < LANGUAGE_HIT_AT_3})
+    assert not low
+
+
+def test_test_split_declines(gated):
+    _, _, report = gated
+    assert report.decline_accuracy >= DECLINE_RECALL, report.summary()
+    low = {kind: round(part.decline_accuracy, 3) for kind, part in report.breakdown(lambda q: q.decline_kind or "").items()
+           if part.decline_accuracy < KIND_DECLINE_RECALL}
+    assert not low
+
+
+@pytest.mark.parametrize("name", ["dev-questions.yaml", "held-out-questions.yaml"])
+def test_clean_sets_do_not_regress(gated, name):
+    config, answerer, _ = gated
+    report = evaluate(answerer, load_questions(REPO / "tests/eval" / name), config.retrieval.retriever)
+    assert report.hit_at(3) >= CLEAN_HIT_AT_3, report.misses()
+    assert report.declined_out_of_scope == len(report.out_of_scope)
