@@ -27,32 +27,36 @@ from bot.index.store import SearchIndex
 
 # Thanks, greetings, farewells, acknowledgements, laughter and praise of the bot, in the served languages.
 _CHITCHAT_PHRASES = r"""
-thanks? you|thank u|thanks?|thx|tysm|ty|tyvm|cheers|appreciate (?:it|that|you)|much appreciated|many thanks|
-hi|hiya|hello|helo|hey|heya|yo|sup|gm|gn|good (?:morning|afternoon|evening|night)|morning|evening|greetings|howdy|
-how are (?:you|u)(?: doing)?(?: today)?|how'?s it going|what'?s up|
-bye|goodbye|cya|see (?:you|ya)(?: later| soon)?|later|brb|gtg|ttyl|good ?night|
-ok|okay|okey|k|kk|okk|alright|all right|sure|yep|yup|yes|yeah|ya|no|nope|nah|right|true|fair enough|fair|enough|
-got it|gotcha|i see|makes sense|that makes sense|that helps|(?:that )?helped|understood|noted|nice|cool|great|
-awesome|perfect|sweet|neat|wow|whoa|damn|omg|interesting|oh|ah+|ahh+|oh+|hm+|hmm+|mhm|huh|lol+|lmf?ao+|rofl|
-ha(?:ha)+h?|he(?:he)+|xd|this|this \^|\^+|same|\+1|100%?|based|wholesome|
-(?:good|nice|bad|great|cool|smart|dumb|stupid|useless|helpful|best) (?:bot|job|work|answer)|
-bot|the bot|well done|good one|love (?:it|this|you)|
-merci(?: beaucoup| bcp)?|bonjour|bonsoir|salut|coucou|bonne (?:journée|soirée|nuit)|au revoir|à plus|a plus|
-d'accord|dac|ok top|top|super|génial|genial|parfait|bon bot|mdr|ptdr|
-gracias|muchas gracias|mil gracias|hola|buenas|buenos días|buenas noches|adiós|adios|vale|genial|buenísimo|
-buenisimo|(?:ja)+j?|(?:je)+j?|
-danke(?: schön| sehr| dir| euch)?|vielen dank|hallo|moin|servus|tschüss|tschuss|guten (?:morgen|tag|abend)|
-alles klar|super|cool|
-grazie(?: mille)?|ciao|buongiorno|buonasera|perfetto|ottimo|va bene|
-obrigad[oa]|valeu|olá|ola|oi|bom dia|boa (?:tarde|noite)|tchau|beleza|kkk+|ajudou(?: muito)?|
-谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|好|再见|再見|明白了|懂了|
+thanks? (?:you|u|so much|a lot|a ton|again|heaps)|thank u|thanks?|thanx|thnx|thx|tysm|ty|tyvm|cheers|
+appreciate (?:it|that|you|this)|much appreciated|many thanks|ta|
+hi|hiya|hii+|hello|helo|hey+|heya|yo|sup|gm|gn|good (?:morning|afternoon|evening|night)|morning|evening|greetings|
+howdy|welcome|how are (?:you|u|ya)(?: doing)?(?: today)?|how'?s it going|what'?s up|wassup|
+bye|goodbye|cya|see (?:you|ya)(?: later| soon| all)?|later|brb|gtg|ttyl|good ?night|take care|
+ok|okay|okey|k|kk|okk|alright|all right|aight|sure|yep|yup|yes|yeah|yea|ya|no|nope|nah|right|true|fair enough|fair|
+enough|got it|gotcha|i see|makes sense|that makes sense|that helps|(?:that )?helped|understood|noted|nice|cool|great|
+awesome|amazing|perfect|sweet|neat|wow|whoa|woah|damn|dang|omg|wtf|interesting|fascinating|oh|ah+|ahh+|oh+|hm+|
+hmm+|mhm|huh|lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:he)+|xd+|this|this \^|\^+|same|\+1|100%?|based|wholesome|
+(?:good|nice|bad|great|cool|smart|dumb|stupid|useless|helpful|best|cute) (?:bot|job|work|answer|one)|
+bot|the bot|well done|good one|love (?:it|this|you|u)|you rock|you'?re (?:the best|great|awesome)|
+nvm|never ?mind|my bad|sorry|np|no problem|no worries|gg|f|rip|ikr|true that|fr|frfr|real|
+
+merci(?: beaucoup| bcp| bien)?|bonjour|bonsoir|salut|coucou|bonne (?:journée|soirée|nuit)|au revoir|à plus|a plus|
+à\+|a\+|d'accord|dac|ok top|top|super|génial|genial|parfait|bon bot|mdr|ptdr|trop bien|pas mal|bien vu|ah bon|
+gracias|muchas gracias|mil gracias|hola|buenas|buenos días|buenos dias|buenas noches|adiós|adios|vale|genial|
+buenísimo|buenisimo|perfecto|de nada|chao|(?:ja)+j?|(?:je)+j?|
+danke(?: schön| schoen| sehr| dir| euch)?|vielen dank|hallo|moin|servus|tschüss|tschuss|guten (?:morgen|tag|abend)|
+alles klar|super|cool|toll|prima|genau|ok danke|bis dann|
+grazie(?: mille)?|ciao|buongiorno|buonasera|perfetto|ottimo|va bene|bravo|figo|
+obrigad[oa]|valeu|olá|ola|oi|bom dia|boa (?:tarde|noite)|tchau|beleza|show|massa|kkk+|ajudou(?: muito)?|
+谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|好|再见|再見|明白了|懂了|厉害|厲害|不错|不錯|收到|
 mate|all|everyone|everybody|guys|folks|y'?all|team|fam|bro|dude|man|so|much|very|a lot|lots|again|now|today|
 the|a|el|la|le|il|o|der|das|
-dir|muito|mille|beaucoup|bcp|啦|呀|了|吧|哦|喔
+dir|muito|mille|beaucoup|bcp|tout le monde|todos|alle|tutti|everyone|啦|呀|了|吧|哦|喔
 """
 _CHITCHAT = re.compile(r"\b(?:" + _CHITCHAT_PHRASES.replace("\n", "") + r")\b", re.IGNORECASE)
 # Han phrases have no word boundaries around them.
-_CHITCHAT_HAN = re.compile(r"谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|再见|再見|明白了|懂了|啦|呀|吧|哦|喔|了|好")
+_CHITCHAT_HAN = re.compile(r"谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|再见|再見|明白了|懂了|厉害|厲害|不错|不錯|收到|"
+                           r"机器人|機器人|大家|啦|呀|吧|哦|喔|了|好|的|你|们|們")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -226,7 +230,12 @@ _AFTER_PHRASES = re.compile(
     r"deadline (?:has |have )?(?:passed|expired|hit|came and went)|when the deadline hit|"
     r"(?:was|were|is) the (?:deadline|agreement|goal) (?:met|reached|missed|achieved)|"
     r"did (?:they|governments|the un|countries) (?:meet|miss|hit|make) the deadline|"
-    r"did (?:they|governments|countries) (?:get|reach|sign) (?:their|an|the) (?:agreement|treaty)|"
+    r"did (?:they|governments|countries|world leaders|the un) (?:get|reach|sign|agree on|adopt) (?:their|an|the|a) "
+    r"(?:agreement|treaty|deal)|"
+    r"what happened (?:next|since|after|later|in the end)|since then|"
+    r"did (?:it|the call|the campaign|the letter) (?:work|succeed|pay off|achieve)|"
+    r"(?:was|is) (?:it|the call|the campaign) (?:a )?success|any progress|current status|status now|"
+    r"still (?:going|active|ongoing|on)\b|\bunga ?81\b|81st (?:session|general assembly)|"
     r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
     r"still running|latest news|any news|recent news|any updates?|latest updates?|"
     r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
