@@ -641,3 +641,18 @@ def test_edits_keep_a_files_mode_and_new_files_follow_the_umask(config, updater)
     assert stat.S_IMODE((config.corpus_dir / "faq" / "90-moderators.yaml").stat().st_mode) == 0o640
     record("fault", "file modes after an edit (a 0640 corpus file; a new file under umask 027)",
            "kept 0640; the new file 0640 (was: every rewritten file 0600, unreadable to other accounts)")
+
+
+def test_an_audit_log_from_before_intents_is_upgraded_in_place(tmp_path):
+    database = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(database) as db:  # the table as the first release created it, with one change in it
+        db.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, actor TEXT NOT NULL,"
+                   " actor_id INTEGER, action TEXT NOT NULL, entry_id TEXT, path TEXT, entry_before TEXT,"
+                   " entry_after TEXT, file_before TEXT, file_after TEXT, generation_before TEXT,"
+                   " generation_after TEXT, undoes INTEGER)")
+        db.execute("INSERT INTO audit (at, actor, action, entry_id, path, file_after) VALUES (1, 'mod', 'add', 'x',"
+                   " 'faq/90-moderators.yaml', 'text')")
+    audit = AuditLog(database)
+    change = audit.last_change()
+    assert (change.entry_id, change.state, change.file_after) == ("x", "done", "text")
+    assert audit.pending() == []
