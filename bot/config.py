@@ -130,6 +130,9 @@ class DiscordSettings:
     busy_retry_seconds: int = 5
     database: Path = Path("data/bot.sqlite3")
     report_url: str | None = None
+    moderators_channel: int | None = None
+    handoff_role: int | None = None
+    button_max_age_days: int = 30
 
     def _validate(self) -> dict[str, str]:
         problems = {}
@@ -145,6 +148,11 @@ class DiscordSettings:
             problems["busy_retry_seconds"] = "must be at least 1"
         if any(i <= 0 for i in (*self.answer_channels, *self.moderator_roles)):
             problems["answer_channels"] = "ids must be positive whole numbers"
+        for key in ("moderators_channel", "handoff_role"):
+            if getattr(self, key) is not None and getattr(self, key) <= 0:
+                problems[key] = "must be a positive whole number (a Discord id)"
+        if self.button_max_age_days < 1:
+            problems["button_max_age_days"] = "must be at least 1"
         if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
             problems["report_url"] = "must be an http(s) address"
         return problems
