@@ -277,7 +277,7 @@ def decline_text(answer: Answer, *, locale: object = None, claim: bool = False, 
         lines.append(f"{block_quote(quote, None, EXTRA_BUDGET, bold=False)}\n— {citation(quote, language)}")
     if suggestions and answer.suggestions and not claim:
         lines.append(t(language, "decline.suggestions"))
-    elif moderator:
+    if moderator:
         lines.append(t(language, "decline.moderator"))
     note = language_note(answer.language)
     if note:
