@@ -2,7 +2,8 @@
 
 Every labelled question of ``tests/eval/bank/*.yaml`` is answered by the real bot (real model, the index in
 ``index/``) and rendered as the Discord message it would post; the visible characters are counted: the message
-text, and the embed's title, description, fields and footer. Declines are counted apart. Run it on two checkouts
+text, and the embed's title, description, fields and footer, both as shown (a masked link shows its name, not
+its address; Markdown marks are not shown) and as sent. Declines are counted apart. Run it on two checkouts
 to compare renders (``PYTHONPATH=OTHER_CHECKOUT python tools/answer_length.py``).
 
     python tools/answer_length.py [--bank tests/eval/bank]
@@ -11,10 +12,12 @@ to compare renders (``PYTHONPATH=OTHER_CHECKOUT python tools/answer_length.py``)
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 from pathlib import Path
 
+import discord
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,23 +28,34 @@ from bot.config import load_config  # noqa: E402
 from bot.errors import QuestionError  # noqa: E402
 from bot.serving.resources import build_resources  # noqa: E402
 
+_LINK_TARGET = re.compile(r"\]\(<?[^)>]*>?\)")
+_MARKUP = re.compile(r"\*\*|\\(?=[^\s])|^> ?|^-# ", re.MULTILINE)
 
-def visible_characters(content: str | None, embeds: list) -> int:
-    total = len(content or "")
+
+def shown(text: str | None) -> str:
+    """What Discord displays of ``text``: masked links show their name only, Markdown marks disappear."""
+    text = _LINK_TARGET.sub("]", text or "").replace("[", "").replace("]", "")
+    return _MARKUP.sub("", text)
+
+
+def characters(content: str | None, embeds: list, *, visible: bool) -> int:
+    count = (lambda text: len(shown(text))) if visible else (lambda text: len(text or ""))
+    total = count(content)
     for embed in embeds:
-        total += len(embed.title or "") + len(embed.description or "") + len(embed.footer.text or "")
-        total += sum(len(field.name) + len(field.value) for field in embed.fields)
+        total += count(embed.title) + count(embed.description) + count(embed.footer.text)
+        total += sum(count(field.name) + count(field.value) for field in embed.fields)
     return total
 
 
-def rendered_length(answer, question: str) -> int:
-    """Characters of the message the bot posts for ``answer``, with whichever renderer this checkout has."""
+def rendered(answer, question: str) -> tuple[str | None, list]:
+    """The text and embeds the bot posts for ``answer``, with whichever renderer this checkout has."""
     from bot.discord_app import render
 
-    if hasattr(render, "answer_message"):
-        message = render.answer_message(answer)
-        return visible_characters(message.content, message.embeds)
-    return visible_characters(None, [render.render(answer, question=question)])
+    result = render.render(answer, question=question) if not hasattr(render, "answer_message") else \
+        render.render(answer)
+    if isinstance(result, discord.Embed):
+        return None, [result]
+    return result.content, list(result.embeds)
 
 
 def main() -> int:
@@ -52,19 +66,23 @@ def main() -> int:
     resources = build_resources(load_config(args.config))
     questions = [item["q"] for path in sorted(args.bank.glob("*.yaml"))
                  for item in yaml.safe_load(path.read_text(encoding="utf-8")) or ()]
-    answered, declined = [], []
+    lengths: dict[tuple[str, bool], list[int]] = {}
     for question in questions:
         try:
             answer = resources.answerer.answer(question)
         except QuestionError:
             continue
-        (answered if answer.answered else declined).append(rendered_length(answer, question))
-    print(f"{len(questions)} questions: {len(answered)} answered, {len(declined)} declined")
-    for name, lengths in (("answered", answered), ("declined", declined)):
-        if lengths:
-            quartiles = statistics.quantiles(lengths, n=4)
-            print(f"{name}: median {statistics.median(lengths):.0f} characters "
-                  f"(quartiles {quartiles[0]:.0f} / {quartiles[2]:.0f}, max {max(lengths)})")
+        content, embeds = rendered(answer, question)
+        for visible in (True, False):
+            key = ("answered" if answer.answered else "declined", visible)
+            lengths.setdefault(key, []).append(characters(content, embeds, visible=visible))
+    counts = {kind: len(lengths.get((kind, True), [])) for kind in ("answered", "declined")}
+    print(f"{len(questions)} questions: {counts['answered']} answered, {counts['declined']} declined")
+    for (kind, visible), found in sorted(lengths.items()):
+        quartiles = statistics.quantiles(found, n=4)
+        what = "characters shown" if visible else "characters sent (with link targets and Markdown)"
+        print(f"{kind}: median {statistics.median(found):.0f} {what} "
+              f"(quartiles {quartiles[0]:.0f} / {quartiles[2]:.0f}, max {max(found)})")
     return 0
 
 
