@@ -48,13 +48,14 @@ DEADLINE = ("The call was launched at the UN. We urge governments to reach an in
 
 
 def quote_lines(description: str) -> list[str]:
-    return [line for line in description.split("\n") if line.startswith(">")]
+    """The quoted lines of the excerpts (not their citations, which close each quote)."""
+    return [line for line in description.split("\n") if line.startswith(">") and not line.startswith("> — ")]
 
 
 def test_the_lead_excerpt_is_a_real_block_quote_every_line_opened_by_the_quote_marker():
     text = "First line of a passage.\nSecond line, same passage.\n\nA third after a blank line."
     embed = answer_message(answer(excerpt(text))).embeds[0]
-    body = embed.description.split("\n—")[0]
+    body = embed.description.split("\n> —")[0]
     assert body.split("\n") == ["> First line of a passage.", "> Second line, same passage.", ">",
                                 "> A third after a blank line."]
     assert "**1.**" not in embed.description
@@ -84,11 +85,11 @@ def test_the_message_text_is_the_answering_sentence_so_notifications_show_the_an
 
 def test_citations_are_masked_links_named_after_their_source():
     letter = answer_message(answer(excerpt("We urge governments.", LETTER))).embeds[0].description
-    assert "— [the letter, ¶4](<https://red-lines.ai/>)" in letter
+    assert "\n> — [the letter, ¶4](<https://red-lines.ai/>)" in letter
     faq = answer_message(answer(excerpt("The end of 2026.", FAQ))).embeds[0].description
-    assert "— the project's FAQ, from [Launch post, LessWrong](<https://example.org/launch>)" in faq
+    assert "\n> — the project's FAQ, from [Launch post, LessWrong](<https://example.org/launch>)" in faq
     press = answer_message(answer(excerpt("Les signataires réclament des règles.", PRESS))).embeds[0].description
-    assert "— [press: journaldunet.com, ¶5](<https://www.journaldunet.com/intelligence-artificielle/1544637-un-appel/>)" \
+    assert "\n> — [press: journaldunet.com, ¶5](<https://www.journaldunet.com/intelligence-artificielle/1544637-un-appel/>)" \
         in press
     for description in (letter, faq, press):
         assert not re.search(r"(?<!<)https?://\S+(?<!>)\)", description.replace("(<", "").replace(">)", ""))
@@ -107,7 +108,7 @@ def test_only_excerpts_that_score_close_to_the_first_are_shown_at_most_three():
     far = answer(excerpt("A.", score=0.90), excerpt("B.", FAQ, 0.80))
     assert [e.text for e in shown_excerpts(far)] == ["A."]
     description = answer_message(close).embeds[0].description
-    assert description.count("\n— ") == 2 and "C." not in description
+    assert description.count("\n> — ") == 2 and "C." not in description
 
 
 def test_the_question_is_the_title_and_no_maintainer_data_is_shown():
@@ -128,7 +129,7 @@ def test_a_french_question_gets_french_chrome():
     message = answer_message(answer(excerpt("Nous appelons les gouvernements.", LETTER), question="Quelle échéance ?",
                                     language="fr"))
     embed = message.embeds[0]
-    assert "— [la lettre, ¶4](<https://red-lines.ai/>)" in embed.description
+    assert "\n> — [la lettre, ¶4](<https://red-lines.ai/>)" in embed.description
     assert embed.footer.text == "Cité mot pour mot · /aide"
 
 
@@ -180,7 +181,7 @@ def test_declines_differ_by_kind_and_quote_no_unrelated_passage():
     assert "**Jane \\*Doe\\***" in unknown and "red-lines.ai" in unknown
     after = decline_text(answer(excerpt("The newest fact is from September 2026.", FAQ), answered=False,
                                 decline=DeclineKind.AFTER_SOURCES, guard_detail="14 September 2026"))
-    assert "up to 14 September 2026" in after and "\n> The newest fact is from September 2026." in after
+    assert "up to 14 September 2026" in after and "\n> The newest fact is from September 2026.\n> — the project" in after
     claim = decline_text(answer(answered=False), claim=True)
     assert "don't address this message" in claim and "true or false" in claim
     french = decline_text(answer(answered=False, decline=DeclineKind.NOT_COVERED, language="fr"))

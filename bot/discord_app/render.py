@@ -186,6 +186,13 @@ def block_quote(excerpt: Excerpt, question: str | None, budget: int, *, bold: bo
     return "\n".join(f"> {line}" if line.strip() else ">" for line in rendered)
 
 
+def cited_quote(excerpt: Excerpt, question: str | None, budget: int, language: str, *, bold: bool) -> str:
+    """The quote and, as its last quoted line, its citation ("> — [the letter, ¶4](<url>)"). Inside the quote
+    so that it reads the same whether or not a Markdown renderer continues a quote onto the next line (Discord
+    does not; CommonMark previews do)."""
+    return f"{block_quote(excerpt, question, budget, bold=bold)}\n> — {citation(excerpt, language)}"
+
+
 def shown_excerpts(answer: Answer) -> tuple[Excerpt, ...]:
     """The excerpts an answer shows: the best, and up to two more that score close to it."""
     if not answer.excerpts:
@@ -220,7 +227,7 @@ def answer_message(answer: Answer, *, locale: object = None, title: str | None =
         blocks.append(f"***{t(language, 'answer.closest_match')}***")
     for index, excerpt in enumerate(excerpts):
         budget = LEAD_BUDGET if index == 0 else EXTRA_BUDGET
-        blocks.append(f"{block_quote(excerpt, answer.question, budget, bold=index == 0)}\n— {citation(excerpt, language)}")
+        blocks.append(cited_quote(excerpt, answer.question, budget, language, bold=index == 0))
     embed = discord.Embed(title=title or question_title(answer.question) or t(language, "answer.question_fallback"),
                           description=_fit_description(blocks),
                           colour=CLOSEST_COLOUR if answer.closest_match else ANSWER_COLOUR)
@@ -242,8 +249,7 @@ def claim_message(answer: Answer, claim: str, *, locale: object = None) -> Messa
 def page_message(answer: Answer, first_number: int, *, locale: object = None) -> Message:
     """One page of "More sources": the next excerpts, each quoted whole (or cut) with its citation."""
     language = chrome_language(answer.language, locale)
-    blocks = [f"{block_quote(e, answer.question, PAGE_BUDGET, bold=False)}\n— {citation(e, language)}"
-              for e in answer.excerpts]
+    blocks = [cited_quote(e, answer.question, PAGE_BUDGET, language, bold=False) for e in answer.excerpts]
     description = _fit_description(blocks)
     shown = description.count("\n\n") + 1 if description else 0
     embed = discord.Embed(title=t(language, "answer.more_heading", first=first_number,
@@ -274,7 +280,7 @@ def decline_text(answer: Answer, *, locale: object = None, claim: bool = False, 
     else:
         lines = [t(language, "decline.not_covered")]
     if quote is not None:
-        lines.append(f"{block_quote(quote, None, EXTRA_BUDGET, bold=False)}\n— {citation(quote, language)}")
+        lines.append(cited_quote(quote, None, EXTRA_BUDGET, language, bold=False))
     if suggestions and answer.suggestions and not claim:
         lines.append(t(language, "decline.suggestions"))
     if moderator:
