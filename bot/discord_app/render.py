@@ -281,7 +281,7 @@ def decline_text(answer: Answer, *, locale: object = None, claim: bool = False, 
         lines = [t(language, "decline.not_covered")]
     if quote is not None:
         lines.append(cited_quote(quote, None, EXTRA_BUDGET, language, bold=False))
-    if suggestions and answer.suggestions and not claim:
+    if suggestions and answer.suggestions:
         lines.append(t(language, "decline.suggestions"))
     if moderator:
         lines.append(t(language, "decline.moderator"))
