@@ -65,6 +65,20 @@ async def test_mention_question_is_answered_in_its_channel_with_a_citation(runni
     assert not fake.unknown_routes
 
 
+async def test_over_the_gateway_a_decline_is_short_text_with_topic_buttons_and_french_gets_french(running):
+    fake, bot, _ = running
+    await fake.member_message(f"<@{BOT_ID}> pizza recipe with mozzarella", mentions=[BOT_USER])
+    decline = (await fake.wait_for(lambda: fake.posts(f"/channels/{CHANNEL_ID}/messages")))[0].body
+    assert not decline.get("embeds") and "won't guess" in decline["content"]
+    ids = [c.get("custom_id", "") for row in decline["components"] for c in row["components"]]
+    assert ids and all(i.startswith("rl:sug:") for i in ids)
+    await fake.member_message(f"<@{BOT_ID}> Quand l'appel a-t-il été lancé ?", mentions=[BOT_USER])
+    answer = (await fake.wait_for(lambda: fake.posts(f"/channels/{CHANNEL_ID}/messages")[1:]))[0].body
+    assert answer["embeds"][0]["footer"]["text"] == "Cité mot pour mot · /aide"
+    assert answer["embeds"][0]["description"].startswith("> ")
+    assert answer["allowed_mentions"]["parse"] == []
+
+
 async def test_answer_channel_question_opens_a_thread(running):
     fake, bot, _ = running
     await fake.member_message("Who organised the call?", channel_id=ANSWER_CHANNEL_ID)
