@@ -137,6 +137,9 @@ class DiscordSettings:
     busy_retry_seconds: Annotated[Int, Field(ge=1)] = 5
     database: PathSetting = Path("data/bot.sqlite3")
     report_url: Annotated[Text | None, AfterValidator(_http_url)] = None
+    moderators_channel: DiscordId | None = None
+    handoff_role: DiscordId | None = None
+    button_max_age_days: Annotated[Int, Field(ge=1)] = 30
 
 
 @dataclass(frozen=True, config=SETTINGS)

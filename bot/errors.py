@@ -13,7 +13,13 @@ class UserFacingError(Exception):
 
 
 class QuestionError(UserFacingError):
-    """The question cannot be answered as asked (empty, too long, no words)."""
+    """The question cannot be answered as asked: ``kind`` is "empty", "too_long" or "no_words" (front ends
+    that speak other languages word it from ``kind`` and ``params``)."""
+
+    def __init__(self, message: str, kind: str = "no_words", **params: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 class ConfigError(UserFacingError):

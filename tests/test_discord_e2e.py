@@ -60,9 +60,23 @@ async def test_mention_question_is_answered_in_its_channel_with_a_citation(runni
     await fake.member_message(f"<@{BOT_ID}> When is the deadline?", mentions=[BOT_USER])
     post = await fake.wait_for(lambda: fake.posts(f"/channels/{CHANNEL_ID}/messages"))
     body = post[0].body
-    assert "Test Letter, ¶3" in body["embeds"][0]["description"]
+    assert "[the letter, ¶3](<https://example.org/letter>)" in body["embeds"][0]["description"]
     assert body["allowed_mentions"]["parse"] == [] and body["message_reference"]
     assert not fake.unknown_routes
+
+
+async def test_over_the_gateway_a_decline_is_short_text_with_topic_buttons_and_french_gets_french(running):
+    fake, bot, _ = running
+    await fake.member_message(f"<@{BOT_ID}> pizza recipe with mozzarella", mentions=[BOT_USER])
+    decline = (await fake.wait_for(lambda: fake.posts(f"/channels/{CHANNEL_ID}/messages")))[0].body
+    assert not decline.get("embeds") and "won't guess" in decline["content"]
+    ids = [c.get("custom_id", "") for row in decline["components"] for c in row["components"]]
+    assert ids and all(i.startswith("rl:sug:") for i in ids)
+    await fake.member_message(f"<@{BOT_ID}> Quand l'appel a-t-il été lancé ?", mentions=[BOT_USER])
+    answer = (await fake.wait_for(lambda: fake.posts(f"/channels/{CHANNEL_ID}/messages")[1:]))[0].body
+    assert answer["embeds"][0]["footer"]["text"] == "Cité mot pour mot · /aide"
+    assert answer["embeds"][0]["description"].startswith("> ")
+    assert answer["allowed_mentions"]["parse"] == []
 
 
 async def test_answer_channel_question_opens_a_thread(running):
@@ -90,7 +104,8 @@ async def test_button_press_is_recorded_in_sqlite(running):
     await fake.slash_command("ask", question="Who organised the call?")
     followup = await fake.wait_for(lambda: [r for r in fake.requests if r.path.startswith("/webhooks/")])
     components = followup[0].body["components"]
-    helpful = next(c["custom_id"] for row in components for c in row["components"] if c["custom_id"].endswith(":1"))
+    helpful = next(c["custom_id"] for row in components for c in row["components"]
+                   if c.get("custom_id", "").startswith("rl:fb:") and ":1" in c["custom_id"])
     message = fake.message(CHANNEL_ID, followup[0].body)
     press = await fake.press_button(helpful, message)
     await fake.wait_for(lambda: fake.posts(f"/interactions/{press['id']}/{press['token']}/callback"))
@@ -121,10 +136,16 @@ async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):
 
     config = make_project(tmp_path)
     count = await _sync(config, "fake-token-not-a-secret", 1234)
-    assert count == 5 and fake.command_syncs == 1  # /ask, /about, /faq, /reload and the message command
+    assert count == 6 and fake.command_syncs == 1  # /ask, /about, /help, /faq, /reload and the message command
     put = next(r for r in fake.requests if r.method == "PUT")
     assert put.path.endswith("/guilds/1234/commands")
-    assert {c["name"] for c in put.body} == {"ask", "about", "faq", "reload", "Check against the letter"}
+    assert {c["name"] for c in put.body} == {"ask", "about", "help", "faq", "reload", "Check against the letter"}
+    french = {c["name"]: (c.get("name_localizations") or {}).get("fr") for c in put.body}
+    assert french["ask"] == "demander" and french["help"] == "aide"
+    assert french["Check against the letter"] == "Vérifier dans la lettre"
+    ask = next(c for c in put.body if c["name"] == "ask")
+    assert ask["description_localizations"]["fr"].startswith("Poser une question")
+    assert {o["name_localizations"]["fr"] for o in ask["options"]} == {"question", "privé"}
 
 
 
@@ -146,6 +167,6 @@ async def test_real_model_answers_a_letter_question_with_the_right_paragraph(fak
         post = await fake.wait_for(lambda: fake.posts(f"/channels/{CHANNEL_ID}/messages"), timeout=60)
         description = post[0].body["embeds"][0]["description"]
         assert "by the end of 2026" in description
-        assert "Global Call for AI Red Lines, ¶4" in description
+        assert "[the letter, ¶4](<https://red-lines.ai/>)" in description or "[Zvi Mowshowitz" in description
     finally:
         await stop_bot(bot, task)

@@ -15,7 +15,8 @@ from bot.config import Config
 from bot.core.answer import LiveIndex
 from bot.corpus.live_update import LiveUpdater, UpdateResult
 from bot.corpus.reader import FaqEntry, load_corpus
-from bot.discord_app.tree import AnswerTree
+from bot.discord_app.i18n import DEFAULT, t
+from bot.discord_app.tree import AnswerTree, CatalogueTranslator
 from bot.errors import UserFacingError
 from bot.serving.limits import ConcurrencyCap, Cooldown
 from bot.serving.resources import Resources
@@ -69,6 +70,7 @@ class RedLinesBot(commands.Bot):
         self._dynamic_items = tuple(dynamic_items)
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(CatalogueTranslator())
         if self._load_resources is not None:
             self.resources = await asyncio.to_thread(self._load_resources)
             self.store = await asyncio.to_thread(self._open_store_safely)
@@ -142,29 +144,24 @@ class RedLinesBot(commands.Bot):
     def live_index(self) -> LiveIndex:
         return self.resources.live
 
-    def about_embed(self) -> discord.Embed:
+    def about_embed(self, language: str = DEFAULT) -> discord.Embed:
+        """/about, in ``language``: what the bot is, and the maintainer data members' answers leave out."""
         index = self.live_index.current
         manifest = index.manifest
         embed = discord.Embed(
-            title="About this bot",
-            description=(
-                "I answer questions about the **Global Call for AI Red Lines**, the open letter launched on "
-                "22 September 2025 at the UN General Assembly. I don't write answers: I quote the letter, a French "
-                "press article and a sourced FAQ word for word, each excerpt with its source, and I say so when they "
-                "don't cover a question.\n\n"
-                f"Read the letter: <{LETTER_URL}>\n"
-                "Ask with `/ask`, by mentioning me, or in an answer channel. `/ask private:True` answers only you."
-            ),
+            title=t(language, "about.title"),
+            description="\n\n".join((t(language, "about.body"), t(language, "about.read", url=LETTER_URL),
+                                      t(language, "about.how"))),
             colour=discord.Colour(0xC0392B),
         )
-        embed.add_field(name="Corpus and index",
+        embed.add_field(name=t(language, "about.corpus"),
                         value=f"{manifest['passages']} passages · corpus `{manifest['corpus_hash'][:12]}` · "
                               f"built {manifest['built_at']}Z · model {manifest['model']['id']}",
                         inline=False)
-        report = "Press **Not helpful** under the answer: moderators review every one."
+        report = t(language, "about.report")
         if self.config.discord.report_url:
-            report += f" You can also report it at <{self.config.discord.report_url}>."
-        embed.add_field(name="Wrong answer?", value=report, inline=False)
+            report += " " + t(language, "about.report_url", url=self.config.discord.report_url)
+        embed.add_field(name=t(language, "about.wrong"), value=report, inline=False)
         embed.set_footer(text=f"redlines-bot {__version__}")
         return embed
 
