@@ -7,21 +7,7 @@ from dataclasses import dataclass
 
 from bot.storage.sqlite_db import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    actor_id INTEGER,
-    action TEXT NOT NULL,            -- add, edit, remove, reload, undo
-    entry_id TEXT,
-    path TEXT,
-    entry_before TEXT, entry_after TEXT,
-    file_before TEXT, file_after TEXT,
-    generation_before TEXT, generation_after TEXT,
-    undoes INTEGER
-);
-"""
+FORGOTTEN_ACTOR = "(a moderator; name removed after the retention period)"
 
 
 @dataclass(frozen=True)
@@ -43,9 +29,7 @@ class AuditRecord:
 
 
 class AuditLog(Database):
-    """The audit table in the bot's SQLite file."""
-
-    SCHEMA = SCHEMA
+    """The audit table in the bot's SQLite file (defined in ``bot.storage.schema``)."""
 
     def record(self, record: AuditRecord) -> int:
         with self._lock:
@@ -67,6 +51,21 @@ class AuditLog(Database):
         return [AuditRecord(id=r[0], at=r[1], actor=r[2], actor_id=r[3], action=r[4], entry_id=r[5], path=r[6],
                             entry_before=r[7], entry_after=r[8], file_before=r[9], file_after=r[10],
                             generation_before=r[11], generation_after=r[12], undoes=r[13]) for r in rows]
+
+    def get(self, record_id: int) -> AuditRecord | None:
+        found = self._rows("WHERE id = ?", (record_id,), limit=1)
+        return found[0] if found else None
+
+    def undo_of(self, record_id: int) -> AuditRecord | None:
+        """The undo that undid record ``record_id``, if any."""
+        found = self._rows("WHERE action = 'undo' AND undoes = ?", (record_id,), limit=1)
+        return found[0] if found else None
+
+    def forget_actors_before(self, cutoff: float) -> int:
+        """Keep what changed, forget who changed it: records older than ``cutoff`` lose the moderator's name and id."""
+        with self._lock:
+            return self._db.execute("UPDATE audit SET actor = ?, actor_id = NULL WHERE at < ? AND actor_id IS NOT NULL",
+                                    (FORGOTTEN_ACTOR, cutoff)).rowcount
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
         return self._rows(limit=limit)
