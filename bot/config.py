@@ -130,6 +130,8 @@ class DiscordSettings:
     busy_retry_seconds: int = 5
     database: Path = Path("data/bot.sqlite3")
     report_url: str | None = None
+    moderators_channel: int | None = None
+    language: str = "en"
 
     def _validate(self) -> dict[str, str]:
         problems = {}
@@ -147,7 +149,24 @@ class DiscordSettings:
             problems["answer_channels"] = "ids must be positive whole numbers"
         if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
             problems["report_url"] = "must be an http(s) address"
+        if self.moderators_channel is not None and self.moderators_channel <= 0:
+            problems["moderators_channel"] = "must be a channel id (a positive whole number)"
+        if not (len(self.language) == 2 and self.language.isascii() and self.language.isalpha() and self.language.islower()):
+            problems["language"] = "must be a two-letter language code such as en or fr"
         return problems
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """What the bot keeps, for how long, and where moderators' changes go."""
+
+    retention_days: int = 180
+    commit_corpus_changes: bool = True
+
+    def _validate(self) -> dict[str, str]:
+        if not 1 <= self.retention_days <= 3650:
+            return {"retention_days": "must be between 1 and 3650 days"}
+        return {}
 
 
 @dataclass(frozen=True)
@@ -160,6 +179,7 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    data: DataSettings = field(default_factory=DataSettings)
     source: Path | None = None
 
     @property
