@@ -10,6 +10,7 @@ the live index keeps serving and the error says why.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -38,6 +39,8 @@ class UpdateResult:
     encoded: int
     seconds: float
     passages: int
+    path: str | None = None         # the corpus file changed, relative to the corpus folder
+    audit_id: int | None = None     # its audit record (None when the audit log is unavailable)
 
 
 class LiveUpdater:
@@ -78,12 +81,12 @@ class LiveUpdater:
                 else:
                     write_text_atomic(planned.path, planned.before)
                 raise
-            self._audit(AuditRecord(action=action, entry_id=entry_id, path=planned.relative, actor=actor,
-                                    actor_id=actor_id, entry_before=planned.entry_before,
-                                    entry_after=planned.entry_after, file_before=planned.before,
-                                    file_after=planned.after, generation_before=generation_before,
-                                    generation_after=result.generation))
-            return result
+            audit_id = self._audit(AuditRecord(action=action, entry_id=entry_id, path=planned.relative, actor=actor,
+                                               actor_id=actor_id, entry_before=planned.entry_before,
+                                               entry_after=planned.entry_after, file_before=planned.before,
+                                               file_after=planned.after, generation_before=generation_before,
+                                               generation_after=result.generation))
+            return dataclasses.replace(result, path=planned.relative, audit_id=audit_id)
 
     # ---- files edited by hand ------------------------------------------------------------------------------
 
@@ -129,12 +132,12 @@ class LiveUpdater:
                                       len(self.live.current.passages))
             else:
                 result = self._rebuild("undo", last.entry_id, started)
-            self._audit(AuditRecord(action="undo", entry_id=last.entry_id, path=last.path, actor=actor,
-                                    actor_id=actor_id, entry_before=last.entry_after, entry_after=last.entry_before,
-                                    file_before=last.file_after, file_after=last.file_before,
-                                    generation_before=last.generation_after, generation_after=result.generation,
-                                    undoes=last.id))
-            return result
+            audit_id = self._audit(AuditRecord(action="undo", entry_id=last.entry_id, path=last.path, actor=actor,
+                                               actor_id=actor_id, entry_before=last.entry_after,
+                                               entry_after=last.entry_before, file_before=last.file_after,
+                                               file_after=last.file_before, generation_before=last.generation_after,
+                                               generation_after=result.generation, undoes=last.id))
+            return dataclasses.replace(result, path=last.path, audit_id=audit_id)
 
     # ---- shared ----------------------------------------------------------------------------------------------
 
@@ -147,10 +150,11 @@ class LiveUpdater:
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))
 
-    def _audit(self, record: AuditRecord) -> None:
+    def _audit(self, record: AuditRecord) -> int | None:
         if self.audit is None:
-            return
+            return None
         try:
-            self.audit.record(record)
+            return self.audit.record(record)
         except Exception:  # noqa: BLE001 - the change is live; a failed audit write is logged loudly
             log.exception("could not write the audit record for %s %s", record.action, record.entry_id)
+            return None
