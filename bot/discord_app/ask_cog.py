@@ -52,7 +52,7 @@ class AskCog(commands.Cog, name="Ask"):
 
     @app_commands.command(name="about", description="What this bot is, what it quotes, and how to report a wrong answer.")
     async def about(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=self.bot.about_embed(), ephemeral=True)
+        await interaction.response.send_message(embed=self.bot.about_embed(interaction.guild_id), ephemeral=True)
 
     async def check_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Message command: the passages that bear on a message, or a plain "not addressed"."""
@@ -85,11 +85,13 @@ class AskCog(commands.Cog, name="Ask"):
         me = self.bot.user
         if me is None or message.author.bot or message.guild is None:
             return None
-        channels = self.bot.config.discord.answer_channels
+        channels = self.bot.settings_for(message.guild.id).answer_channels  # /setup, else config.yaml
         channel = message.channel
         text = strip_mentions_of(message.content, me.id)
         if isinstance(channel, discord.Thread) and channel.parent_id in channels and channel.owner_id == me.id:
             return (text, "thread") if text else None
+        if isinstance(channel, discord.Thread) and channel.parent_id in channels and message.id == channel.id:
+            return (text, "forum") if text else None  # a new post in an answer forum: answered in the post
         if me in message.mentions or _is_reply_to(message, me.id):
             return (text, "mention")
         if channel.id in channels and looks_like_question(text):
@@ -105,7 +107,7 @@ class AskCog(commands.Cog, name="Ask"):
         try:
             asked = await self.bot.service.ask(question, user_id=message.author.id, via=how,
                                                guild_id=message.guild.id if message.guild else None,
-                                               channel_id=message.channel.id)
+                                               channel_id=message.channel.id, message_id=message.id)
         except UserFacingError as exc:
             await self._reply(message, content=str(exc))
             return
