@@ -177,7 +177,7 @@ def sync(corpus_dir: Path, upstream: str | None = None) -> SyncResult:
     corpus_path = str(corpus_dir.resolve().relative_to(top.resolve()))
     changed = tuple(_run(["diff", "--name-only", before, after, "--", corpus_path], top).stdout.split()) \
         if before != after else ()
-    ahead = int(_run(["rev-list", "--count", f"{upstream}..HEAD"], top).stdout.strip() or 0)
+    ahead = int(_run(["rev-list", "--count", "--no-merges", f"{upstream}..HEAD"], top).stdout.strip() or 0)
     return SyncResult(upstream, before, after, changed, ahead)
 
 
