@@ -240,7 +240,7 @@ async def test_gaps_are_readable_embeds_with_counts_last_asked_and_a_jump_link(w
     await member.send(channel, f"{env.bot.user.mention} pizza recipe with mozzarella")
     asked = await member.send(channel, f"{env.bot.user.mention} pizza recipe mozzarella please")
     result = await mod.slash(channel, "faq gaps")
-    assert result.ephemeral and result.response.content.startswith("**2 unanswered question(s)** in 1 group(s)")
+    assert result.ephemeral and result.response.content.startswith("**2 unanswered question(s)** of the last 30 days in 1 group(s)")
     embed = result.response.embeds[0]
     assert embed.title == "1. Asked 2 times"
     assert embed.description.startswith("> pizza recipe with mozzarella")
@@ -281,7 +281,7 @@ async def test_dismiss_takes_a_gap_off_the_list_and_pages_turn(world):
     assert dismissed.response.content.startswith("Dismissed “") and "Page 2 of 2" in dismissed.response.content
     assert len(dismissed.response.embeds) == 1
     listed = await mod.slash(channel, "faq gaps")
-    assert "**4 unanswered question(s)**" in listed.response.content
+    assert "**4 unanswered question(s)** of the last 30 days" in listed.response.content
     await mod.click(listed.response, label="Next")
     shown = [e.description.splitlines()[0] for e in listed.response.embeds]
     assert len(shown) == 1 and fourth not in shown

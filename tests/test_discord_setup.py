@@ -47,7 +47,8 @@ async def test_setup_answer_channel_is_live_at_once_and_survives_a_restart(world
     assert not ask_here.threads  # not an answer channel yet
 
     shown = await admin.slash(channel, "setup")
-    assert shown.ephemeral and "Answer channels: none" not in shown.response.embeds[0].description
+    assert shown.ephemeral and "Answer channels: none (mention the bot, or use /ask) · config.yaml default" \
+        in shown.response.embeds[0].description
     saved = await admin.select(shown.response, [ask_here], custom_id="setup:answer_channels")
     assert saved.response.content.startswith("Saved: answer channels. Live now.")
     assert f"Answer channels: <#{ask_here.id}> · set with /setup" in saved.response.embeds[0].description
@@ -114,7 +115,8 @@ async def test_reset_returns_to_config_defaults(world):
     reset = await admin.click(shown.response, label="Use config.yaml defaults")
     assert reset.response.content.startswith("Saved: config.yaml defaults.")
     assert env.bot.settings_for(guild.id).language == "en" and not env.bot.settings_for(guild.id).from_setup
-    assert f"Answer channels: <#{PLACEHOLDER_CHANNEL}> · config.yaml default" in reset.response.embeds[0].description
+    # config.yaml's placeholder channel is not in this server: not offered, not shown.
+    assert "Answer channels: none (mention the bot, or use /ask) · config.yaml default" in reset.response.embeds[0].description
 
 
 async def test_setup_is_for_admins_only(world):
@@ -127,6 +129,15 @@ async def test_setup_is_for_admins_only(world):
     refused = await moderator.slash(channel, "setup")
     assert refused.ephemeral and "permission" in refused.response.content
     assert [type(getattr(e, "original", e)).__name__ for e in env.errors] == ["CheckFailure"]
+
+
+async def test_without_the_message_content_intent_setup_says_what_to_do(world):
+    env, guild, channel, admin, _ = world
+    env.bot._connection._intents.message_content = False  # as if started with no answer channel anywhere
+    ask_here = guild.create_text_channel("ask-the-letter")
+    shown = await admin.slash(channel, "setup")
+    saved = await admin.select(shown.response, [ask_here], custom_id="setup:answer_channels")
+    assert "turn on **Message Content Intent**" in saved.response.content and "restart the bot once" in saved.response.content
 
 
 async def test_answer_channels_set_with_setup_turn_the_intent_on_at_the_next_start(world, config):

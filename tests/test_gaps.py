@@ -32,7 +32,7 @@ class BatchRecordingEncoder(FakeEncoder):
 
 
 def test_grouping_many_long_questions_encodes_in_bounded_batches():
-    """t21: 400 questions of 300 words were one ONNX batch (7.2 GB); now batches of ENCODE_BATCH, cut to 500 chars."""
+    """t21: 400 questions of 300 words were one ONNX batch (7.2 GB); now batches of ENCODE_BATCH, cut to 300 chars."""
     now = time.time()
     misses = [Miss("How do I " + " ".join(f"bread{i}x{j}" for j in range(300)) + "?", now - i, "declined", i)
               for i in range(400)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -273,7 +274,8 @@ class RedLinesBot(commands.Bot):
             report += f" You can also report it at <{self.config.discord.report_url}>."
         embed.add_field(name="Wrong answer?", value=report, inline=False)
         if guild_id is not None:
-            embed.add_field(name="In this server", value=settings_summary(self.settings_for(guild_id)), inline=False)
+            embed.add_field(name="In this server", inline=False,
+                            value=settings_summary(self.settings_for(guild_id), self.get_guild(guild_id)))
         days = self.config.data.retention_days
         embed.add_field(name="What is kept, and for how long", value=(
             f"Each question asked, with the asker's id, the channel and message, and the Helpful / Not helpful votes: "
@@ -291,11 +293,24 @@ class RedLinesBot(commands.Bot):
         return len(synced)
 
 
-def settings_summary(settings: GuildSettings) -> str:
+def in_guild(settings: GuildSettings, guild: discord.Guild | None) -> GuildSettings:
+    """The settings without channels and roles of other servers (config.yaml's defaults apply to every server)
+    or ones deleted since: Discord refuses unknown ids as a select menu's defaults."""
+    if guild is None:
+        return settings
+    return dataclasses.replace(
+        settings, answer_channels=tuple(c for c in settings.answer_channels if guild.get_channel_or_thread(c)),
+        moderator_roles=tuple(r for r in settings.moderator_roles if guild.get_role(r)),
+        moderators_channel=settings.moderators_channel if settings.moderators_channel
+        and guild.get_channel(settings.moderators_channel) else None)
+
+
+def settings_summary(settings: GuildSettings, guild: discord.Guild | None = None) -> str:
     """One server's settings in a few lines; channels and roles as mentions (which never ping in embeds)."""
     def origin(key: str) -> str:
         return "set with /setup" if key in settings.from_setup else "config.yaml default"
 
+    settings = in_guild(settings, guild)
     channels = ", ".join(f"<#{c}>" for c in settings.answer_channels) or "none (mention the bot, or use /ask)"
     roles = ", ".join(f"<@&{r}>" for r in settings.moderator_roles) or "none (Manage Server only)"
     handoff = f"<#{settings.moderators_channel}>" if settings.moderators_channel else "none"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -186,19 +187,21 @@ class FaqCog(commands.Cog, name="FAQ"):
     # ---- gaps ----------------------------------------------------------------------------------------
 
     @faq.command(name="gaps", description="The questions the bot could not answer, most frequent first.")
+    @app_commands.describe(days="Questions of the last N days (default 30)")
     @moderators_only()
-    async def gaps(self, interaction: discord.Interaction) -> None:
+    async def gaps(self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 30) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         store = self.bot.store
         if store is None:
             raise UserFacingError("The bot's database is unavailable, so there are no unanswered questions to show.")
-        misses = await asyncio.to_thread(store.misses, guild_id=interaction.guild_id)
+        since = time.time() - days * 86400
+        misses = await asyncio.to_thread(store.misses, since=since, guild_id=interaction.guild_id)
         groups = await asyncio.to_thread(group_misses, misses, self.bot.resources.encoder)
         if not groups:
-            await send_ephemeral(interaction, "No unanswered questions to review in this server.")
+            await send_ephemeral(interaction, f"No unanswered questions to review in this server in the last {days} days.")
             return
-        intro = (f"**{len(misses)} unanswered question(s)** in {len(groups)} group(s), most asked first "
-                 "(chit-chat left out).")
+        intro = (f"**{len(misses)} unanswered question(s)** of the last {days} days in {len(groups)} group(s), most "
+                 "asked first (chit-chat left out).")
         if len(misses) >= MAX_MISSES:
             intro += f" Only the newest {MAX_MISSES:,} questions are grouped."
         view = GapsView(groups, intro=intro, write=self._write_from_gap, dismiss=self._dismiss_gap)

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.corpus.reader import LANGUAGES
-from bot.discord_app.client import settings_summary
+from bot.discord_app.client import in_guild, settings_summary
 from bot.discord_app.permissions import ADMINS, STAFF_DEFAULTS, admins_only, is_admin
 from bot.discord_app.replies import NO_MENTIONS, send_unexpected_error
 from bot.errors import UserFacingError
@@ -37,9 +37,9 @@ MESSAGE_CONTENT_NOTE = (
     "From then on, answer-channel changes are live at once.")
 
 
-def setup_embed(settings: GuildSettings) -> discord.Embed:
+def setup_embed(settings: GuildSettings, guild: discord.Guild | None) -> discord.Embed:
     embed = discord.Embed(title="Bot settings for this server", colour=SETUP_COLOUR,
-                          description=settings_summary(settings))
+                          description=settings_summary(settings, guild))
     embed.set_footer(text="Each choice is saved and live as soon as you make it. Settings not chosen here follow "
                           "config.yaml.")
     return embed
@@ -56,6 +56,7 @@ class SetupView(discord.ui.View):
 
     def _build(self, settings: GuildSettings) -> None:
         self.clear_items()
+        settings = in_guild(settings, self.bot.get_guild(self.guild_id))
         channels = discord.ui.ChannelSelect(
             placeholder="Answer channels (every question there is answered)", min_values=0, max_values=25, row=0,
             channel_types=[discord.ChannelType.text, discord.ChannelType.forum], custom_id="setup:answer_channels",
@@ -119,7 +120,7 @@ class SetupView(discord.ui.View):
         content = f"Saved: {what}. Live now."
         if saved == "answer_channels" and settings.answer_channels and not self.bot.intents.message_content:
             content += "\n" + MESSAGE_CONTENT_NOTE
-        await interaction.response.edit_message(content=content, embed=setup_embed(settings), view=self,
+        await interaction.response.edit_message(content=content, embed=setup_embed(settings, interaction.guild), view=self,
                                                 allowed_mentions=NO_MENTIONS)
 
 
@@ -142,5 +143,5 @@ class SetupCog(commands.Cog, name="Setup"):
         assert guild_id is not None  # guild_only
         settings = self.bot.settings_for(guild_id)
         await interaction.response.send_message(
-            "Choose below; each change is saved and live at once.", embed=setup_embed(settings),
+            "Choose below; each change is saved and live at once.", embed=setup_embed(settings, interaction.guild),
             view=SetupView(self.bot, guild_id), ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -29,7 +29,7 @@ from bot.storage.answers import MAX_MISSES, Miss, Store
 __all__ = ["MAX_MISSES", "Gap", "Miss", "gaps_csv", "gaps_text", "group_misses", "read_misses"]
 
 SIMILAR = 0.75
-MAX_QUESTION_CHARS = 500  # the model reads 256 tokens at most; longer text only costs tokenising time
+MAX_QUESTION_CHARS = 300  # as long as an FAQ question may be; the rest only costs encoding time
 ENCODE_BATCH = 64
 
 
