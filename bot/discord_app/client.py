@@ -96,6 +96,7 @@ class RedLinesBot(commands.Bot):
         self._dynamic_items = tuple(dynamic_items)
         # One corpus change at a time (moderators' edits, undo, reload), each in a worker thread.
         self._corpus_lock = asyncio.Lock()
+        self._settings_lock = asyncio.Lock()  # one /setup change at a time: each reads, changes and stores a server's row
         self.purge_loop = tasks.loop(hours=PURGE_EVERY_HOURS)(self.purge_expired)
 
     async def setup_hook(self) -> None:
@@ -154,12 +155,14 @@ class RedLinesBot(commands.Bot):
 
     async def change_setting(self, guild_id: int, key: str, value: Any) -> GuildSettings:
         """Store one setting for a server (``value`` None for "none"); live at once."""
-        stored = self._stored_settings.get(guild_id, StoredSettings()).with_value(key, value)
-        return await self._save_settings(guild_id, stored)
+        async with self._settings_lock:
+            stored = self._stored_settings.get(guild_id, StoredSettings()).with_value(key, value)
+            return await self._save_settings(guild_id, stored)
 
     async def reset_settings(self, guild_id: int) -> GuildSettings:
         """Forget a server's /setup choices: config.yaml's defaults apply again."""
-        return await self._save_settings(guild_id, StoredSettings())
+        async with self._settings_lock:
+            return await self._save_settings(guild_id, StoredSettings())
 
     async def _save_settings(self, guild_id: int, stored: StoredSettings) -> GuildSettings:
         if self.settings_store is None:

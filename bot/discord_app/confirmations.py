@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UNDONE_WHAT = {"add": "the addition of", "edit": "the edit of", "remove": "the removal of"}
+UNDONE = {"add": ("the addition of", "the entry is gone again"), "edit": ("the edit of", "it is back as it was"),
+          "remove": ("the removal of", "it is back")}
 
 
 def author_of(interaction: discord.Interaction) -> Author:
@@ -53,8 +54,8 @@ def summary(change: Change) -> str:
     elif change.action == "remove":
         text = f"🗑️ **Removed** {entry}. Members asking {asked or 'its question'} now get what is below."
     else:
-        undid = UNDONE_WHAT.get(change.undone.action, "the last change to") if change.undone else "the last change to"
-        text = f"↩️ **Undid** {undid} {entry}; it is back as it was before."
+        undid, now = UNDONE.get(change.undone.action if change.undone else "", ("the last change to", "it is as it was"))
+        text = f"↩️ **Undid** {undid} {entry}: {now}."
         if asked:
             text += f" Members asking {asked} now get what is below."
     if change.commit is not None:
