@@ -113,9 +113,7 @@ class RedLinesBot(commands.Bot):
             self.audit = await asyncio.to_thread(self._open_audit_safely)
             self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
             self.moderation = Moderation(self.config, self.updater, self.resources.answerer, self.audit, self.store)
-            self.settings_store = await asyncio.to_thread(self._open_settings_safely)
-            if self.settings_store is not None:
-                self._stored_settings = await asyncio.to_thread(self.settings_store.all)
+            self.settings_store, self._stored_settings = await asyncio.to_thread(self._open_settings_safely)
             if self.store is not None or self.audit is not None:
                 self.purge_loop.start()
         for make_cog in self._cogs:
@@ -138,13 +136,14 @@ class RedLinesBot(commands.Bot):
             log.exception("could not open the audit log at %s", self.config.database_path)
             return None
 
-    def _open_settings_safely(self) -> SettingsStore | None:
+    def _open_settings_safely(self) -> tuple[SettingsStore | None, dict[int, StoredSettings]]:
         try:
-            return SettingsStore(self.config.database_path)
+            settings = SettingsStore(self.config.database_path)
+            return settings, settings.all()
         except Exception:  # noqa: BLE001 - config.yaml's settings apply to every server
-            log.exception("could not open the server settings in %s; using config.yaml for every server",
+            log.exception("could not read the server settings in %s; using config.yaml for every server",
                           self.config.database_path)
-            return None
+            return None, {}
 
     # ---- per-server settings -------------------------------------------------------------------------------
 
