@@ -140,6 +140,15 @@ class DiscordSettings:
     moderators_channel: DiscordId | None = None
     handoff_role: DiscordId | None = None
     button_max_age_days: Annotated[Int, Field(ge=1)] = 30
+    language: Annotated[Text, Field(pattern=r"^[a-z]{2}$")] = "en"  # the server default; /setup changes it per server
+
+
+@dataclass(frozen=True, config=SETTINGS)
+class DataSettings:
+    """What the bot keeps, for how long, and where moderators' changes go."""
+
+    retention_days: Annotated[Int, Field(ge=1, le=3650)] = 180
+    commit_corpus_changes: Bool = True
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -152,6 +161,7 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    data: DataSettings = field(default_factory=DataSettings)
     source: Path | None = None  # the file it was loaded from (set by load_config, not a setting)
 
     @property

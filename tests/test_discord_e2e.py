@@ -11,7 +11,7 @@ import pytest_asyncio
 import yarl
 
 from .discord_support import make_bot, make_project
-from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FakeDiscord
+from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FORUM_CHANNEL_ID, FakeDiscord
 from .hardening_report import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -40,7 +40,7 @@ async def stop_bot(bot, task: asyncio.Task) -> None:
 
 @pytest_asyncio.fixture
 async def running(fake, tmp_path):
-    config = make_project(tmp_path, discord_extra=f"  answer_channels: [{ANSWER_CHANNEL_ID}]\n")
+    config = make_project(tmp_path, discord_extra=f"  answer_channels: [{ANSWER_CHANNEL_ID}, {FORUM_CHANNEL_ID}]\n")
     bot = make_bot(config)
     task = await start_bot(bot)
     yield fake, bot, config
@@ -87,6 +87,37 @@ async def test_answer_channel_question_opens_a_thread(running):
     thread_post = await fake.wait_for(lambda: [r for r in fake.posts("/messages") if "/threads" not in r.path
                                                and f"/channels/{ANSWER_CHANNEL_ID}/" not in r.path])
     assert "CeSIA" in thread_post[0].body["embeds"][0]["description"]
+
+
+async def test_a_post_in_an_answer_forum_is_answered_in_the_post(running):
+    fake, bot, config = running
+    post = await fake.forum_post("Organisers?", "Who organised the call?")
+    reply = await fake.wait_for(lambda: fake.posts(f"/channels/{post['id']}/messages"))
+    assert "CeSIA" in reply[0].body["embeds"][0]["description"]
+    assert not fake.posts("/threads")  # a forum post is its own thread: no new one
+
+    def recorded():
+        with sqlite3.connect(config.database_path) as db:
+            return db.execute("SELECT via, channel_id, message_id FROM answers").fetchall()
+
+    assert await fake.wait_for(recorded) == [("forum", int(post["id"]), int(post["id"]))]
+
+
+async def test_a_member_pressing_a_moderators_undo_button_is_refused(running):
+    from bot.corpus.editing import draft_from_modal
+    from bot.corpus.git_record import Author
+
+    fake, bot, config = running
+    draft = draft_from_modal("How tall is the lighthouse?", "Lighthouse height?", "Forty metres.",
+                             "https://example.org/l", "Facts", "en")
+    change = await bot.locked(bot.moderation.add, draft, Author("mod", 7), "mod")
+    undo_id = f"rl:undo:{change.result.audit_id}"
+    shown = fake.message(CHANNEL_ID, {"components": [{"type": 1, "components": [
+        {"type": 2, "style": 4, "label": "Undo", "custom_id": undo_id}]}]})
+    press = await fake.press_button(undo_id, shown)
+    reply = await fake.wait_for(lambda: fake.posts(f"/interactions/{press['id']}/{press['token']}/callback"))
+    assert reply[0].body["data"]["content"] == "Only moderators can do that."
+    assert "Forty metres." in (config.corpus_dir / "faq" / "90-moderators.yaml").read_text()
 
 
 async def test_slash_command_is_deferred_then_followed_up(running):
@@ -136,10 +167,14 @@ async def test_sync_commands_registers_slash_commands_once(fake, tmp_path):
 
     config = make_project(tmp_path)
     count = await _sync(config, "fake-token-not-a-secret", 1234)
-    assert count == 6 and fake.command_syncs == 1  # /ask, /about, /help, /faq, /reload and the message command
+    assert count == 8 and fake.command_syncs == 1
     put = next(r for r in fake.requests if r.method == "PUT")
     assert put.path.endswith("/guilds/1234/commands")
-    assert {c["name"] for c in put.body} == {"ask", "about", "help", "faq", "reload", "Check against the letter"}
+    registered = {c["name"]: c.get("default_member_permissions") for c in put.body}
+    # Members' picker: /ask, /about, /help and the message command; the rest need Manage Server unless admins
+    # grant them to the moderator role in Server Settings → Integrations.
+    assert registered == {"ask": None, "about": None, "help": None, "Check against the letter": None,
+                          "faq": 32, "reload": 32, "setup": 32, "Why this answer?": 32}
     french = {c["name"]: (c.get("name_localizations") or {}).get("fr") for c in put.body}
     assert french["ask"] == "demander" and french["help"] == "aide"
     assert french["Check against the letter"] == "Vérifier dans la lettre"

@@ -14,6 +14,7 @@ half-way never leaves a change that the audit log, and so ``/faq undo``, doesn't
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -44,6 +45,8 @@ class UpdateResult:
     encoded: int
     seconds: float
     passages: int
+    path: str | None = None         # the corpus file changed, relative to the corpus folder
+    audit_id: int | None = None     # its audit record (None when the audit log is unavailable)
 
 
 class ChangeNotLiveError(UserFacingError):
@@ -159,7 +162,7 @@ class LiveUpdater:
             self._settle(intent, record, None, happened=False)
             raise
         self._settle(intent, record, result.generation, happened=True)
-        return result
+        return dataclasses.replace(result, path=record.path, audit_id=intent)
 
     def _begin(self, record: AuditRecord, path: Path) -> int | None:
         if self.audit is None:
@@ -202,13 +205,14 @@ class LiveUpdater:
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))
 
-    def _audit(self, record: AuditRecord) -> None:
+    def _audit(self, record: AuditRecord) -> int | None:
         if self.audit is None:
-            return
+            return None
         try:
-            self.audit.record(record)
+            return self.audit.record(record)
         except Exception:  # noqa: BLE001 - the reload is live; a failed audit write is logged loudly
             log.exception("could not write the audit record for %s %s", record.action, record.entry_id)
+            return None
 
 
 def _reason(exc: BaseException) -> str:

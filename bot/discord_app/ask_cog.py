@@ -55,8 +55,8 @@ class AskCog(commands.Cog, name="Ask"):
 
     @app_commands.command(name=command_text("about.name"), description=command_text("about.description"))
     async def about(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=self.bot.about_embed(interaction_language(interaction)),
-                                                ephemeral=True)
+        await interaction.response.send_message(
+            embed=self.bot.about_embed(interaction_language(interaction), interaction.guild_id), ephemeral=True)
 
     async def check_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Message command: the passages that bear on a message, or a plain "not addressed"."""
@@ -83,11 +83,13 @@ class AskCog(commands.Cog, name="Ask"):
         me = self.bot.user
         if me is None or message.author.bot or message.guild is None:
             return None
-        channels = self.bot.config.discord.answer_channels
+        channels = self.bot.settings_for(message.guild.id).answer_channels  # /setup, else config.yaml
         channel = message.channel
         text = strip_mentions_of(message.content, me.id)
         if isinstance(channel, discord.Thread) and channel.parent_id in channels and channel.owner_id == me.id:
             return (text, "thread") if text else None
+        if isinstance(channel, discord.Thread) and channel.parent_id in channels and message.id == channel.id:
+            return (text, "forum") if text else None  # a new post in an answer forum: answered in the post
         if me in message.mentions or _is_reply_to(message, me.id):
             return (text, "mention")
         if channel.id in channels and looks_like_question(text):
@@ -103,7 +105,7 @@ class AskCog(commands.Cog, name="Ask"):
         try:
             asked = await self.bot.service.ask(question, user_id=message.author.id, via=how,
                                                guild_id=message.guild.id if message.guild else None,
-                                               channel_id=message.channel.id)
+                                               channel_id=message.channel.id, message_id=message.id)
         except UserFacingError as exc:
             await self._reply(message, content=error_text(exc, detect_chrome(question)))
             return

@@ -22,28 +22,9 @@ from bot.storage.sqlite_db import Database
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    actor_id INTEGER,
-    action TEXT NOT NULL,            -- add, edit, remove, reload, undo
-    entry_id TEXT,
-    path TEXT,
-    entry_before TEXT, entry_after TEXT,
-    file_before TEXT, file_after TEXT,
-    generation_before TEXT, generation_after TEXT,
-    undoes INTEGER,
-    state TEXT NOT NULL DEFAULT 'done',  -- pending (written ahead of the change), done, interrupted
-    file_path TEXT,                      -- absolute path of the changed file, to settle a pending intent
-    pid INTEGER                          -- the process making a pending change
-);
-"""
-# Columns added after the first release: databases created before them get them on open.
-ADDED_COLUMNS = {"state": "TEXT NOT NULL DEFAULT 'done'", "file_path": "TEXT", "pid": "INTEGER"}
 COLUMNS = ("id, at, actor, actor_id, action, entry_id, path, entry_before, entry_after, file_before, file_after,"
            " generation_before, generation_after, undoes, state")
+FORGOTTEN_ACTOR = "(a moderator; name removed after the retention period)"
 
 
 @dataclass(frozen=True)
@@ -66,17 +47,11 @@ class AuditRecord:
 
 
 class AuditLog(Database):
-    """The audit table in the bot's SQLite file. Opening it settles changes a killed process left pending."""
-
-    SCHEMA = SCHEMA
+    """The audit table in the bot's SQLite file (defined in ``bot.storage.schema``). Opening it settles changes a
+    killed process left pending."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        with self._lock:
-            present = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
-            for column, kind in ADDED_COLUMNS.items():
-                if column not in present:
-                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
         self.settled = self.recover()
 
     def record(self, record: AuditRecord) -> int:
@@ -150,6 +125,21 @@ class AuditLog(Database):
                             entry_before=r[7], entry_after=r[8], file_before=r[9], file_after=r[10],
                             generation_before=r[11], generation_after=r[12], undoes=r[13], state=r[14])
                 for r in rows]
+
+    def get(self, record_id: int) -> AuditRecord | None:
+        found = self._rows("WHERE id = ?", (record_id,), limit=1)
+        return found[0] if found else None
+
+    def undo_of(self, record_id: int) -> AuditRecord | None:
+        """The undo that undid record ``record_id``, if any."""
+        found = self._rows("WHERE action = 'undo' AND undoes = ?", (record_id,), limit=1)
+        return found[0] if found else None
+
+    def forget_actors_before(self, cutoff: float) -> int:
+        """Keep what changed, forget who changed it: records older than ``cutoff`` lose the moderator's name and id."""
+        with self._lock:
+            return self._db.execute("UPDATE audit SET actor = ?, actor_id = NULL WHERE at < ? AND actor_id IS NOT NULL",
+                                    (FORGOTTEN_ACTOR, cutoff)).rowcount
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
         """The latest records, pending intents left out."""
