@@ -149,3 +149,18 @@ async def test_answer_channels_set_with_setup_turn_the_intent_on_at_the_next_sta
     await admin.select(shown.response, [ask_here], custom_id="setup:answer_channels")
     assert stored_answer_channels(config)  # what the runner reads before connecting
     assert narrowest_intents(without, stored_answer_channels(config)).message_content
+
+
+async def test_the_moderators_channel_set_with_setup_receives_ask_a_moderator(world):
+    env, guild, channel, admin, member = world
+    handoffs = guild.create_text_channel("mod-handoffs")
+    shown = await admin.slash(channel, "setup")
+    await admin.select(shown.response, [handoffs], custom_id="setup:moderators_channel")
+    question = await member.send(channel, f"{env.bot.user.mention} pizza recipe with mozzarella")
+    reply = channel.last_message
+    assert reply.reference.message_id == question.id and "Ask a moderator" in reply.content
+    result = await member.click(reply, label="Ask a moderator")
+    assert result.ephemeral
+    post = handoffs.last_message
+    assert post is not None and post.author.id == env.bot.user.id and "pizza recipe with mozzarella" in post.content
+    assert f"/channels/{guild.id}/{channel.id}/{question.id}" in post.content

@@ -68,15 +68,21 @@ class AskCog(commands.Cog, name="Ask"):
             await interaction.response.defer(thinking=True, ephemeral=True)
             asked = await admission.answer(via="context-menu", guild_id=interaction.guild_id,
                                            channel_id=interaction.channel_id)
-        outgoing = present(asked, self.bot.config, locale=interaction.locale, claim=text)
+        outgoing = present(asked, self.bot.config, moderators_channel=self._handoff(interaction.guild_id), locale=interaction.locale,
+                           claim=text)
         await send_to_interaction(interaction, outgoing, ephemeral=True)
 
     async def _follow_up(self, interaction: discord.Interaction, asked: Asked, question: str, *,
                          ephemeral: bool) -> None:
-        outgoing = present(asked, self.bot.config, locale=interaction.locale)
+        outgoing = present(asked, self.bot.config, moderators_channel=self._handoff(interaction.guild_id),
+                           locale=interaction.locale)
         await send_to_interaction(interaction, outgoing, ephemeral=ephemeral)
 
     # Messages: mentions, replies to the bot, answer channels and their threads.
+
+    def _handoff(self, guild_id: int | None) -> int | None:
+        """The server's moderators' channel for "Ask a moderator" (/setup over config.yaml), if any."""
+        return self.bot.settings_for(guild_id).moderators_channel
 
     def question_from(self, message: discord.Message) -> tuple[str, str] | None:
         """(question, how) when this message asks the bot something, else None."""
@@ -113,7 +119,8 @@ class AskCog(commands.Cog, name="Ask"):
             log.exception("unexpected error answering message %s in channel %s", message.id, message.channel.id)
             await self._reply(message, content=t(detect_chrome(question), "errors.generic"))
             return
-        outgoing = present(asked, self.bot.config)
+        outgoing = present(asked, self.bot.config,
+                           moderators_channel=self._handoff(message.guild.id if message.guild else None))
         if how == "channel" and self.bot.config.discord.answer_in_threads:
             thread = await self._open_thread(message, question)
             if thread is not None:

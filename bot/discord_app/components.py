@@ -8,7 +8,8 @@ their message is older than ``discord.button_max_age_days``: the index may have 
 - under an answer: 📚 More sources (private pages, Previous/Next edit the same message), 👍 / 👎 (the member sees
   their own vote; 👎 offers More sources and Ask a moderator), and a link to the letter;
 - under a decline: up to three nearest FAQ questions, each answering on click, and 🙋 Ask a moderator, which
-  posts the question with a jump link in ``discord.moderators_channel`` (pinging only ``discord.handoff_role``).
+  posts the question with a jump link in the server's moderators' channel (``/setup``, else
+  ``discord.moderators_channel``), pinging only ``discord.handoff_role``.
 """
 
 from __future__ import annotations
@@ -66,10 +67,13 @@ def letter_button(language: str) -> discord.ui.Button:
 # ---- what to send -------------------------------------------------------------------------------------------
 
 
-def present(asked: Asked, config: Config, *, locale: object = None, claim: str | None = None) -> Outgoing:
+def present(asked: Asked, config: Config, *, moderators_channel: int | None = None, locale: object = None,
+            claim: str | None = None) -> Outgoing:
     """The message and buttons for an answer (public) or a decline (private wherever Discord allows it).
 
-    ``claim`` is the text of a message checked with "Check against the letter"."""
+    ``moderators_channel`` is the server's hand-off channel (``settings_for(guild).moderators_channel``: /setup over
+    config.yaml); without one there is no "Ask a moderator". ``claim`` is the text of a message checked with
+    "Check against the letter"."""
     answer = asked.answer
     language = chrome_language(answer.language, locale)
     if answer.answered:
@@ -77,13 +81,13 @@ def present(asked: Asked, config: Config, *, locale: object = None, claim: str |
             answer_message(answer, locale=locale)
         view = answer_view(asked, language, shown=len(shown_excerpts(answer)), top_k=config.retrieval.top_k)
         return Outgoing(message.content, message.embeds, view, private=False)
-    handoff = can_hand_off(asked, config)
+    handoff = can_hand_off(asked, moderators_channel)
     message = decline_message(answer, locale=locale, claim=claim is not None, moderator=handoff)
     return Outgoing(message.content, message.embeds, decline_view(asked, language, handoff=handoff), private=True)
 
 
-def can_hand_off(asked: Asked, config: Config) -> bool:
-    return (config.discord.moderators_channel is not None and asked.answer_id is not None
+def can_hand_off(asked: Asked, moderators_channel: int | None) -> bool:
+    return (moderators_channel is not None and asked.answer_id is not None
             and asked.answer.decline != DeclineKind.CHITCHAT)
 
 
@@ -305,7 +309,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button],
             return
         message = interaction.message
         stored_offset = _more_offset(message, bot.config.retrieval.top_k)
-        handoff = bot.config.discord.moderators_channel is not None
+        handoff = bot.settings_for(interaction.guild_id).moderators_channel is not None
         view = vote_view(self.answer_id, self.helpful, language, more_offset=stored_offset, handoff=handoff)
         text = t(language, "feedback.helpful" if self.helpful else "feedback.not_helpful")
         if message is not None and message.flags.ephemeral:
@@ -356,7 +360,9 @@ class SuggestionButton(discord.ui.DynamicItem[discord.ui.Button],
         except Exception as exc:  # noqa: BLE001
             await send_unexpected_error(interaction, exc, "a suggested question")
             return
-        await send_to_interaction(interaction, present(asked, bot.config, locale=interaction.locale), ephemeral=True)
+        await send_to_interaction(interaction, present(
+            asked, bot.config, moderators_channel=bot.settings_for(interaction.guild_id).moderators_channel,
+            locale=interaction.locale), ephemeral=True)
 
 
 class ModeratorButton(discord.ui.DynamicItem[discord.ui.Button],
@@ -379,7 +385,7 @@ class ModeratorButton(discord.ui.DynamicItem[discord.ui.Button],
     async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
         bot = interaction.client
         language = _language(self.language, interaction)
-        settings = bot.config.discord
+        settings = bot.settings_for(interaction.guild_id)
         if settings.moderators_channel is None:
             await send_ephemeral(interaction, t(language, "handoff.unavailable"))
             return
@@ -395,7 +401,7 @@ class ModeratorButton(discord.ui.DynamicItem[discord.ui.Button],
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             channel = bot.get_channel(settings.moderators_channel) or await bot.fetch_channel(settings.moderators_channel)
-            await channel.send(**handoff_post(interaction, stored.question, settings.handoff_role))  # type: ignore[union-attr]
+            await channel.send(**handoff_post(interaction, stored.question, bot.config.discord.handoff_role))  # type: ignore[union-attr]
         except (discord.HTTPException, AttributeError):
             log.warning("could not post a hand-off in channel %s", settings.moderators_channel, exc_info=True)
             await send_ephemeral(interaction, t(language, "handoff.failed"))
