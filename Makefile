@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/redlines-bot
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint test-unit test-model clean-index
+.PHONY: install run test lint test-unit test-model clean-index screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,11 @@ test-model: install
 
 clean-index:
 	rm -rf index/gen-* index/current index/previous index/.tmp-*
+
+# Pictures of the main flows for the README (docs/screenshots/*.png): the real bot in simcord's simulated Discord,
+# photographed by Debian's headless Chromium. Needs root for apt-get the first time.
+screenshots: install
+	$(PY) -m pip install --quiet -e '.[docs]'
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	$(BIN) index build --if-needed
+	$(PY) tools/screenshots.py

@@ -23,10 +23,11 @@ COMMANDS_HELP = {
     "console": "Ask questions in an interactive local console that answers exactly as the bot does.",
     "ask": "Answer one question, or one per line of standard input with --jsonl.",
     "index": "Build, check or roll back the search index.",
-    "corpus": "Validate the corpus files.",
+    "corpus": "Validate the corpus files, or merge the maintainers' git branch into the bot's corpus.",
     "bench": "Measure encode and answer latency, search, cold start, build, update and memory, per encoder.",
     "reload": "Tell the running bot to pick up corpus files edited on disk (sends it SIGHUP).",
     "report": "List the questions the bot could not answer, grouped by similarity, most frequent first.",
+    "purge": "Delete stored questions and member ids older than data.retention_days (the bot also does this itself).",
     "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
     "eval": "Measure retrieval on a question set, every retriever side by side; calibrate the decline threshold.",
 }
@@ -78,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
     _add_config_option(check)
+    sync_corpus = corpus_commands.add_parser(
+        "sync", help="fetch the maintainers' branch and merge it into the corpus's git checkout (conflicts are shown, "
+                     "never resolved); then the running bot reloads")
+    _add_config_option(sync_corpus)
+    sync_corpus.add_argument("--from", dest="upstream", metavar="REMOTE/BRANCH",
+                             help="the branch to merge (default: the checkout's upstream, e.g. origin/main)")
 
     bench = command("bench")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -87,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure search and build cost at 1k, 10k and 100k synthetic passages")
 
     command("reload")
+    purge = command("purge")
+    purge.add_argument("--days", type=int, metavar="N", help="keep N days instead of data.retention_days")
     report = command("report")
     report.add_argument("--csv", action="store_true", help="write CSV to standard output")
     report.add_argument("--limit", type=int, default=30, help="groups to list (default 30)")
@@ -227,6 +236,9 @@ def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
     from bot.corpus.passages import corpus_passages
     from bot.corpus.reader import load_corpus
 
+    if args.corpus_command == "sync":
+        return _sync_corpus(config, args)
+
     try:
         corpus = load_corpus(config.corpus_dir)
     except CorpusError as exc:
@@ -287,11 +299,57 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync_corpus(config: Config, args: argparse.Namespace) -> int:
+    """Merge the maintainers' branch; refuse (and undo the merge) when the merged corpus does not validate."""
+    from bot.corpus import git_record
+    from bot.corpus.reader import load_corpus
+
+    try:
+        result = git_record.sync(config.corpus_dir, args.upstream)
+    except git_record.SyncConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.diff:
+            print("\nThe conflicting lines (<<<<<<< the bot's side, >>>>>>> the maintainers'):", file=sys.stderr)
+            print(exc.diff[:20000], file=sys.stderr)
+        return 1
+    if not result.merged:
+        print(f"already up to date with {result.upstream}; {result.bot_commits} moderator commit(s) here for the "
+              "maintainers to fetch")
+        return 0
+    try:
+        load_corpus(config.corpus_dir)
+    except CorpusError as exc:
+        git_record.undo_merge(config.corpus_dir, result.before)
+        print(f"error: after merging {result.upstream} the corpus does not validate, so the merge was undone; "
+              f"nothing changed.\n{exc}\nFix it on {result.upstream} (or merge by hand in the bot's checkout).",
+              file=sys.stderr)
+        return 1
+    changed = ", ".join(result.changed) or "no corpus files"
+    print(f"merged {result.upstream} ({result.before[:8]} -> {result.after[:8]}): {changed}; "
+          f"{result.bot_commits} moderator commit(s) here for the maintainers to fetch")
+    if result.changed:
+        try:
+            cmd_reload(config, args)
+        except UserFacingError:
+            print("no running bot to reload: the next start builds the index from the merged corpus")
+    return 0
+
+
+def cmd_purge(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.retention import purge_database
+
+    days = args.days if args.days is not None else config.data.retention_days
+    if days < 1:
+        raise UserFacingError("--days must be at least 1")
+    print(purge_database(config.database_path, days).summary())
+    return 0
+
+
 def cmd_report(config: Config, args: argparse.Namespace) -> int:
     import time
 
     from bot.index.encoders import load_encoder
-    from bot.storage.gaps import gaps_csv, gaps_text, group_misses, read_misses
+    from bot.storage.gaps import MAX_MISSES, gaps_csv, gaps_text, group_misses, read_misses
 
     _quiet_logs()
     since = time.time() - args.days * 86400 if args.days else None
@@ -300,7 +358,8 @@ def cmd_report(config: Config, args: argparse.Namespace) -> int:
     if args.csv:
         sys.stdout.write(gaps_csv(groups))
     else:
-        print(f"{len(misses)} unanswered or unhelpful question(s) in {len(groups)} group(s)")
+        capped = f" (the newest {MAX_MISSES:,} only)" if len(misses) >= MAX_MISSES else ""
+        print(f"{len(misses)} unanswered or unhelpful question(s) in {len(groups)} group(s){capped}")
         print(gaps_text(groups, limit=args.limit))
     return 0
 
@@ -386,5 +445,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
     "eval": cmd_eval, "sync-commands": cmd_sync_commands, "reload": cmd_reload, "report": cmd_report,
-    "bench": cmd_bench,
+    "bench": cmd_bench, "purge": cmd_purge,
 }

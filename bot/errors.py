@@ -13,7 +13,13 @@ class UserFacingError(Exception):
 
 
 class QuestionError(UserFacingError):
-    """The question cannot be answered as asked (empty, too long, no words)."""
+    """The question cannot be answered as asked: ``kind`` is "empty", "too_long" or "no_words" (front ends
+    that speak other languages word it from ``kind`` and ``params``)."""
+
+    def __init__(self, message: str, kind: str = "no_words", **params: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 class ConfigError(UserFacingError):
@@ -23,9 +29,14 @@ class ConfigError(UserFacingError):
 class CorpusError(UserFacingError):
     """One or more corpus files are invalid; ``problems`` lists each with its file and line."""
 
+    MAX_LISTED = 50  # the message stays readable (and small) whatever a file holds; ``problems`` has them all
+
     def __init__(self, problems: list[CorpusProblem]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {problem}" for problem in problems)
+        lines = "\n".join(f"  {problem}" for problem in problems[: self.MAX_LISTED])
+        more = len(problems) - self.MAX_LISTED
+        if more > 0:
+            lines += f"\n  ... and {more} more (run `redlines-bot corpus check` for the full list)"
         super().__init__(f"the corpus has {len(problems)} problem(s):\n{lines}")
 
 
@@ -34,9 +45,13 @@ class CorpusProblem:
 
     __slots__ = ("path", "line", "message")
 
+    MAX_MESSAGE_CHARS = 400  # a problem quotes at most a little of the bad value, never all of it
+
     def __init__(self, path: str, line: int | None, message: str) -> None:
         self.path = path
         self.line = line
+        if len(message) > self.MAX_MESSAGE_CHARS:
+            message = message[: self.MAX_MESSAGE_CHARS - 1] + "…"
         self.message = message
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ BOT_ID = 900000000000000001
 GUILD_ID = 900000000000000100
 CHANNEL_ID = 900000000000000200
 ANSWER_CHANNEL_ID = 900000000000000201
+FORUM_CHANNEL_ID = 900000000000000202
 USER_ID = 900000000000000300
 TIMESTAMP = "2026-11-30T00:00:00+00:00"
 
@@ -34,8 +35,8 @@ def user(user_id: int = USER_ID, name: str = "alice", bot: bool = False) -> dict
             "bot": bot, "flags": 0}
 
 
-def text_channel(channel_id: int, name: str) -> dict[str, Any]:
-    return {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": name, "position": 0,
+def text_channel(channel_id: int, name: str, kind: int = 0) -> dict[str, Any]:
+    return {"id": str(channel_id), "type": kind, "guild_id": str(GUILD_ID), "name": name, "position": 0,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None, "rate_limit_per_user": 0,
             "last_message_id": None, "flags": 0}
 
@@ -232,7 +233,9 @@ class FakeDiscord:
             "id": str(GUILD_ID), "name": "Red Lines Community", "icon": None, "owner_id": "1", "features": [],
             "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
                        "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [text_channel(CHANNEL_ID, "general"), text_channel(ANSWER_CHANNEL_ID, "ask-the-letter")],
+            "channels": [text_channel(CHANNEL_ID, "general"), text_channel(ANSWER_CHANNEL_ID, "ask-the-letter"),
+                         {**text_channel(FORUM_CHANNEL_ID, "questions", kind=15), "available_tags": [],
+                          "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0}],
             "threads": [], "members": [], "emojis": [], "stickers": [], "voice_states": [], "presences": [],
             "member_count": 2, "large": False, "unavailable": False, "joined_at": TIMESTAMP,
             "premium_tier": 0, "preferred_locale": "en-US", "system_channel_flags": 0, "verification_level": 0,
@@ -276,6 +279,25 @@ class FakeDiscord:
             message["message_reference"] = {"message_id": referenced["id"], "channel_id": referenced["channel_id"],
                                             "guild_id": str(GUILD_ID)}
             message["referenced_message"] = referenced
+        await self.dispatch("MESSAGE_CREATE", message)
+        return message
+
+    async def forum_post(self, title: str, content: str, *, forum_id: int = FORUM_CHANNEL_ID,
+                         author: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A member opens a post in a forum: the post is a thread whose starter message has the thread's id."""
+        author = author or user()
+        thread_id = self.next_id()
+        await self.dispatch("THREAD_CREATE", {
+            "id": str(thread_id), "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(forum_id),
+            "owner_id": author["id"], "name": title, "last_message_id": str(thread_id), "rate_limit_per_user": 0,
+            "message_count": 0, "member_count": 1, "flags": 0, "newly_created": True, "applied_tags": [],
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": TIMESTAMP,
+                                "locked": False}})
+        message = {"id": str(thread_id), "channel_id": str(thread_id), "guild_id": str(GUILD_ID), "author": author,
+                   "member": {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False, "flags": 0},
+                   "content": content, "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
+                   "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+                   "pinned": False, "type": 0, "flags": 0, "components": []}
         await self.dispatch("MESSAGE_CREATE", message)
         return message
 

@@ -65,6 +65,17 @@ async def _watch_loop(stop: asyncio.Event, worst: list[float], period: float = 0
         worst[0] = max(worst[0], (loop.time() - before - period) * 1000)
 
 
+def _decline_openings() -> tuple[str, ...]:
+    from bot.discord_app.i18n import catalogue
+
+    messages = catalogue().messages
+    return tuple(text[:30] for language in ("en", "fr") for key, text in messages[language].items()
+                 if key.startswith("decline.") and key not in ("decline.suggestions", "decline.moderator"))
+
+
+DECLINE_OPENINGS = _decline_openings()
+
+
 async def run_burst(make_bot, questions: int = 500, users: int = 50, timeout: float = 300.0) -> BurstReport:
     """Start the bot against a fresh fake Discord, fire the burst, collect every reply."""
     fake = FakeDiscord()
@@ -108,9 +119,9 @@ async def run_burst(make_bot, questions: int = 500, users: int = 50, timeout: fl
             if per_question[question_id] == 1:
                 report.reply_ms.append((reply.received_at - sent_at[question_id]) * 1000)
             content = body.get("content") or ""
-            if body.get("embeds"):
+            if body.get("embeds") or content.startswith(DECLINE_OPENINGS):  # answers are embeds, declines text
                 report.answers += 1
-            elif "asking quickly" in content:
+            elif "asking quickly" in content or "posez vos questions vite" in content:  # French questions: French
                 report.cooldown_notices += 1
             elif "busy" in content:
                 report.busy_notices += 1

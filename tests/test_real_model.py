@@ -178,3 +178,15 @@ def test_bench_prints_the_documented_keys(real_project):
                 "update_one_s", "cold_start_s", "peak_rss_mb"):
         assert key in result and result[key] is not None, key
     assert result["encoder"] == "onnx" and result["encode_p50_ms"] > 0
+
+
+def test_onnx_query_encoding_of_many_texts_runs_in_batches_with_the_same_vectors(real_encoder, monkeypatch):
+    """H2 (red-team t21): many queries no longer go through ONNX as one padded batch."""
+    texts = [f"Question {i}: " + "which red line " * (i % 40) for i in range(50)]
+    one_by_one = np.concatenate([real_encoder.encode_queries([t]) for t in texts])
+    sizes = []
+    real_run = real_encoder._encode
+    monkeypatch.setattr(real_encoder, "_encode", lambda batch: sizes.append(len(batch)) or real_run(batch))
+    together = real_encoder.encode_queries(texts)
+    assert max(sizes) == real_encoder.batch_size and sum(sizes) == len(texts)
+    assert (together * one_by_one).sum(axis=1).min() >= 0.9999

@@ -43,6 +43,7 @@ class Source:
     url: str | None
     kind: str
     language: str
+    cites: str | None = None  # FAQ excerpts: the source the project's answer summarises, by its own name
 
 
 @dataclass(frozen=True)
@@ -155,13 +156,15 @@ class Answerer:
             raise QuestionError("Please ask a question in words.")
         cleaned = clean_question(question)
         if not cleaned:
-            raise QuestionError("Please ask a question: the message was empty.")
+            raise QuestionError("Please ask a question: the message was empty.", "empty")
         if len(cleaned) > self.settings.max_question_chars:
             raise QuestionError(
                 f"That question is {len(cleaned):,} characters long; please keep it under "
-                f"{self.settings.max_question_chars:,} characters.")
+                f"{self.settings.max_question_chars:,} characters.", "too_long", length=len(cleaned),
+                limit=self.settings.max_question_chars)
         if len(cleaned) < self.settings.min_question_chars or not has_words(cleaned):
-            raise QuestionError("Please ask a question in words, for example: What does the letter ask governments to do?")
+            raise QuestionError("Please ask a question in words, for example: What does the letter ask governments to do?",
+                                "no_words")
         return cleaned
 
     def answer(self, question: str, context: Sequence[str] = (), *, retriever: str | None = None,
@@ -284,5 +287,6 @@ def _suggestions(passages: tuple[Passage, ...], ranked: list[Ranked], count: int
 
 
 def _excerpt(passage: Passage, score: float) -> Excerpt:
-    source = Source(passage.doc_id, passage.title, passage.locator, passage.url, passage.kind, passage.language)
+    source = Source(passage.doc_id, passage.title, passage.locator, passage.url, passage.kind, passage.language,
+                    passage.source_title)
     return Excerpt(passage.text, score, source, passage.id)

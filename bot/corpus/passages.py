@@ -16,7 +16,7 @@ from bot.corpus.reader import Corpus, Document, FaqEntry, split_paragraphs
 # all-MiniLM-L6-v2 truncates at 256 word pieces; one word is rarely more than 1.6 pieces in this corpus,
 # so a paragraph longer than this many words is indexed by its sentences only.
 MAX_WORDS_FOR_WHOLE = 150
-SPLITTER_VERSION = "2"
+SPLITTER_VERSION = "3"  # 3: FAQ passages carry the title of the source they summarise
 
 _SENTENCE_END = re.compile(r"(?<=[.!?»\"”])\s+(?=[A-ZÀ-Ý«\"“])")
 
@@ -37,6 +37,7 @@ class Passage:
     path: str
     line: int | None
     phrasings: tuple[str, ...] = ()
+    source_title: str | None = None  # FAQ entries: the title of the source the answer summarises
 
     def __post_init__(self) -> None:
         # Passages read back from JSON carry lists; keep the dataclass hashable and immutable.
@@ -95,6 +96,7 @@ def faq_passage(entry: FaqEntry) -> Passage:
         language=entry.language, url=entry.sources[0].url if entry.sources else None, locator=f"FAQ {entry.id}",
         text=entry.answer, group=f"faq:{entry.id}", path=entry.path, line=entry.line,
         phrasings=(entry.question, *entry.alternatives),
+        source_title=entry.sources[0].title if entry.sources else None,
     )
 
 

@@ -14,6 +14,7 @@ import discord
 
 from bot.config import Config
 from bot.discord_app.assembly import create_bot
+from bot.discord_app.client import stored_answer_channels
 from bot.errors import UserFacingError
 from bot.serving.resources import Resources, build_resources
 
@@ -26,7 +27,9 @@ def pid_file(config: Config):
 
 async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None) -> None:
     load = load_resources or partial(build_resources, config)
-    async with create_bot(config=config, load_resources=load) as bot:
+    # Answer channels set with /setup need the message-content intent, chosen before connecting.
+    read_message_content = await asyncio.to_thread(stored_answer_channels, config)
+    async with create_bot(config=config, load_resources=load, read_message_content=read_message_content) as bot:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))

@@ -38,12 +38,14 @@ class Admission:
         self.user_id = user_id
 
     async def answer(self, *, via: str, guild_id: int | None = None, channel_id: int | None = None,
-                     offset: int = 0, limit: int | None = None, context: Sequence[str] = ()) -> Asked:
-        """Encode and search in a worker thread, then record the answer."""
+                     offset: int = 0, limit: int | None = None, context: Sequence[str] = (),
+                     message_id: int | None = None) -> Asked:
+        """Encode and search in a worker thread, then record the answer (``message_id``: the member's message,
+        so moderators can jump to it from /faq gaps)."""
         service = self.service
         answer = await asyncio.to_thread(service.answerer.answer, self.question, tuple(context),
                                          offset=offset, limit=limit)
-        answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id)
+        answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id, message_id)
         return Asked(answer, answer_id)
 
 
@@ -70,11 +72,12 @@ class AnswerService:
 
     async def ask(self, question: str, *, user_id: int, via: str, guild_id: int | None = None,
                   channel_id: int | None = None, offset: int = 0, limit: int | None = None,
-                  count_towards_cooldown: bool = True, context: Sequence[str] = ()) -> Asked:
+                  count_towards_cooldown: bool = True, context: Sequence[str] = (),
+                  message_id: int | None = None) -> Asked:
         """Admit and answer in one step, for callers with nothing to do in between."""
         async with self.admitted(question, user_id=user_id, count_towards_cooldown=count_towards_cooldown) as admission:
             return await admission.answer(via=via, guild_id=guild_id, channel_id=channel_id, offset=offset, limit=limit,
-                                          context=context)
+                                          context=context, message_id=message_id)
 
     async def _with_store(self, what: str, call: Callable[[Store], T], fallback: T) -> T:
         """Run ``call(store)`` in a worker thread; a missing or broken database logs and gives ``fallback``,
@@ -89,13 +92,13 @@ class AnswerService:
             return fallback
 
     async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
-                      user_id: int) -> int | None:
+                      user_id: int, message_id: int | None = None) -> int | None:
         """Record an answer; chit-chat ("thanks!", "ok") is not a question the corpus failed, so it is not
         recorded, and never shows up among the gaps of `redlines-bot report`."""
         if answer.decline == DeclineKind.CHITCHAT:
             return None
         return await self._with_store("record an answer", lambda store: store.record_answer(
-            answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id), None)
+            answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id, message_id=message_id), None)
 
     async def stored(self, answer_id: int) -> StoredAnswer | None:
         return await self._with_store(f"read answer {answer_id}", lambda store: store.answer(answer_id), None)

@@ -3,39 +3,21 @@
 Moderators read these to see which answers helped and which questions need a new FAQ entry. Every
 method is synchronous and short; callers on an event loop run them with ``asyncio.to_thread``. A
 broken or locked database must never stop the bot answering, so the Discord layer logs store errors
-and carries on.
+and carries on. The tables are defined in ``bot.storage.schema``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.core.answer import Answer
+from bot.core.answer import Answer, DeclineKind
 from bot.storage.sqlite_db import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at REAL NOT NULL,
-    question TEXT NOT NULL,
-    answered INTEGER NOT NULL,
-    confidence REAL NOT NULL,
-    passages TEXT NOT NULL,          -- passage ids shown, best first, separated by newlines
-    via TEXT NOT NULL,               -- slash, mention, channel, context-menu, more
-    guild_id INTEGER, channel_id INTEGER, user_id INTEGER,
-    index_version TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id INTEGER NOT NULL REFERENCES answers(id),
-    passage_id TEXT NOT NULL,
-    user_id INTEGER NOT NULL,
-    helpful INTEGER NOT NULL,
-    given_at REAL NOT NULL,
-    PRIMARY KEY (answer_id, passage_id, user_id)
-);
-CREATE INDEX IF NOT EXISTS answers_unanswered ON answers (answered, asked_at);
-"""
+# /faq gaps and `report` read at most this many of the newest unanswered questions: grouping them encodes
+# each one, and members can add thousands a day (red-team t21: 400 long questions took 7.2 GB at once).
+MAX_MISSES = 2000
 
 
 @dataclass(frozen=True)
@@ -44,32 +26,54 @@ class StoredAnswer:
     question: str
     answered: bool
     passages: tuple[str, ...]
+    index_version: str = ""
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A question the bot declined, or whose answer someone marked not helpful."""
+
+    question: str
+    asked_at: float
+    reason: str  # "declined" or "not helpful"
+    answer_id: int | None = None
+    guild_id: int | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a retention purge removed."""
+
+    answers: int
+    feedback: int
 
 
 class Store(Database):
     """Answers and feedback in the bot's SQLite file."""
 
-    SCHEMA = SCHEMA
-
     def record_answer(self, answer: Answer, via: str, *, guild_id: int | None = None,
-                      channel_id: int | None = None, user_id: int | None = None) -> int:
+                      channel_id: int | None = None, user_id: int | None = None,
+                      message_id: int | None = None) -> int:
         passages = "\n".join(e.passage_id for e in answer.excerpts) if answer.answered else ""
+        decline = None if answer.answered else (answer.decline or DeclineKind.NOT_COVERED)
         with self._lock:
             cursor = self._db.execute(
                 "INSERT INTO answers (asked_at, question, answered, confidence, passages, via, guild_id, channel_id,"
-                " user_id, index_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " user_id, index_version, message_id, decline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), answer.question, int(answer.answered), answer.confidence, passages, via, guild_id,
-                 channel_id, user_id, answer.index_version),
+                 channel_id, user_id, answer.index_version, message_id, decline),
             )
             return int(cursor.lastrowid)
 
     def answer(self, answer_id: int) -> StoredAnswer | None:
         with self._lock:
-            row = self._db.execute("SELECT id, question, answered, passages FROM answers WHERE id = ?",
+            row = self._db.execute("SELECT id, question, answered, passages, index_version FROM answers WHERE id = ?",
                                    (answer_id,)).fetchone()
         if row is None:
             return None
-        return StoredAnswer(row[0], row[1], bool(row[2]), tuple(p for p in row[3].split("\n") if p))
+        return StoredAnswer(row[0], row[1], bool(row[2]), tuple(p for p in row[3].split("\n") if p), row[4])
 
     def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
         """Record one person's verdict on every passage of an answer; a second press replaces the first.
@@ -86,3 +90,55 @@ class Store(Database):
                 [(answer_id, passage, user_id, int(helpful), now) for passage in stored.passages or ("",)],
             )
         return True
+
+    # ---- gaps ------------------------------------------------------------------------------------------
+
+    def misses(self, *, since: float = 0.0, guild_id: int | None = None, limit: int = MAX_MISSES) -> list[Miss]:
+        """The newest declined questions and answers marked not helpful, at most ``limit`` of them.
+
+        Chit-chat ("thanks!") is not a gap, nor is a question a moderator already dealt with (dismissed, or
+        answered by a new entry). ``guild_id`` keeps one server's members' questions to that server.
+        """
+        where_guild = " AND a.guild_id = ?" if guild_id is not None else ""
+        guild = (guild_id,) if guild_id is not None else ()
+        with self._lock:
+            declined = self._db.execute(
+                "SELECT a.question, a.asked_at, a.id, a.guild_id, a.channel_id, a.message_id FROM answers a"
+                " WHERE a.answered = 0 AND a.asked_at >= ? AND a.gap_closed_at IS NULL"
+                f" AND COALESCE(a.decline, '') != ?{where_guild} ORDER BY a.asked_at DESC LIMIT ?",
+                (since, DeclineKind.CHITCHAT, *guild, limit)).fetchall()
+            unhelpful = self._db.execute(
+                "SELECT a.question, MAX(f.given_at), a.id, a.guild_id, a.channel_id, a.message_id"
+                " FROM feedback f JOIN answers a ON a.id = f.answer_id"
+                f" WHERE f.helpful = 0 AND f.given_at >= ? AND a.gap_closed_at IS NULL{where_guild}"
+                " GROUP BY f.answer_id, f.user_id ORDER BY MAX(f.given_at) DESC LIMIT ?",
+                (since, *guild, limit)).fetchall()
+        found = [Miss(q, t, "declined", i, g, c, m) for q, t, i, g, c, m in declined]
+        found += [Miss(q, t, "not helpful", i, g, c, m) for q, t, i, g, c, m in unhelpful]
+        found.sort(key=lambda miss: miss.asked_at, reverse=True)
+        return found[:limit]
+
+    def close_gap(self, answer_ids: Iterable[int], at: float | None = None) -> int:
+        """Mark questions as dealt with (dismissed, or answered by a new entry): /faq gaps no longer lists them."""
+        ids = [(at or time.time(), int(i)) for i in answer_ids]
+        with self._lock:
+            before = self._db.total_changes
+            self._db.executemany("UPDATE answers SET gap_closed_at = ? WHERE id = ? AND gap_closed_at IS NULL", ids)
+            return self._db.total_changes - before
+
+    # ---- retention -------------------------------------------------------------------------------------
+
+    def purge_before(self, cutoff: float) -> Purged:
+        """Delete questions asked, and feedback given, before ``cutoff`` (with the member ids they hold)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                feedback = self._db.execute(
+                    "DELETE FROM feedback WHERE given_at < ?"
+                    " OR answer_id IN (SELECT id FROM answers WHERE asked_at < ?)", (cutoff, cutoff)).rowcount
+                answers = self._db.execute("DELETE FROM answers WHERE asked_at < ?", (cutoff,)).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return Purged(answers, feedback)

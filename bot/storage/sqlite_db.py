@@ -6,26 +6,31 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from bot.storage.schema import ensure_schema
 
-def connect(path: Path, schema: str) -> sqlite3.Connection:
+
+def connect(path: Path) -> sqlite3.Connection:
     """A connection shared across worker threads (callers serialise with a lock), in WAL mode so readers
-    don't block the writer, with a short busy timeout: a locked database costs a record, never an answer."""
+    don't block the writer, with a short busy timeout: a locked database costs a record, never an answer.
+    The schema (``bot.storage.schema``) is created or brought up to date on the way."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, check_same_thread=False, timeout=0.5, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.executescript(schema)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        ensure_schema(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
 class Database:
     """One connection to the bot's SQLite file, used under a lock from worker threads."""
 
-    SCHEMA = ""
-
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._db = connect(path, self.SCHEMA)
+        self._db = connect(path)
 
     def close(self) -> None:
         with self._lock:

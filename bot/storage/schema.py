@@ -1,0 +1,104 @@
+"""Every table of the bot's database, in one place, with the schema version.
+
+``TABLES`` is the whole schema: each table's CREATE statement as it is today. A database made by an
+older version is brought up to date by ``COLUMNS_ADDED``: columns added since a table was first
+created, each with its type (``ALTER TABLE ... ADD COLUMN`` is in SQLite and PostgreSQL alike). The
+version is recorded in SQLite's ``user_version``, so a database newer than this code is refused rather
+than misread. Only the storage modules issue SQL; nothing above ``bot/storage`` does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.errors import UserFacingError
+
+SCHEMA_VERSION = 2
+
+TABLES: dict[str, str] = {
+    # What the bot answered. ``message_id`` is the member's message (for a jump link from /faq gaps);
+    # ``decline`` is the DeclineKind when declined; ``gap_closed_at`` is set when a moderator dismissed the
+    # question from /faq gaps or wrote an FAQ entry for it.
+    "answers": """
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at REAL NOT NULL,
+    question TEXT NOT NULL,
+    answered INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    passages TEXT NOT NULL,          -- passage ids shown, best first, separated by newlines
+    via TEXT NOT NULL,               -- slash, mention, channel, forum, thread, context-menu, more
+    guild_id INTEGER, channel_id INTEGER, user_id INTEGER,
+    index_version TEXT NOT NULL,
+    message_id INTEGER,
+    decline TEXT,
+    gap_closed_at REAL
+)""",
+    # One person's verdict on each passage of an answer.
+    "feedback": """
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id INTEGER NOT NULL REFERENCES answers(id),
+    passage_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    helpful INTEGER NOT NULL,
+    given_at REAL NOT NULL,
+    PRIMARY KEY (answer_id, passage_id, user_id)
+)""",
+    # The moderators' audit log: who changed which FAQ entry, with the text before and after.
+    "audit": """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    actor TEXT NOT NULL,
+    actor_id INTEGER,
+    action TEXT NOT NULL,            -- add, edit, remove, reload, undo
+    entry_id TEXT,
+    path TEXT,
+    entry_before TEXT, entry_after TEXT,
+    file_before TEXT, file_after TEXT,
+    generation_before TEXT, generation_after TEXT,
+    undoes INTEGER,
+    state TEXT NOT NULL DEFAULT 'done',  -- pending (written ahead of the change), done, interrupted
+    file_path TEXT,                      -- absolute path of the changed file, to settle a pending intent
+    pid INTEGER                          -- the process making a pending change
+)""",
+    # Per-server settings made with /setup: a JSON object holding only the keys set there (the rest come
+    # from config.yaml). JSON in a TEXT column keeps the table the same in SQLite and PostgreSQL.
+    "guild_settings": """
+CREATE TABLE IF NOT EXISTS guild_settings (
+    guild_id INTEGER PRIMARY KEY,
+    settings TEXT NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+}
+
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS answers_unanswered ON answers (answered, asked_at)",
+    "CREATE INDEX IF NOT EXISTS answers_asked_at ON answers (asked_at)",
+    "CREATE INDEX IF NOT EXISTS feedback_given_at ON feedback (given_at)",
+)
+
+# Columns added after their table was first released (version 1 had none of these).
+COLUMNS_ADDED: dict[str, tuple[tuple[str, str], ...]] = {
+    "answers": (("message_id", "INTEGER"), ("decline", "TEXT"), ("gap_closed_at", "REAL")),
+    "audit": (("state", "TEXT NOT NULL DEFAULT 'done'"), ("file_path", "TEXT"), ("pid", "INTEGER")),
+}
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    """Create missing tables, add missing columns, record the version; refuse a newer database."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise UserFacingError(f"the database was written by a newer redlines-bot (schema {version}, this one knows "
+                              f"{SCHEMA_VERSION}); upgrade the bot or use another discord.database file")
+    for statement in TABLES.values():
+        db.execute(statement)
+    for table, columns in COLUMNS_ADDED.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    for statement in INDEXES:
+        db.execute(statement)
+    if version != SCHEMA_VERSION:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
