@@ -116,6 +116,7 @@ class EvaluationSettings:
 
     questions: PathSetting = Path("tests/eval/dev-questions.yaml")
     bank: PathSetting = Path("tests/eval/bank")
+    train_extra: PathSetting = Path("tests/eval/train-extra")
     max_hit3_drop: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.02
 
 
@@ -189,6 +190,10 @@ class Config:
     @property
     def eval_bank(self) -> Path:
         return self._resolve(self.evaluation.bank)
+
+    @property
+    def train_extra(self) -> Path:
+        return self._resolve(self.evaluation.train_extra)
 
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:

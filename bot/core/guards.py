@@ -232,7 +232,7 @@ _AFTER_PHRASES = re.compile(
     r"did (?:they|governments|the un|countries) (?:meet|miss|hit|make) the deadline|"
     r"did (?:they|governments|countries|world leaders|the un) (?:get|reach|sign|agree on|adopt) (?:their|an|the|a) "
     r"(?:agreement|treaty|deal)|"
-    r"what happened (?:next|since|after|later|in the end)|since then|"
+    r"what happened in the end|"
     r"did (?:it|the call|the campaign|the letter) (?:work|succeed|pay off|achieve)|"
     r"(?:was|is) (?:it|the call|the campaign) (?:a )?success|any progress|current status|status now|"
     r"still (?:going|active|ongoing|on)\b|\bunga ?81\b|81st (?:session|general assembly)|"

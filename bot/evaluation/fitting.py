@@ -208,10 +208,14 @@ def compare_rules(train_data: DecisionData, dev_data: DecisionData,
     return table
 
 
-def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, bank: Path) -> QualityModels | None:
-    """Fit the models for ``index`` on the bank at ``bank``; ``None`` when there is no bank to fit on."""
+def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, bank: Path,
+                       extra: Path | None = None) -> QualityModels | None:
+    """Fit the models for ``index`` on the bank at ``bank`` (train split, plus the training-only messages in
+    ``extra`` when that folder exists); ``None`` when there is no bank to fit on."""
     try:
         train_items, dev_items = load_bank(bank, "train"), load_bank(bank, "dev")
+        if extra is not None and extra.is_dir():
+            train_items += load_bank(extra, "train")
     except UserFacingError as exc:  # no bank, or one without splits: no models, the old rules answer
         log.info("no quality models fitted: %s", exc)
         return None
@@ -227,7 +231,7 @@ def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, ban
     train_data = decision_data(index, train, ranker)
     dev_data = decision_data(index, dev, ranker)
     decision = fit_decision(train_data, dev_data)
-    report = {"bank": str(bank), "train_messages": len(train), "dev_messages": len(dev),
+    report = {"bank": str(bank), "extra": str(extra) if extra else None, "train_messages": len(train), "dev_messages": len(dev),
               "decline_rules": compare_rules(train_data, dev_data, decision) if len(dev_data.base) else []}
     return QualityModels(ranker, decision, report)
 
@@ -236,7 +240,7 @@ def quality_deriver(config: Config, encoder: Encoder) -> Derive:
     """What ``build_index`` calls on a new generation: the fitted models as a file, and a manifest note."""
 
     def derive(index: SearchIndex) -> tuple[dict[str, bytes], dict[str, Any]]:
-        models = fit_quality_models(index, encoder, config, config.eval_bank)
+        models = fit_quality_models(index, encoder, config, config.eval_bank, config.train_extra)
         if models is None:
             return {}, {"quality_models": None}
         note = {"file": MODELS_FILE, "fitted_on": "question bank train split, calibrated on dev",
