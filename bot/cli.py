@@ -431,6 +431,14 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
                           f"{wrong.question.question!r} (first {wrong.first}, confidence {wrong.confidence:.3f})")
         if calibration:
             print(f"proposed decline_threshold: {calibration.threshold} — {calibration.summary()}")
+        from bot.core.quality_models import models_of
+        from bot.evaluation.fitting import format_rule_comparison
+
+        rules = models_of(answerer.live.current).report.get("decline_rules")
+        if rules:
+            print("\nThe decline rules compared when this index's models were fitted, on the messages that reach the "
+                  "decision (after the guards):")
+            print(format_rule_comparison(rules))
     if calibration and args.write:
         if config.source is None:
             raise UserFacingError("no config file to write to")

@@ -248,3 +248,14 @@ def quality_deriver(config: Config, encoder: Encoder) -> Derive:
         return {MODELS_FILE: models.to_bytes()}, {"quality_models": note}
 
     return derive
+
+
+def format_rule_comparison(rules: list[dict[str, Any]]) -> str:
+    """The decline rules compared when the models were fitted (printed by `redlines-bot eval`)."""
+    header = f"{'decline rule (threshold calibrated on dev)':<52} {'train: recall':>13} {'false':>6} {'dev: recall':>12} {'false':>6}"
+    lines = [header, "-" * len(header)]
+    for rule in rules:
+        train, dev = rule["train"], rule["dev"]
+        lines.append(f"{rule['rule'][:52]:<52} {train['decline_recall']:>13.2f} {train['false_declines']:>6.3f} "
+                     f"{dev['decline_recall']:>12.2f} {dev['false_declines']:>6.3f}")
+    return "\n".join(lines)
