@@ -43,4 +43,4 @@ def contextualise(question: str, context: Sequence[str], language: str) -> str:
     previous = next((c.strip() for c in reversed(context) if c and c.strip()), "")
     if not previous or not is_elliptic(question, language):
         return question
-    return f"{previous} {question}"
+    return f"{question} {previous}"

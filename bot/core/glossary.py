@@ -28,7 +28,7 @@ _GLOSSARY = """
 sign | signer, signé, signée, signent, signataire, signataires, signature, signatures | firmar, firmó, firmaron, firmado, firmante, firmantes, firma, firmas | unterschreiben, unterschrieben, unterzeichnet, unterzeichner, unterzeichnerin, unterschrift, unterschriften | firmare, firmato, firmata, firmatari, firmatario, firma, firme | assinar, assinou, assinaram, assinado, assinada, signatário, signatários, assinatura, assinaturas | 签, 签署, 签名, 签字, 连署, 署名
 list | liste | lista | liste | lista, elenco | lista | 名单, 列表
 deadline | date limite, échéance, délai | plazo, fecha límite | frist, stichtag | scadenza, termine | prazo, data limite | 截止, 期限
-launch | lancer, lancé, lancée, lancement | lanzar, lanzó, lanzamiento, lanzada, lanzado, se lanzó | starten, gestartet, start, veröffentlicht, lanciert | lanciare, lanciata, lanciato, lancio | lançar, lançada, lançado, lançamento, lançou | 发布, 启动, 推出, 发起
+launch | lancer, lancé, lancée, lancement, rendu public, rendue publique, publié, publiée | lanzar, lanzó, lanzamiento, lanzada, lanzado, se lanzó, publicado, publicada, publicó | starten, gestartet, start, veröffentlicht, lanciert | lanciare, lanciata, lanciato, lancio, pubblicato, pubblicata | lançar, lançada, lançado, lançamento, lançou, publicado, publicada | 发布, 启动, 推出, 发起, 发表, 公布
 organised | organiser, organisé, organisée, organisateur, organisateurs, organisatrices | organizar, organizó, organizador, organizadores, organizada | organisiert, organisator, organisatoren, veranstalter, initiatoren | organizzare, organizzato, organizzatori, organizzata | organizar, organizou, organizador, organizadores | 组织者, 主办, 策划
 behind | derrière | detrás | hinter, dahinter, steckt | dietro | por trás | 背后
 letter | lettre, lettre ouverte | carta, carta abierta | brief, offener brief | lettera, lettera aperta | carta, carta aberta | 信, 公开信
@@ -76,7 +76,7 @@ laureates | lauréat, lauréats | laureado, laureados, galardonado | preisträge
 scientists | scientifique, scientifiques, chercheur, chercheurs | científico, científicos, investigador, investigadores | wissenschaftler, forscher, forscherin | scienziato, scienziati, ricercatore, ricercatori | cientista, cientistas, pesquisador, pesquisadores | 科学家, 研究人员
 experts | expert, experts | experto, expertos | experte, experten | esperto, esperti | especialista, especialistas | 专家
 support | soutenir, soutien, soutenu, soutiens, appuyer, appui | apoyar, apoyo, apoyó, respaldar, respaldo | unterstützen, unterstützt, unterstützung | sostenere, sostenuto, sostegno, appoggiare | apoiar, apoiou, apoio | 支持
-endorsed | officiellement, officiel | oficialmente, oficial | offiziell | ufficialmente, ufficiale | oficialmente, oficial | 正式, 官方
+officially | officiellement, officiel, officielle | oficialmente, oficial | offiziell | ufficialmente, ufficiale | oficialmente, oficial | 正式, 官方
 translation | traduction, version | traducción, versión | übersetzung, fassung, version | traduzione, versione | tradução, versão | 翻译, 版本, 中文版
 french | français, française, en français | francés, francesa | französisch | francese | francês, francesa | 法语, 法文
 spanish | espagnol | español, castellano | spanisch | spagnolo | espanhol | 西班牙语, 西班牙文
@@ -141,6 +141,11 @@ pioneers | pionniers, parrains | pioneros, padrinos | pioniere, paten | pionieri
 cyber | cyberattaque, cyberattaques | ciberataque, ciberataques | cyberangriff, cyberangriffe | attacchi informatici | ciberataque, ciberataques | 网络攻击
 lethal | létal, létale, mortel | letal, letales | tödlich | letale | letal | 致命
 since | depuis | desde | seitdem, seit | da allora, dopo | desde | 以来, 之后
+title | titre, intitulé | título, titulado | titel, überschrift | titolo | título | 标题, 名称
+bot | bot, robot | bot, robot | bot, roboter | bot, robot | bot, robô | 机器人
+answers | réponse, réponses | respuesta, respuestas | antwort, antworten | risposta, risposte | resposta, respostas | 回答, 答案
+invent | inventer, invente, inventes, invente-t-il | inventar, inventa, inventas | erfinden, erfindet, ausgedacht | inventare, inventa, inventi | inventar, inventa | 编造, 捏造
+faq | faq, foire aux questions | faq, preguntas frecuentes | faq, häufige fragen | faq, domande frequenti | faq, perguntas frequentes | 常见问题
 """
 
 # What a question word asks for, in each served language.
