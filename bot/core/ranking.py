@@ -41,6 +41,8 @@ FEATURES = (
     "position",          # 1 / (1 + its rank in the retriever's order)
     "intent_match",      # 1 when a phrasing asks what the question asks (who, when, where...), -1 when they all
                          # ask something else, 0 when either has no question word
+    "rarest_word",       # the passage holds the question's rarest word the corpus knows ("did Stiglitz sign?":
+                         # the entry that names Stiglitz, not the one whose phrasing is most like the question)
 )
 
 # "quote", "exact words", "word for word", "verbatim", in the served languages.
@@ -264,6 +266,12 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     rows[:, 12] = kind[:, 3]
     rows[:, 13] = 1.0 / (2 + np.arange(len(candidates)))
     rows[:, 14] = [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
+    known = [w for w in weights if w in keywords.idf]
+    if known:
+        rarest = max(known, key=lambda w: (keywords.idf[w], w))
+        holders = prepared.passages_with.get(rarest)
+        if holders is not None:
+            rows[:, 15] = np.isin(passages, holders)
     return rows
 
 
