@@ -188,6 +188,16 @@ def _entries() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     return entries
 
 
+@functools.cache
+def _by_first_stem() -> dict[str, dict[str, list[tuple[tuple[str, ...], str]]]]:
+    """The glossary's phrases of each language by their first stem, so a question is read in one pass."""
+    table: dict[str, dict[str, list[tuple[tuple[str, ...], str]]]] = {}
+    for language, entries in _entries().items():
+        for phrase, english in entries:
+            table.setdefault(language, {}).setdefault(phrase[0], []).append((phrase, english))
+    return table
+
+
 def gloss(text: str, language: str) -> str:
     """The English words of the glossary terms in ``text`` (written in ``language``), in order; '' for English."""
     if language not in LANGUAGES[1:]:
@@ -200,8 +210,9 @@ def gloss(text: str, language: str) -> str:
         dropped = function_words(language)
         stems = [stem(w, language) for w in re.findall(r"[^\W\d_]+", text.lower().replace("'", " ").replace("’", " "))
                  if w not in dropped or intent(w)]
-        for phrase, english in _entries()[language]:
-            size = len(phrase)
-            if any(tuple(stems[i : i + size]) == phrase for i in range(len(stems) - size + 1)):
-                found.append(english)
+        starting = _by_first_stem()[language]
+        for position, first in enumerate(stems):
+            for phrase, english in starting.get(first, ()):
+                if tuple(stems[position : position + len(phrase)]) == phrase:
+                    found.append(english)
     return " ".join(dict.fromkeys(found))

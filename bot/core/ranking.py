@@ -271,7 +271,9 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
         rarest = max(known, key=lambda w: (keywords.idf[w], w))
         holders = prepared.passages_with.get(rarest)
         if holders is not None:
-            rows[:, 15] = np.isin(passages, holders)
+            held_by = np.zeros(len(index.passages), dtype=bool)
+            held_by[holders] = True
+            rows[:, 15] = held_by[passages]
     return rows
 
 
