@@ -144,10 +144,11 @@ def real_project(tmp_path: Path) -> Path:
 
 
 def with_repository_question_sets(config: Config) -> Config:
-    """A config copied into a temporary folder, its question set and bank pointed back at the repository's."""
+    """A config copied into a temporary folder, its question sets pointed back at the repository's."""
     import dataclasses
 
     evaluation = dataclasses.replace(config.evaluation, bank=REPO / "tests" / "eval" / "bank",
+                                     train_extra=REPO / "tests" / "eval" / "train-extra",
                                      questions=REPO / "tests" / "eval" / "dev-questions.yaml")
     return dataclasses.replace(config, evaluation=evaluation)
 

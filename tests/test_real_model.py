@@ -94,11 +94,20 @@ def test_dev_question_set_meets_the_targets(real_answerer):
 
     questions = load_questions(REPO / "tests/eval/dev-questions.yaml")
     report = evaluate(real_answerer, questions, "hybrid")
-    assert report.hit_at(3) >= 0.95, report.misses()
-    assert report.declined_out_of_scope >= 13
+    assert report.hit_at(3) >= 0.97, report.misses()
+    assert report.declined_out_of_scope == len(report.out_of_scope)
     assert report.false_declines <= 1
-    dense = evaluate(real_answerer, questions, "dense")
-    assert report.hit_at(3) >= dense.hit_at(3) and report.mrr >= dense.mrr
+
+
+def test_the_configured_retriever_is_the_best_on_the_bank_dev_split(real_answerer):
+    """Hybrid is chosen on the bank's dev split (realistic messages), where it must beat dense."""
+    from bot.evaluation.metrics import evaluate, load_bank_questions
+
+    from .conftest import REPO
+
+    questions = load_bank_questions(REPO / "tests/eval/bank", "dev")
+    hybrid, dense = evaluate(real_answerer, questions, "hybrid"), evaluate(real_answerer, questions, "dense")
+    assert hybrid.hit_at(1) >= dense.hit_at(1) and hybrid.mrr >= dense.mrr
 
 
 def test_held_out_questions_generalise(real_answerer):
