@@ -124,7 +124,7 @@ def test_chitchat_gets_no_search_no_excerpts_and_is_not_recorded(guarded, tmp_pa
 @pytest.mark.parametrize(("question", "name"), [
     ("did taylor swift sign?", "taylor swift"), ("obama signed?", "obama"), ("Is Elon Musk on the list?", "Elon Musk"),
     ("y Elon Musk firmó?", "Elon Musk"), ("Hat Olaf Scholz unterschrieben?", "Olaf Scholz"),
-    ("Est-ce que Macron a signé ?", "Macron"), ("馬斯克有簽嗎？", "馬斯克"),
+    ("Est-ce que Macron a signé ?", "Macron"),
 ])
 def test_unknown_names_are_caught(guarded, question, name):
     _, index, _ = guarded
@@ -132,6 +132,7 @@ def test_unknown_names_are_caught(guarded, question, name):
 
 
 @pytest.mark.parametrize("question", ["did yoshua bengio sign?", "did bengo sign", "is Bengio a signatory?",
+                                      "张亚勤也签了吗？",  # names in Chinese characters cannot be checked: searched
                                       "did the guy who ran the OPCW sign?", "nobel ppl signed?? which ones",
                                       "what is the deadline?"])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):

@@ -39,6 +39,11 @@ hmm+|mhm|huh|lol+|lmf?ao+|rofl|ha(?:ha)+h?|he(?:he)+|xd+|this|this \^|\^+|same|\
 (?:good|nice|bad|great|cool|smart|dumb|stupid|useless|helpful|best|cute) (?:bot|job|work|answer|one)|
 bot|the bot|well done|good one|love (?:it|this|you|u)|you rock|you'?re (?:the best|great|awesome)|
 nvm|never ?mind|my bad|sorry|np|no problem|no worries|gg|f|rip|ikr|true that|fr|frfr|real|
+good to know|that'?s (?:cool|great|nice|good|helpful|interesting|useful|fair)|appreciated|a bunch|bunch|
+(?:you'?re |ur )?welcome|buddy|pal|
+for (?:the|that|this|your|all the) (?:help|info|information|answer|answers|link|explanation|reply|replies|clarification)|
+(?:pour|por|für|per|pela|pelo|pel) (?:l'|la |le |les |die |das |den |a |o |il )?(?:info\w*|aide|ayuda|hilfe|aiuto|ajuda|
+réponse|respuesta|antwort|risposta|resposta|explication|explicación|erklärung|spiegazione|explicação)|
 
 merci(?: beaucoup| bcp| bien)?|bonjour|bonsoir|salut|coucou|bonne (?:journée|soirée|nuit)|au revoir|à plus|a plus|
 à\+|a\+|d'accord|dac|ok top|top|super|génial|genial|parfait|bon bot|mdr|ptdr|trop bien|pas mal|bien vu|ah bon|
@@ -110,11 +115,10 @@ def _fold(word: str) -> str:
 
 @dataclass(frozen=True)
 class NameIndex:
-    """Every word and every pair of Han characters the corpus uses: a name it holds is made of these."""
+    """Every word the corpus uses (a name it holds is made of these), and the longer ones for typos."""
 
     words: frozenset[str]
     long_words: tuple[str, ...]
-    han_pairs: frozenset[str]
 
 
 _LOCK = threading.Lock()
@@ -129,9 +133,7 @@ def name_index(index: SearchIndex) -> NameIndex:
             if found is None:
                 texts = [t for p in index.passages for t in (p.text, p.title, *p.phrasings)]
                 words = {_fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
-                han = {t[i : i + 2] for t in texts for i in range(len(t) - 1) if _HAN.match(t[i]) and _HAN.match(t[i + 1])}
-                found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
-                                                           frozenset(han))
+                found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)))
     return found
 
 
@@ -187,13 +189,11 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     slot = _name_slot(question, context)
     if slot is None:
         return None
-    names = name_index(index)
     if _HAN.search(slot):
-        han = [ch for ch in slot if _HAN.match(ch)]
-        if len(han) < 2:
-            return None
-        pairs = {"".join(han[i : i + 2]) for i in range(len(han) - 1)}
-        return slot if not pairs & names.han_pairs else None
+        # The corpus writes names in Latin letters (姚期智 is "Andrew Chi-Chih Yao"): a name written in Chinese
+        # characters cannot be checked against it, so it is left to the search.
+        return None
+    names = name_index(index)
     words = _name_words(slot)
     if words is None:
         return None
@@ -236,6 +236,7 @@ _AFTER_PHRASES = re.compile(
     r"did (?:it|the call|the campaign|the letter) (?:work|succeed|pay off|achieve)|"
     r"(?:was|is) (?:it|the call|the campaign) (?:a )?success|any progress|current status|status now|"
     r"still (?:going|active|ongoing|on)\b|\bunga ?81\b|81st (?:session|general assembly)|"
+    r"what'?s the latest|the latest on|anything new\b|what'?s new\b|next year|\bg7\b|"
     r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
     r"still running|latest news|any news|recent news|any updates?|latest updates?|"
     r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
@@ -270,9 +271,12 @@ def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
     """Whether ``question`` asks about a time after ``newest``, the corpus's newest dated fact."""
     if newest is None:
         return None
-    for year in (int(y) for y in _YEAR.findall(question)):
-        if year > newest.year:
-            return AfterSources(newest, str(year))
+    years = [int(y) for y in _YEAR.findall(question)]
+    # "2026 or 2027?" asks which year the sources give, not what happened after them.
+    if not any(year <= newest.year for year in years):
+        for year in years:
+            if year > newest.year:
+                return AfterSources(newest, str(year))
     for found in _MONTH_YEAR.finditer(question):
         month, year = _month_year(found)
         if year == newest.year and month is not None and month > newest.month:
