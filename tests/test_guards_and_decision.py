@@ -13,7 +13,7 @@ from bot.config import load_config
 from bot.core.answer import Answerer, DeclineKind, LiveIndex
 from bot.core.decision import FEATURES as DECISION_FEATURES
 from bot.core.decision import NEIGHBOUR_FEATURES, DecisionModel, decide, message_shape, neighbour_features
-from bot.core.guards import after_sources, is_chitchat, newest_fact, unknown_name
+from bot.core.guards import after_sources, is_chitchat, named_passages, newest_fact, unknown_name
 from bot.core.quality_models import MODELS_FILE, QualityModels, carry_over, models_of
 from bot.core.ranking import FEATURES as RANKING_FEATURES
 from bot.core.ranking import LinearModel, Query, asks_for_wording, rank
@@ -328,3 +328,13 @@ def test_models_of_another_format_are_set_aside_and_garbage_is_corrupt(guarded, 
     index.extras[MODELS_FILE] = b"{not json"
     with pytest.raises(IndexUnavailableError):
         models_of(index)
+
+
+def test_the_entry_that_names_the_person_leads(guarded):
+    _, index, answerer = guarded
+    named = named_passages(index, "did yoshua bengio sign?")
+    assert {index.passages[i].id for i in named} == {"faq:bengio"}
+    assert named_passages(index, "did bengo sign?") == named  # a typo of a name the corpus holds
+    assert named_passages(index, "did taylor swift sign?") == frozenset()
+    assert named_passages(index, "what is the deadline?") == frozenset()
+    assert answerer.answer("has Bengio signed?").excerpts[0].passage_id == "faq:bengio"

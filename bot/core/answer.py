@@ -19,7 +19,7 @@ import numpy as np
 from bot.config import RetrievalSettings
 from bot.core.decision import decide
 from bot.core.followup import contextualise
-from bot.core.guards import AfterSources, after_sources, is_chitchat, newest_fact, unknown_name
+from bot.core.guards import AfterSources, after_sources, is_chitchat, named_passages, newest_fact, unknown_name
 from bot.core.language import detect_language
 from bot.core.quality_models import models_of
 from bot.core.ranking import Query, Ranked, rank
@@ -202,6 +202,15 @@ class Answerer:
         assert seen.query is not None
         models = models_of(index)
         ranked = rank(index, seen.query, seen.candidates, models.ranker)
+        if seen.named:
+            # "Did X sign?" for a name the corpus holds: the passages that name X lead, those in the question's
+            # language first, each group in ranking order.
+            def lead(r: Ranked) -> int:
+                if r.passage not in seen.named:
+                    return 2
+                return 0 if index.passages[r.passage].language == language else 1
+
+            ranked = sorted(ranked, key=lead)
         if seen.missing_name is not None:
             return reply(False, ranked, 0.0, DeclineKind.UNKNOWN_NAME, seen.missing_name,
                          quoted=_entries(index, ranked, [SIGNATORY_LIST], with_best=False))
@@ -220,7 +229,7 @@ class Answerer:
         """Everything about a cleaned question short of ranking and deciding: whether it is chit-chat (then
         nothing else is done), the text searched, the retriever's candidates and what the guards found."""
         if is_chitchat(cleaned):
-            return Analysis(True, None, [], None, None)
+            return Analysis(True, None, [], None, None, frozenset())
         text = contextualise(cleaned, context, language)
         searched, tokens = Query.search_text(text, language)
         vector = self.encoder.encode_queries([searched])[0]
@@ -228,7 +237,7 @@ class Answerer:
         candidates = retrieve(retriever, index, self.encoder, searched, language, self.settings, query=vector,
                               tokens=tokens)
         return Analysis(False, query, candidates, unknown_name(index, cleaned, context),
-                        after_sources(cleaned, newest_fact(index)))
+                        after_sources(cleaned, newest_fact(index)), named_passages(index, cleaned, context))
 
 
 @dataclass(frozen=True)
@@ -240,6 +249,7 @@ class Analysis:
     candidates: list[Candidate]
     missing_name: str | None
     after_sources: AfterSources | None
+    named: frozenset[int]  # passages naming the person a "did X sign?" asks about, when the corpus holds the name
 
 
 # The FAQ entries the guards quote: the full list of signatories is on the official site; the sources stop at

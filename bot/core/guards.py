@@ -115,10 +115,12 @@ def _fold(word: str) -> str:
 
 @dataclass(frozen=True)
 class NameIndex:
-    """Every word the corpus uses (a name it holds is made of these), and the longer ones for typos."""
+    """Every word the corpus uses (a name it holds is made of these), the longer ones for typos, and each
+    passage's own words (its text, not its phrasings: what it says about a person)."""
 
     words: frozenset[str]
     long_words: tuple[str, ...]
+    passage_words: tuple[frozenset[str], ...] = ()
 
 
 _LOCK = threading.Lock()
@@ -133,7 +135,9 @@ def name_index(index: SearchIndex) -> NameIndex:
             if found is None:
                 texts = [t for p in index.passages for t in (p.text, p.title, *p.phrasings)]
                 words = {_fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
-                found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)))
+                own = tuple(frozenset(_fold(w) for w in re.findall(r"[^\W\d_]+", p.text)) for p in index.passages)
+                found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
+                                                           own)
     return found
 
 
@@ -168,16 +172,44 @@ def _name_words(slot: str) -> list[str] | None:
     return words
 
 
-def _known(word: str, names: NameIndex) -> bool:
+def _corpus_spelling(word: str, names: NameIndex) -> list[str] | None:
+    """The corpus's word(s) for ``word``: itself, its parts ("fei-fei"), or the word it is a typo of; ``None``
+    when the corpus does not hold it."""
     from rapidfuzz import fuzz, process
 
     folded = _fold(word).strip(".'’-")
     parts = [p for p in re.split(r"[-'’.]", folded) if p]
-    if all(p in names.words for p in parts):
-        return True
+    if parts and all(p in names.words for p in parts):
+        return parts
     if len(folded) < 4:
-        return False
-    return process.extractOne(folded, names.long_words, scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE) is not None
+        return None
+    found = process.extractOne(folded, names.long_words, scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE)
+    return [found[0]] if found is not None else None
+
+
+def _known(word: str, names: NameIndex) -> bool:
+    return _corpus_spelling(word, names) is not None
+
+
+def named_passages(index: SearchIndex, question: str, context: Sequence[str] = ()) -> frozenset[int]:
+    """For "did X sign?" about a name the corpus holds: the passages whose own text names X (all its words).
+
+    These lead the answer: the entry that names the person, not the one whose phrasing is most like the question.
+    """
+    slot = _name_slot(question, context)
+    words = _name_words(slot) if slot is not None and not _HAN.search(slot) else None
+    if not words:
+        return frozenset()
+    names = name_index(index)
+    spelled: list[str] = []
+    for word in words:
+        if _fold(word) in _NAME_PARTICLES:
+            continue
+        corpus = _corpus_spelling(word, names)
+        if corpus is None:
+            return frozenset()
+        spelled.extend(corpus)
+    return frozenset(i for i, own in enumerate(names.passage_words) if all(w in own for w in spelled))
 
 
 def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ()) -> str | None:
