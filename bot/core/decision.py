@@ -105,7 +105,9 @@ def neighbour_features(vector: np.ndarray, exemplars: np.ndarray, answerable: np
         similarity[exclude] = -1.0
 
     def nearest(mask: np.ndarray) -> float:
-        values = np.sort(similarity[mask])[::-1][:NEIGHBOURS]
+        values = similarity[mask]
+        if len(values) > NEIGHBOURS:
+            values = np.partition(values, len(values) - NEIGHBOURS)[-NEIGHBOURS:]
         return float(values.mean()) if len(values) else 0.0
 
     to_answerable, to_decline = nearest(answerable), nearest(~answerable)

@@ -63,10 +63,13 @@ _CHITCHAT = re.compile(r"\b(?:" + _CHITCHAT_PHRASES.replace("\n", "") + r")\b", 
 _CHITCHAT_HAN = re.compile(r"谢谢|謝謝|多谢|多謝|感谢|感謝|你好|您好|嗨|哈+|好的|再见|再見|明白了|懂了|厉害|厲害|不错|不錯|收到|"
                            r"机器人|機器人|大家|啦|呀|吧|哦|喔|了|好|的|你|们|們")
 _LETTER = re.compile(r"[^\W\d_]")
+MAX_CHITCHAT_WORDS = 12  # small talk is short; a longer message is read as a question
 
 
 def is_chitchat(text: str) -> bool:
     """True for a message made only of thanks, greetings, acknowledgements, laughter, emoji and punctuation."""
+    if len(text.split()) > MAX_CHITCHAT_WORDS:
+        return False
     rest = _CHITCHAT.sub(" ", text)
     rest = _CHITCHAT_HAN.sub(" ", rest)
     return not _LETTER.search(rest)

@@ -165,7 +165,10 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
         keep = np.flatnonzero(ranking > 0)
     else:
         keep = np.arange(len(ranking))
-    same_language = np.fromiter((p.language == language for p in index.passages), dtype=bool, count=len(index.passages))
+    languages = index.derived.get("languages")
+    if languages is None:  # each passage's language, kept with the generation
+        languages = index.derived["languages"] = np.array([p.language for p in index.passages])
+    same_language = languages == language
     adjusted = ranking[keep] + settings.language_bonus * same_language[keep]
     valid = ~np.isnan(adjusted)
     keep, adjusted = keep[valid], adjusted[valid]
