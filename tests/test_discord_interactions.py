@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+from collections import deque
 
 import discord
 import pytest
@@ -118,8 +119,27 @@ async def test_busy_notice_when_the_concurrency_cap_is_full(world):
     for _ in range(cap.limit):
         await cap._semaphore.acquire()
     result = await alice.slash(channel, "ask", question="When is the deadline?")
-    assert result.ephemeral and "busy" in result.response.content and "try again in 5 s" in result.response.content
-    assert handled_errors(env) == ["Busy"]
+    # Acknowledged first (Discord's 3 s rule), so the refusal is a follow-up: private, and the public
+    # "thinking…" is gone rather than turned into a public notice.
+    assert callback_types(env) == [5]
+    assert result.response is None and not channel.history()
+    [notice] = result.followups
+    assert notice.flags.ephemeral and "busy" in notice.content and "try again in 5 s" in notice.content
+    assert env.bot.service.cooldown._asked[alice.id] == deque()  # a busy bot costs the member no cooldown
+    for _ in range(cap.limit):
+        cap._semaphore.release()
+    again = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
+    assert again.response.embeds
+
+
+async def test_ask_private_busy_notice_replaces_the_private_thinking_message(world):
+    env, _, channel, alice = world
+    cap = env.bot.service.cap
+    cap.max_wait = 0
+    for _ in range(cap.limit):
+        await cap._semaphore.acquire()
+    result = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
+    assert callback_types(env) == [5] and result.ephemeral and "busy" in result.response.content
 
 
 async def test_unexpected_error_is_logged_with_ids_and_answered_generically(world, caplog, monkeypatch):

@@ -11,10 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.text import looks_like_question
+from bot.discord_app.acknowledge import Acknowledgement
 from bot.discord_app.components import buttons_for
 from bot.discord_app.render import CONTENT_LIMIT, render, shorten
 from bot.discord_app.replies import GENERIC_ERROR, NO_MENTIONS
 from bot.errors import UserFacingError
+from bot.serving.limits import Busy
 from bot.serving.service import Asked
 
 if TYPE_CHECKING:
@@ -43,11 +45,17 @@ class AskCog(commands.Cog, name="Ask"):
                            private="Only you see the answer (default: everyone in the channel)")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000],
                   private: bool = False) -> None:
-        # Refusals (bad question, cooldown, busy) come before the defer, so they can be private.
-        async with self.bot.service.admitted(question, user_id=interaction.user.id) as admission:
-            await interaction.response.defer(thinking=True, ephemeral=private)
-            asked = await admission.answer(via="slash", guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id)
+        # A bad question or the cooldown is refused at once (privately, by the tree's handler); then the
+        # interaction is acknowledged before waiting for a slot (Discord's 3 s rule).
+        acknowledge = Acknowledgement(interaction, ephemeral=private)
+        try:
+            async with self.bot.service.admitted(question, user_id=interaction.user.id,
+                                                 acknowledge=acknowledge) as admission:
+                asked = await admission.answer(via="slash", guild_id=interaction.guild_id,
+                                               channel_id=interaction.channel_id)
+        except Busy as exc:
+            await acknowledge.refuse(str(exc))
+            return
         await self._follow_up(interaction, asked, question, ephemeral=private)
 
     @app_commands.command(name="about", description="What this bot is, what it quotes, and how to report a wrong answer.")
@@ -60,10 +68,15 @@ class AskCog(commands.Cog, name="Ask"):
         if not text:
             raise UserFacingError("That message has no text to check.")
         question = shorten(text, self.bot.config.retrieval.max_question_chars)
-        async with self.bot.service.admitted(question, user_id=interaction.user.id) as admission:
-            await interaction.response.defer(thinking=True, ephemeral=True)
-            asked = await admission.answer(via="context-menu", guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id)
+        acknowledge = Acknowledgement(interaction, ephemeral=True)
+        try:
+            async with self.bot.service.admitted(question, user_id=interaction.user.id,
+                                                 acknowledge=acknowledge) as admission:
+                asked = await admission.answer(via="context-menu", guild_id=interaction.guild_id,
+                                               channel_id=interaction.channel_id)
+        except Busy as exc:
+            await acknowledge.refuse(str(exc))
+            return
         answer = asked.answer
         if answer.answered:
             embed = render(answer, heading="Passages that bear on this message", question=text)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord_app.acknowledge import Acknowledgement
 from bot.discord_app.render import render
 from bot.discord_app.replies import send_ephemeral, send_unexpected_error, send_user_error
 from bot.errors import UserFacingError
@@ -62,8 +63,9 @@ class MoreSourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rl
             stored = await bot.service.stored(self.answer_id)
             if stored is None:
                 raise UserFacingError("I no longer have that answer; please ask the question again.")
-            async with bot.service.admitted(stored.question, user_id=interaction.user.id) as admission:
-                await interaction.response.defer(ephemeral=True, thinking=True)
+            # Acknowledged before waiting for a slot (Discord's 3 s rule); see acknowledge.py.
+            async with bot.service.admitted(stored.question, user_id=interaction.user.id,
+                                            acknowledge=Acknowledgement(interaction, ephemeral=True)) as admission:
                 asked = await admission.answer(via="more", guild_id=interaction.guild_id,
                                                channel_id=interaction.channel_id, offset=self.offset)
         except UserFacingError as exc:
