@@ -130,6 +130,15 @@ class DiscordSettings:
     busy_retry_seconds: int = 5
     database: Path = Path("data/bot.sqlite3")
     report_url: str | None = None
+    repeat_window_minutes: float = 10.0
+    message_content_intent: bool | None = None
+
+    @property
+    def wants_message_content(self) -> bool:
+        """Whether to ask Discord for message content: as configured, else only when answer channels need it."""
+        if self.message_content_intent is not None:
+            return self.message_content_intent
+        return bool(self.answer_channels)
 
     def _validate(self) -> dict[str, str]:
         problems = {}
@@ -147,6 +156,8 @@ class DiscordSettings:
             problems["answer_channels"] = "ids must be positive whole numbers"
         if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
             problems["report_url"] = "must be an http(s) address"
+        if not 0 <= self.repeat_window_minutes <= 1440:
+            problems["repeat_window_minutes"] = "must be between 0 (off) and 1440 (a day)"
         return problems
 
 

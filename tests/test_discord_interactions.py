@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import sqlite3
 from collections import deque
+from urllib.parse import unquote
 
 import discord
 import pytest
@@ -57,6 +58,12 @@ def callback_types(env) -> list[int]:
 def handled_errors(env) -> list[str]:
     """Errors the bot raised and its CommandTree handler answered (reading them acknowledges them)."""
     return [type(getattr(e, "original", e)).__name__ for e in env.errors]
+
+
+def reactions_by_bot(env) -> list[tuple[int, str]]:
+    """(message id, emoji) of every reaction the bot added."""
+    return [(int(r.path.split("/")[4]), unquote(r.path.split("/")[6])) for r in env.http_requests
+            if r.method == "PUT" and "/reactions/" in r.path and r.path.endswith("/@me")]
 
 
 def custom_ids(message) -> list[str]:
@@ -264,10 +271,11 @@ async def test_questions_with_mass_mentions_never_ping(world):
     assert "@everyone" not in field and "@\u200beveryone" in field
 
 
-async def test_user_error_in_a_mention_is_a_polite_reply(world):
+async def test_a_refused_mention_gets_a_reaction_not_a_message(world):
     env, _, channel, alice = world
-    await alice.send(channel, f"{env.bot.user.mention} ???")
-    assert "in words" in channel.last_message.content
+    asked = await alice.send(channel, f"{env.bot.user.mention} ???")
+    assert channel.last_message.id == asked.id  # nothing posted
+    assert reactions_by_bot(env) == [(asked.id, "❓")]
 
 
 async def test_every_command_and_option_has_a_description(world):
