@@ -85,7 +85,7 @@ class FakeDiscord:
     deleted: list[int] = field(default_factory=list)                    # message and thread ids
     _created_at: dict[str, float] = field(default_factory=dict)         # interaction token -> time
     _query: dict[str, str] = field(default_factory=dict)                # of the request being routed
-    intents: int = 0                                                    # what the bot identified with
+    intents: int | None = None                                          # what the bot identified with
     _ids: Any = field(default_factory=lambda: itertools.count(910000000000000000))
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Event | None = None
@@ -432,6 +432,8 @@ class FakeDiscord:
 
     def reads_content(self, mentions: list[dict[str, Any]] | None) -> bool:
         """Whether the bot gets a member message's text: with the Message Content intent, or when mentioned."""
+        if self.intents is None:  # not identified (or a subclass's own gateway): deliver everything
+            return True
         return bool(self.intents & MESSAGE_CONTENT_INTENT) or any(m["id"] == str(BOT_ID) for m in mentions or [])
 
     async def member_edit(self, message: dict[str, Any], content: str,
