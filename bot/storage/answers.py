@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS answers (
     answered INTEGER NOT NULL,
     confidence REAL NOT NULL,
     passages TEXT NOT NULL,          -- passage ids shown, best first, separated by newlines
-    via TEXT NOT NULL,               -- slash, mention, channel, context-menu, more
+    via TEXT NOT NULL,               -- slash, mention, reply, channel, thread, forum, context-menu, more
     guild_id INTEGER, channel_id INTEGER, user_id INTEGER,
     index_version TEXT NOT NULL
 );
