@@ -141,6 +141,15 @@ class DiscordSettings:
     handoff_role: DiscordId | None = None
     button_max_age_days: Annotated[Int, Field(ge=1)] = 30
     language: Annotated[Text, Field(pattern=r"^[a-z]{2}$")] = "en"  # the server default; /setup changes it per server
+    repeat_window_minutes: Annotated[Float, Field(ge=0, le=1440)] = 10.0
+    message_content_intent: Bool | None = None
+
+    @property
+    def wants_message_content(self) -> bool:
+        """Whether to ask Discord for message content: as configured, else only when answer channels need it."""
+        if self.message_content_intent is not None:
+            return self.message_content_intent
+        return bool(self.answer_channels)
 
 
 @dataclass(frozen=True, config=SETTINGS)

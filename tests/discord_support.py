@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.config import Config, load_config
@@ -31,8 +32,9 @@ def fake_resources(config: Config) -> Resources:
 
 def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
     resources = resources or fake_resources(config)
+    # The fake Discord sends every guild at once: no need to wait discord.py's default 2 s for more.
     return create_bot(config=config, load_resources=lambda: resources,
-                       open_store=lambda: Store(config.database_path))
+                      open_store=lambda: Store(config.database_path), guild_ready_timeout=0.05)
 
 
 async def synced_guild(env, member_name: str):
@@ -43,3 +45,15 @@ async def synced_guild(env, member_name: str):
     channel = guild.create_text_channel("general")
     member = guild.add_member(env.create_user(member_name))
     return guild, channel, member
+
+
+async def start_bot(bot: RedLinesBot) -> asyncio.Task:
+    """Connect the bot (to the fake Discord the test points discord.py at) and wait until it is ready."""
+    task = asyncio.create_task(bot.start("fake-token-not-a-secret"))
+    await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
+    return task
+
+
+async def stop_bot(bot: RedLinesBot, task: asyncio.Task) -> None:
+    await bot.close()
+    await asyncio.wait_for(task, timeout=10)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from types import SimpleNamespace
 from unittest.mock import Mock
+from urllib.parse import unquote
 
 import discord
 import pytest
@@ -42,22 +43,27 @@ async def world(simcord_env):
 
 @pytest.mark.parametrize(("case", "question", "expected"), BAD_QUESTIONS,
                          ids=[c for c, _, _ in BAD_QUESTIONS])
-async def test_bad_questions_through_a_mention_get_one_safe_reply(world, case, question, expected):
+async def test_bad_questions_through_a_mention_get_one_safe_response(world, case, question, expected):
     env, _, channel, member = world
     before = len(env.http_requests)
     content = f"{env.bot.user.mention} {question}"
     if len(content) > 2000:  # a member's message is at most 2,000 characters on Discord
         content, case = content[:2000], f"{case} (cut to Discord's 2,000-character limit)"
-    await member.send(channel, content)
-    posts = [r for r in env.http_requests[before:] if r.method == "POST" and r.path.endswith("/messages")]
-    assert len(posts) == 1, case
-    body = posts[0].json
-    assert body["allowed_mentions"] == {"parse": [], "replied_user": False}
-    reply = channel.last_message
-    shown = reply.content or reply.embeds[0].title
+    asked = await member.send(channel, content)
+    requests = env.http_requests[before:]
+    posts = [r for r in requests if r.method == "POST" and r.path.endswith("/messages")]
+    reactions = [r for r in requests if r.method == "PUT" and "/reactions/" in r.path]
+    assert len(posts) + len(reactions) == 1, case
     assert not env.errors
-    record("bad question on Discord", f"{case}, asked by mentioning the bot",
-           f"one reply, pinging nobody: “{shown[:70]}”")
+    if reactions:
+        # A refusal to a message is a reaction on it, never a message in the channel (spam can't amplify).
+        assert not posts and f"/messages/{asked.id}/reactions/" in reactions[0].path, case
+        shown = f"no message; a {unquote(reactions[0].path.split('/reactions/')[1].split('/')[0])} reaction"
+    else:
+        assert posts[0].json["allowed_mentions"] == {"parse": [], "replied_user": False}
+        reply = channel.last_message
+        shown = f"one reply, pinging nobody: “{(reply.content or reply.embeds[0].title)[:70]}”"
+    record("bad question on Discord", f"{case}, asked by mentioning the bot", shown)
 
 
 async def test_path_like_ids_reach_no_file(world, config):

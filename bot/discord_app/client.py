@@ -26,6 +26,7 @@ from bot.serving.resources import Resources
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
 from bot.storage.audit import AuditLog
+from bot.storage.conversations import ConversationLog
 from bot.storage.guild_settings import GuildSettings, SettingsStore, StoredSettings
 from bot.storage.retention import purge_expired
 
@@ -37,15 +38,18 @@ PURGE_EVERY_HOURS = 6
 
 
 def narrowest_intents(config: Config, stored_answer_channels: bool = False) -> discord.Intents:
-    """Guild and message events only; message content only when answer channels need it (in config.yaml, or
-    set with /setup before this start).
+    """Guild, message and reaction events; the privileged message content only when configured or needed (answer
+    channels in config.yaml, or set with /setup before this start).
 
-    Mentions of the bot carry their content without the privileged message-content intent.
+    Mentions of the bot carry their content without the message-content intent; questions in answer
+    channels and replies to the bot that don't ping it need it. Reactions carry the 🗑️ that deletes an answer.
     """
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
-    intents.message_content = bool(config.discord.answer_channels) or stored_answer_channels
+    intents.guild_reactions = True
+    intents.message_content = config.discord.wants_message_content or (
+        config.discord.message_content_intent is None and stored_answer_channels)
     return intents
 
 
@@ -61,6 +65,21 @@ def stored_answer_channels(config: Config) -> bool:
         return settings.any_answer_channels()
     finally:
         settings.close()
+
+
+def intent_warnings(config: Config) -> list[tuple[int, str]]:
+    """What the configuration can't do with the intents it requests: (logging level, message) pairs."""
+    settings = config.discord
+    if settings.wants_message_content:
+        return [(logging.INFO, "the Message Content intent is requested: it must be enabled on the Bot page of the "
+                               "developer portal, or Discord refuses the connection")]
+    if settings.answer_channels:
+        return [(logging.WARNING, "discord.answer_channels is set but discord.message_content_intent is false: "
+                                  "messages there arrive without their text, so only those that mention the bot "
+                                  "are answered")]
+    return [(logging.INFO, "the Message Content intent is not requested: replies to the bot that don't ping it "
+                           "arrive without their text and are ignored (set discord.message_content_intent: true "
+                           "to answer them)")]
 
 
 class RedLinesBot(commands.Bot):
@@ -93,6 +112,7 @@ class RedLinesBot(commands.Bot):
         self.settings_store: SettingsStore | None = None
         self._stored_settings: dict[int, StoredSettings] = {}
         self._names: tuple[str, list[EntryName]] | None = None
+        self.conversations: ConversationLog | None = None
         self._cogs = tuple(cogs)
         self._dynamic_items = tuple(dynamic_items)
         # One corpus change at a time (moderators' edits, undo, reload), each in a worker thread.
@@ -113,6 +133,9 @@ class RedLinesBot(commands.Bot):
                                discord_settings.max_wait_seconds),
             )
             self.audit = await asyncio.to_thread(self._open_audit_safely)
+            self.conversations = await asyncio.to_thread(self._open_conversations_safely)
+            for level, warning in intent_warnings(self.config):
+                log.log(level, "%s", warning)
             self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
             self.moderation = Moderation(self.config, self.updater, self.resources.answerer, self.audit, self.store)
             self.settings_store, self._stored_settings = await asyncio.to_thread(self._open_settings_safely)
@@ -136,6 +159,13 @@ class RedLinesBot(commands.Bot):
             return AuditLog(self.config.database_path)
         except Exception:  # noqa: BLE001
             log.exception("could not open the audit log at %s", self.config.database_path)
+            return None
+
+    def _open_conversations_safely(self) -> ConversationLog | None:
+        try:
+            return ConversationLog(self.config.database_path)
+        except Exception:  # noqa: BLE001 - answering works without it (no follow-up context, no edit tracking)
+            log.exception("could not open the conversation log at %s", self.config.database_path)
             return None
 
     def _open_settings_safely(self) -> tuple[SettingsStore | None, dict[int, StoredSettings]]:
@@ -230,12 +260,17 @@ class RedLinesBot(commands.Bot):
         return None
 
     async def on_message(self, message: discord.Message) -> None:
-        # No prefix commands: the Ask cog's listener handles mentions and answer channels.
+        # No prefix commands: the Conversation cog's listener handles mentions, replies and answer channels.
         return
 
     async def on_ready(self) -> None:
         # Commands are synced on request (`redlines-bot sync-commands`), never here: ready fires on every reconnect.
         log.info("connected as %s (%s) to %d guild(s)", self.user, self.user.id, len(self.guilds))
+        for channel_id in self.config.discord.answer_channels:
+            channel = self.get_channel(channel_id)
+            if not isinstance(channel, (discord.TextChannel, discord.ForumChannel)):
+                log.warning("answer channel %s is not a text or forum channel this bot can see (discord.answer_channels)",
+                            channel_id)
 
     async def close(self) -> None:
         self.purge_loop.cancel()
@@ -249,6 +284,9 @@ class RedLinesBot(commands.Bot):
         if self.audit is not None:
             await asyncio.to_thread(self.audit.close)
             self.audit = None
+        if self.conversations is not None:
+            await asyncio.to_thread(self.conversations.close)
+            self.conversations = None
 
     @property
     def live_index(self) -> LiveIndex:

@@ -79,7 +79,8 @@ async def send_unexpected_error(interaction: discord.Interaction, error: BaseExc
     await send_ephemeral(interaction, t(interaction_language(interaction), "errors.generic"))
 
 
-async def send_to_interaction(interaction: discord.Interaction, outgoing: Outgoing, *, ephemeral: bool) -> None:
+async def send_to_interaction(interaction: discord.Interaction, outgoing: Outgoing, *,
+                              ephemeral: bool) -> discord.WebhookMessage:
     """Send an answer or a decline for a command. A decline is private even when the command was deferred in
     public. Discord fixes a response's visibility when it is deferred, and while the deferred "thinking…" message
     is open every follow-up edits it (deleting it first makes follow-ups fail with Unknown Message); so the
@@ -93,7 +94,7 @@ async def send_to_interaction(interaction: discord.Interaction, outgoing: Outgoi
             log.warning("could not remove the public placeholder of interaction %s", interaction.id, exc_info=True)
     elif private and not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
-    await interaction.followup.send(ephemeral=private, **outgoing.kwargs())
+    return await interaction.followup.send(ephemeral=private, wait=True, **outgoing.kwargs())
 
 
 async def reply_to_message(message: discord.Message, outgoing: Outgoing) -> discord.Message | None:

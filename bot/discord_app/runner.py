@@ -53,8 +53,9 @@ def run_discord(config: Config, token: str) -> int:
     except discord.LoginFailure:
         raise UserFacingError("Discord refused the token in DISCORD_TOKEN (check it in the developer portal)") from None
     except discord.PrivilegedIntentsRequired:
-        raise UserFacingError("Discord refused the message content intent: enable it for the bot in the developer "
-                              "portal, or leave discord.answer_channels empty") from None
+        raise UserFacingError("Discord refused the Message Content intent: enable it on the Bot page of the developer "
+                              "portal, or set discord.message_content_intent: false (answer channels then only "
+                              "see messages that mention the bot)") from None
     return 0
 
 
