@@ -130,6 +130,7 @@ class DiscordSettings:
     busy_retry_seconds: int = 5
     database: Path = Path("data/bot.sqlite3")
     report_url: str | None = None
+    shutdown_grace_seconds: float = 10.0
 
     def _validate(self) -> dict[str, str]:
         problems = {}
@@ -143,6 +144,8 @@ class DiscordSettings:
             problems["max_wait_seconds"] = "must be between 0 and 60"
         if self.busy_retry_seconds < 1:
             problems["busy_retry_seconds"] = "must be at least 1"
+        if not 0 <= self.shutdown_grace_seconds <= 600:
+            problems["shutdown_grace_seconds"] = "must be between 0 and 600"
         if any(i <= 0 for i in (*self.answer_channels, *self.moderator_roles)):
             problems["answer_channels"] = "ids must be positive whole numbers"
         if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
@@ -182,6 +185,11 @@ class Config:
     def eval_questions(self) -> Path:
         return self._resolve(self.evaluation.questions)
 
+    @property
+    def project_root(self) -> Path | None:
+        """The folder the config file is in: relative paths start there."""
+        return self.source.parent if self.source is not None else None
+
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:
             return path
@@ -202,6 +210,10 @@ def setting_names() -> list[str]:
 def discord_token() -> str | None:
     """The bot token, from the environment only; ``None`` means console mode."""
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        # Said without the token: a line break pasted inside it would otherwise fail deep in the HTTP client.
+        raise ConfigError(f"{TOKEN_ENV_VAR} has a line break, a space or a control character inside it; a Discord "
+                          "token is one line of letters, digits, dots, dashes and underscores: copy it again")
     return token or None
 
 

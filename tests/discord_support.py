@@ -14,6 +14,10 @@ from bot.storage.answers import Store
 
 from .conftest import FakeEncoder, write_config, write_corpus
 
+# Test bots don't wait discord.py's default 2 s for more guilds after READY: the fake Discord sends its one
+# GUILD_CREATE right after READY.
+TEST_BOT_OPTIONS = {"guild_ready_timeout": 0.2}
+
 
 def make_project(root: Path, discord_extra: str = "") -> Config:
     write_corpus(root / "corpus")
@@ -32,7 +36,7 @@ def fake_resources(config: Config) -> Resources:
 def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
     resources = resources or fake_resources(config)
     return create_bot(config=config, load_resources=lambda: resources,
-                       open_store=lambda: Store(config.database_path))
+                      open_store=lambda: Store(config.database_path), **TEST_BOT_OPTIONS)
 
 
 async def synced_guild(env, member_name: str):

@@ -131,5 +131,9 @@ async def test_reload_refuses_a_broken_file_and_keeps_serving(world, config):
     answer = await member.slash(channel, "ask", question="Who organised the call?")
     assert "CeSIA" in answer.response.embeds[0].description
     (config.corpus_dir / "faq" / "broken.yaml").unlink()
+    unchanged = await mod.slash(channel, "reload")  # the corpus is back to what the live index was built from
+    assert "Nothing to reload" in unchanged.response.content
+    faq = config.corpus_dir / "faq" / "faq.yaml"
+    faq.write_text(faq.read_text().replace("Three nonprofits", "Three groups"), encoding="utf-8")
     ok = await mod.slash(channel, "reload")
     assert "Reloaded the corpus" in ok.response.content

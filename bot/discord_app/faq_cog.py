@@ -20,7 +20,7 @@ from bot.corpus.live_update import UpdateResult
 from bot.corpus.reader import ID_PATTERN
 from bot.discord_app.render import shorten
 from bot.discord_app.replies import NO_MENTIONS, send_ephemeral
-from bot.errors import CorpusError, UserFacingError
+from bot.errors import CorpusError, UserFacingError, without_server_paths
 from bot.storage.gaps import gaps_text, group_misses, read_misses
 
 if TYPE_CHECKING:
@@ -50,6 +50,9 @@ def moderators_only():
 
 
 def describe(result: UpdateResult) -> str:
+    if not result.changed:
+        return (f"Nothing to reload: the corpus on disk is what index `{result.generation}` was built from, "
+                "and it keeps serving.")
     what = {"add": "Added", "edit": "Updated", "remove": "Removed", "reload": "Reloaded the corpus",
             "undo": "Undid the last change to"}[result.action]
     target = f" `{result.entry_id}`" if result.entry_id else ""
@@ -98,7 +101,7 @@ class FaqModal(discord.ui.Modal):
             else:
                 result = await self.cog.locked(updater.add, draft, actor, interaction.user.id)
         except (UserFacingError, CorpusError) as exc:
-            await send_ephemeral(interaction, shorten(str(exc), 1900))
+            await send_ephemeral(interaction, shorten(self.cog.shown(exc), 1900))
             return
         await send_ephemeral(interaction, describe(result))
 
@@ -115,6 +118,10 @@ class FaqCog(commands.Cog, name="FAQ"):
     def __init__(self, bot: RedLinesBot) -> None:
         self.bot = bot
         self._lock = asyncio.Lock()
+
+    def shown(self, error: Exception) -> str:
+        """An error's message as moderators may see it: paths relative to the project, never the server's."""
+        return without_server_paths(str(error), self.bot.config.project_root)
 
     async def locked(self, function, *args):
         """Run one corpus change at a time, in a worker thread (writing and encoding block)."""
@@ -177,7 +184,7 @@ class FaqCog(commands.Cog, name="FAQ"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             result = await self.locked(self.bot.updater.reload, str(interaction.user), interaction.user.id)
-        except CorpusError as exc:
-            await send_ephemeral(interaction, shorten(f"Not reloaded; the live index keeps serving.\n{exc}", 1900))
+        except UserFacingError as exc:
+            await send_ephemeral(interaction, shorten(f"Not reloaded; the live index keeps serving.\n{self.shown(exc)}", 1900))
             return
         await send_ephemeral(interaction, describe(result))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.answer import Answer, Answerer
+from bot.errors import ShuttingDown
 from bot.serving.limits import ConcurrencyCap, Cooldown
 from bot.storage.answers import Store, StoredAnswer
 
@@ -53,6 +54,11 @@ class AnswerService:
         self.store = store
         self.cooldown = cooldown
         self.cap = cap
+        self.stopping = False
+
+    def stop_admitting(self) -> None:
+        """From now on, turn new questions away with a short notice; questions already admitted finish."""
+        self.stopping = True
 
     @asynccontextmanager
     async def admitted(self, question: str, *, user_id: int,
@@ -62,6 +68,8 @@ class AnswerService:
         Front ends enter this before acknowledging (so refusals can be private and immediate), then
         call ``answer`` on the admission. A bad question or a busy bot costs the member no cooldown.
         """
+        if self.stopping:
+            raise ShuttingDown("I'm restarting; please ask again in a minute.")
         self.answerer.validate(question)
         async with self.cap.slot():
             if count_towards_cooldown:
