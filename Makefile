@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/redlines-bot
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-model clean-index
+.PHONY: install run test test-unit test-model hardening clean-index
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,15 +19,21 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Builds the index when it is missing or stale, then starts: on Discord when DISCORD_TOKEN is set,
-# otherwise in the local console.
+# otherwise in the local console. Exit status 3 from the build means the quality guard refused the new
+# index: the last good one stays current and is served (the bot and `index status` say so loudly).
 run: install
-	$(BIN) index build --if-needed
+	$(BIN) index build --if-needed || test $$? -eq 3
 	$(BIN) run
 
 # Fast tests with the fake encoder first, then the tests that load the real packaged model.
 test: install
 	$(PY) -m pytest -m "not model" -q
 	$(PY) -m pytest -m model -q
+
+# Runs the unit suite and, when it passes, rewrites docs/hardening.md from what the tests recorded
+# (the tests themselves never write a tracked file).
+hardening: install
+	$(PY) -m tests.hardening_report
 
 clean-index:
 	rm -rf index/gen-* index/current index/previous index/.tmp-*

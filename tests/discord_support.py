@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import Config, load_config
@@ -13,6 +17,7 @@ from bot.serving.resources import Resources
 from bot.storage.answers import Store
 
 from .conftest import FakeEncoder, write_config, write_corpus
+from .fake_discord import FakeDiscord
 
 # Test bots don't wait discord.py's default 2 s for more guilds after READY: the fake Discord sends its one
 # GUILD_CREATE right after READY.
@@ -47,3 +52,27 @@ async def synced_guild(env, member_name: str):
     channel = guild.create_text_channel("general")
     member = guild.add_member(env.create_user(member_name))
     return guild, channel, member
+
+
+@contextmanager
+def fake_in_thread(server: FakeDiscord) -> Iterator[FakeDiscord]:
+    """The fake Discord on its own event loop, so ``run_discord`` can own the main thread (signals need it)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -137,3 +137,24 @@ async def test_reload_refuses_a_broken_file_and_keeps_serving(world, config):
     faq.write_text(faq.read_text().replace("Three nonprofits", "Three groups"), encoding="utf-8")
     ok = await mod.slash(channel, "reload")
     assert "Reloaded the corpus" in ok.response.content
+
+
+async def test_moderators_see_paths_relative_to_the_project(world, config, monkeypatch):
+    import errno
+
+    from bot.corpus import live_update
+
+    env, _, channel, mod, _ = world
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(live_update, "write_text_atomic", disk_full)
+    result = await mod.slash(channel, "faq remove", entry_id="who-organised")
+    told = result.followups[0].content if result.followups else result.response.content
+    assert "cannot write corpus/faq/faq.yaml: No space left on device" in told
+    assert str(config.corpus_dir.parent) not in told
+    assert handled(env) == ["StorageError"]  # shown to the moderator by the tree's one error handler
+    record("reliability", "L14: a moderator's change refused by the server (a full disk)",
+           "“cannot write corpus/faq/faq.yaml: No space left on device …”: the path relative to the project, "
+           "never the server's absolute path")

@@ -11,8 +11,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import discord
 import pytest
@@ -27,7 +25,7 @@ from bot.index.store import build_index, check_status, current_generation, load_
 from bot.serving.resources import Resources
 
 from .conftest import FakeEncoder
-from .discord_support import TEST_BOT_OPTIONS, make_project
+from .discord_support import TEST_BOT_OPTIONS, fake_in_thread, make_project
 from .fake_discord import BOT_ID, BOT_USER, CHANNEL_ID, GUILD_ID, FakeDiscord, user
 from .hardening_report import record
 
@@ -195,30 +193,6 @@ class RevokesToken(FakeDiscord):
         await super()._on_identify(socket)
         await asyncio.sleep(0.3)
         await socket.close(code=4004, message=b"Authentication failed.")
-
-
-@contextmanager
-def fake_in_thread(server: FakeDiscord) -> Iterator[FakeDiscord]:
-    """The fake Discord on its own event loop, so ``run_discord`` can own the main thread (signals need it)."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(server.start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 @pytest.mark.e2e

@@ -333,7 +333,7 @@ def test_two_processes_adding_at_once_lose_nothing(config):
     index = load_index(config, FakeEncoder())
     assert {"Fact 1 is true.", "Fact 2 is true."} <= {p.text for p in index.passages}
     assert sorted(r.actor for r in AuditLog(config.database_path).recent()) == ["mod1", "mod2"]
-    record("reliability", "H5: two processes add an FAQ entry at the same moment (5 of 5 rounds lost one before)",
+    record("reliability", "H5: two processes add an FAQ entry at the same moment (3 of 5 rounds lost one before)",
            "serialised by the writer lock: both entries in the file and in the current index, both audited")
 
 
@@ -465,3 +465,29 @@ def test_moderators_never_see_server_paths():
     error = StorageError(root / "corpus" / "faq" / "90-moderators.yaml", OSError(errno.ENOSPC, "No space left"))
     shown = without_server_paths(str(error), root)
     assert "cannot write corpus/faq/90-moderators.yaml: No space left" in shown and "/srv" not in shown
+
+
+# ---- the hardening table ------------------------------------------------------------------------------------------
+
+def test_a_recorded_case_names_the_test_that_checked_it():
+    from . import hardening_report
+
+    record("meta", "a case | with a pipe", "an outcome\non two lines")
+    row = hardening_report.ROWS[-1]
+    assert row[3] == "tests/test_reliability.py::test_a_recorded_case_names_the_test_that_checked_it"
+    assert "| meta | a case \\| with a pipe | an outcome on two lines | `tests/test_reliability.py::" in \
+        hardening_report.table([row])
+    hardening_report.ROWS.pop()
+
+
+def test_every_row_of_the_hardening_table_names_a_test_that_exists():
+    """docs/hardening.md is written by `make hardening`, never by a test run; its rows must still point at tests."""
+    from .hardening_report import REPORT
+
+    rows = [line for line in REPORT.read_text(encoding="utf-8").splitlines() if line.startswith("| ") and "`" in line]
+    assert rows
+    for row in rows:
+        node = row.rsplit("`", 2)[-2]
+        path, _, name = node.partition("::")
+        function = name.split("[", 1)[0]
+        assert f"def {function}(" in (REPO / path).read_text(encoding="utf-8"), row
