@@ -150,6 +150,7 @@ class DiscordSettings:
         if self.message_content_intent is not None:
             return self.message_content_intent
         return bool(self.answer_channels)
+    shutdown_grace_seconds: Annotated[Float, Field(ge=0, le=600)] = 10.0
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -193,6 +194,11 @@ class Config:
     def eval_questions(self) -> Path:
         return self._resolve(self.evaluation.questions)
 
+    @property
+    def project_root(self) -> Path | None:
+        """The folder the config file is in: relative paths start there."""
+        return self.source.parent if self.source is not None else None
+
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:
             return path
@@ -213,6 +219,10 @@ def setting_names() -> list[str]:
 def discord_token() -> str | None:
     """The bot token, from the environment only; ``None`` means console mode."""
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        # Said without the token: a line break pasted inside it would otherwise fail deep in the HTTP client.
+        raise ConfigError(f"{TOKEN_ENV_VAR} has a line break, a space or a control character inside it; a Discord "
+                          "token is one line of letters, digits, dots, dashes and underscores: copy it again")
     return token or None
 
 

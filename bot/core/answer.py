@@ -146,6 +146,11 @@ class Answerer:
         """The cleaned question, or a ``QuestionError`` saying what is wrong with it."""
         if not isinstance(question, str):
             raise QuestionError("Please ask a question in words.")
+        # Bytes that were not UTF-8 reach us as lone surrogates (a latin-1 terminal, a log piped into --jsonl).
+        bad = next((i for i, ch in enumerate(question) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise QuestionError(f"The question is not valid UTF-8 text (character {bad + 1} is a byte that is not); "
+                                "please send it as UTF-8.")
         cleaned = clean_question(question)
         if not cleaned:
             raise QuestionError("Please ask a question: the message was empty.", "empty")

@@ -36,6 +36,16 @@ T = TypeVar("T")
 LETTER_URL = "https://red-lines.ai/"
 PURGE_EVERY_HOURS = 6
 
+# discord.py runs each event handler, command, button press and form submission in a task of its own, named
+# with these prefixes (``Client._schedule_event``, ``CommandTree._from_interaction``, ``ViewStore``); with our
+# own reload task, they are the work a graceful stop waits for. The gateway's own tasks are not among them.
+_SERVING_TASKS = ("discord.py: on_message", "CommandTree-invoker", "discord-ui-view-dispatch-",
+                  "discord-ui-modal-dispatch-", "discord-ui-dynamic-item-", "redlines: reload")
+
+
+def _serves_someone(task: asyncio.Task[Any]) -> bool:
+    return not task.done() and task.get_name().startswith(_SERVING_TASKS)
+
 
 def narrowest_intents(config: Config, stored_answer_channels: bool = False) -> discord.Intents:
     """Guild, message and reaction events; the privileged message content only when configured or needed (answer
@@ -119,6 +129,10 @@ class RedLinesBot(commands.Bot):
         self._corpus_lock = asyncio.Lock()
         self._settings_lock = asyncio.Lock()  # one /setup change at a time: each reads, changes and stores a server's row
         self.purge_loop = tasks.loop(hours=PURGE_EVERY_HOURS)(self.purge_expired)
+        self.updater: LiveUpdater | None = None  # type: ignore[assignment]
+        self._reload_task: asyncio.Task[None] | None = None
+        self._reload_again = False
+        self._shutdown_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogueTranslator())
@@ -259,6 +273,61 @@ class RedLinesBot(commands.Bot):
             log.exception("reload failed; the live index keeps serving")
         return None
 
+    def request_reload(self, actor: str) -> None:
+        """Reload soon. Requests that arrive while a reload runs are merged into one more reload after it, so a
+        burst of signals (a deploy hook firing per file) costs one or two reloads, not one each."""
+        if self._reload_task is not None and not self._reload_task.done():
+            self._reload_again = True
+            return
+        self._reload_task = asyncio.get_running_loop().create_task(self._reload_until_settled(actor),
+                                                                   name="redlines: reload")
+
+    async def _reload_until_settled(self, actor: str) -> None:
+        while True:
+            self._reload_again = False
+            await self.reload_corpus(actor)
+            if not self._reload_again or self._shutdown_task is not None:
+                return
+
+    def request_shutdown(self, grace: float) -> None:
+        """Stop gracefully (SIGTERM, SIGINT); a second request stops at once."""
+        if self._shutdown_task is not None:
+            log.warning("stop requested again: closing now")
+            asyncio.get_running_loop().create_task(self.close())
+            return
+        self._shutdown_task = asyncio.get_running_loop().create_task(self.shutdown(grace), name="redlines: shutdown")
+
+    async def shutdown(self, grace: float) -> None:
+        """Turn new questions and changes away, let those in flight finish (up to ``grace`` seconds) and say which
+        did not, then close."""
+        log.info("stopping: finishing the questions and changes in flight (at most %.0f s)", grace)
+        service = getattr(self, "service", None)
+        if service is not None:
+            service.stop_admitting()
+        if self.updater is not None:
+            self.updater.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        me = asyncio.current_task()
+        while True:
+            busy = [task for task in asyncio.all_tasks() if task is not me and _serves_someone(task)]
+            change = self.updater.busy if self.updater is not None else None
+            if not busy and change is None:
+                break
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                for task in busy:
+                    log.warning("stopping: %s still running after %.0f s; it is abandoned", task.get_name(), grace)
+                if change is not None:
+                    log.warning("stopping: the change '%s' is still being made; it completes, but its moderator is "
+                                "not told", change)
+                break
+            if busy:
+                await asyncio.wait(busy, timeout=min(remaining, 0.5))
+            else:
+                await asyncio.sleep(min(remaining, 0.05))
+        await self.close()
+
     async def on_message(self, message: discord.Message) -> None:
         # No prefix commands: the Conversation cog's listener handles mentions, replies and answer channels.
         return
@@ -275,6 +344,11 @@ class RedLinesBot(commands.Bot):
     async def close(self) -> None:
         self.purge_loop.cancel()
         await super().close()
+        if self.updater is not None:
+            # A change still running in its thread writes its audit record before the audit log closes.
+            self.updater.stop()
+            if not await asyncio.to_thread(self.updater.idle, 30.0):
+                log.error("a corpus change was still running at exit: %s", self.updater.busy)
         if self.settings_store is not None:
             await asyncio.to_thread(self.settings_store.close)
             self.settings_store = None

@@ -33,7 +33,7 @@ from bot.discord_app.i18n import detect_chrome, t
 from bot.discord_app.render import CONTENT_LIMIT, shorten
 from bot.discord_app.repeats import earlier_answer, link_text, passages_of
 from bot.discord_app.replies import NO_MENTIONS
-from bot.errors import UserFacingError
+from bot.errors import ShuttingDown, UserFacingError
 from bot.serving.limits import Busy, NoticeLimit, RateLimited
 from bot.serving.service import Asked
 from bot.storage.conversations import Exchange
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 100
 TRASH_EMOJIS = frozenset({"🗑️", "🗑"})   # with and without the emoji presentation selector
-WAIT_EMOJI = "⏳"                        # cooldown or busy: ask again in a moment
+WAIT_EMOJI = "⏳"                        # cooldown, busy or restarting: ask again in a moment
 UNCLEAR_EMOJI = "❓"                     # not a question the bot can take (empty, too long, no words)
 _ANSWERABLE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 
@@ -300,7 +300,7 @@ class ConversationCog(commands.Cog, name="Conversation"):
         """A refusal to a message: a reaction, at most one per member per window, or nothing."""
         if not self.notices.allow(message.author.id):
             return
-        await self._react(message, WAIT_EMOJI if isinstance(error, (RateLimited, Busy)) else UNCLEAR_EMOJI)
+        await self._react(message, WAIT_EMOJI if isinstance(error, (RateLimited, Busy, ShuttingDown)) else UNCLEAR_EMOJI)
 
     # ---- removing answers --------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.discord_app.i18n import chrome_language, t
-from bot.errors import QuestionError
+from bot.errors import QuestionError, without_server_paths
 from bot.serving.limits import Busy, RateLimited
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,10 @@ async def send_ephemeral(interaction: discord.Interaction, text: str, *, view: A
 
 
 async def send_user_error(interaction: discord.Interaction, error: Exception) -> None:
-    await send_ephemeral(interaction, error_text(error, interaction_language(interaction)))
+    """A user-facing error, privately, in the member's language, with no server paths in it."""
+    config = getattr(interaction.client, "config", None)
+    await send_ephemeral(interaction, without_server_paths(error_text(error, interaction_language(interaction)),
+                                                           getattr(config, "project_root", None)))
 
 
 async def send_unexpected_error(interaction: discord.Interaction, error: BaseException, what: str) -> None:

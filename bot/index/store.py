@@ -9,8 +9,13 @@ Layout of ``index/``::
     gen-.../passages.jsonl                       passages in id order
     gen-.../rows.jsonl                           embedded texts' hashes and the passage each maps to
 
-A build writes a new generation in a temporary folder, renames it into place and only then moves
-``current``, so a build that dies midway leaves the old index in use.
+A build writes a new generation in a temporary folder, reads it back exactly as a loader would (a
+generation that does not read back as written is never published), renames it into place and only
+then moves ``current``, so a build that dies midway leaves the old index in use. ``refused.json``
+records a build the quality guard refused, so the last good generation is served and says why.
+
+Writers (builds, publishing, rollback) run under the writer lock of ``bot.storage.locks``; readers
+take no lock.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from bot import __version__
 from bot.config import Config
 from bot.corpus.passages import SPLITTER_VERSION, EmbeddingRow, Passage, corpus_passages
 from bot.corpus.reader import Corpus, content_hash, load_corpus
-from bot.errors import IndexUnavailableError, StorageError
+from bot.errors import IndexUnavailableError, StorageError, UserFacingError
 from bot.index.embedding_cache import EmbeddingCache
 from bot.index.encoder import Encoder
 from bot.index.progress import ProgressBar
@@ -49,6 +54,7 @@ PASSAGES = "passages.jsonl"
 ROWS = "rows.jsonl"
 CURRENT = "current"
 PREVIOUS = "previous"
+REFUSED = "refused.json"
 GENERATIONS_KEPT = 2
 
 FRESH, STALE, MISSING, CORRUPT = "fresh", "stale", "missing", "corrupt"
@@ -101,10 +107,18 @@ class IndexStatus:
     detail: str
     generation: str | None = None
     manifest: dict[str, Any] | None = None
+    # Set when the corpus changed but its rebuild was refused by the quality guard: this generation is the last
+    # good one and is served anyway (``record_refusal``).
+    refusal: dict[str, Any] | None = None
 
     @property
     def fresh(self) -> bool:
         return self.state == FRESH
+
+    @property
+    def servable(self) -> bool:
+        """Fresh, or the last good generation kept after a refused rebuild."""
+        return self.fresh or self.refusal is not None
 
 
 @dataclass(frozen=True)
@@ -115,11 +129,40 @@ class BuildResult:
     reused: int
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # The generation as it was read back to verify it (so callers need not read it a second time).
+    index: SearchIndex | None = field(default=None, repr=False, compare=False)
+
+
+class GenerationUnreadable(UserFacingError):
+    """A generation just written did not read back as written; it was not published."""
+
+
+class CorpusChanging(UserFacingError):
+    """The corpus files kept changing while they were read, so no consistent snapshot could be indexed."""
+
+
+def fingerprint_of(corpus_content_hash: str) -> str:
+    """What the index must match: the corpus files' hash and the way they are split into passages."""
+    return hashlib.sha256(f"{corpus_content_hash}:{SPLITTER_VERSION}".encode()).hexdigest()
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
-    """What the index must match: the corpus files and the way they are split into passages."""
-    return hashlib.sha256(f"{content_hash(corpus_dir)}:{SPLITTER_VERSION}".encode()).hexdigest()
+    """The fingerprint of the corpus as it is on disk now."""
+    return fingerprint_of(content_hash(corpus_dir))
+
+
+def load_corpus_snapshot(corpus_dir: Path, attempts: int = 3) -> Corpus:
+    """The corpus, read while no file changed: its ``content_hash`` is the hash of exactly what was parsed.
+
+    An index stamped with the hash of the files as they are *after* the build would call itself fresh while
+    missing an edit made during the build; this one is stamped with what it was built from.
+    """
+    for _ in range(attempts):
+        before = content_hash(corpus_dir)
+        corpus = load_corpus(corpus_dir)
+        if corpus.content_hash == before:
+            return corpus
+    raise CorpusChanging("the corpus files kept changing while they were read; try again once the edits are done")
 
 
 def library_versions() -> dict[str, str]:
@@ -168,8 +211,9 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
     """Encode the corpus and write a new generation; make it current unless ``publish_now`` is false
     (then the caller checks it first and calls ``publish`` or ``discard``)."""
     started = dt.datetime.now(dt.UTC)
-    corpus = corpus or load_corpus(config.corpus_dir)
-    fingerprint = corpus_fingerprint(config.corpus_dir)
+    corpus = corpus or load_corpus_snapshot(config.corpus_dir)
+    # The hash of the files this corpus was parsed from, not of the files now: they may have changed since.
+    fingerprint = fingerprint_of(corpus.content_hash)
     passages, rows = corpus_passages(corpus)
     cache = None
     if use_cache:
@@ -177,7 +221,11 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
                                          encoder.fingerprint, encoder.dimension)
     vectors, encoded = encode_rows(rows, encoder, cache, show_progress)
     if cache is not None:
-        cache.save(keep={row.text_hash for row in rows})
+        try:
+            cache.save(keep={row.text_hash for row in rows})
+        except OSError as exc:  # the cache only saves time: a full data folder must not stop the build
+            log.warning("could not save the embedding cache %s (%s); the next build encodes these texts again",
+                        cache.path, exc.strerror or exc)
     manifest = {
         "format": FORMAT_VERSION,
         "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "dimension": encoder.dimension,
@@ -189,19 +237,28 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
         "built_at": started.strftime("%Y-%m-%dT%H:%M:%S"),
         "versions": library_versions(),
     }
-    generation = write_generation(config.index_dir, manifest, passages, rows, build_faiss(vectors), publish_now)
+    index = write_generation(config.index_dir, manifest, passages, rows, build_faiss(vectors), publish_now)
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    log.info("built index %s: %d passages, %d rows, %d encoded", generation, len(passages), len(rows), encoded)
-    return BuildResult(generation, manifest, encoded, len(rows) - encoded, elapsed)
+    log.info("built index %s: %d passages, %d rows, %d encoded", index.generation, len(passages), len(rows), encoded)
+    return BuildResult(index.generation, index.manifest, encoded, len(rows) - encoded, elapsed, index=index)
 
 
 def _jsonl(items: list[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items).encode("utf-8")
+    # ASCII only: a raw U+2028, U+2029 or U+0085 inside a line is a line break to many readers (Python's
+    # str.splitlines among them), which once made every index built from such a text unreadable.
+    return "".join(json.dumps(item, ensure_ascii=True) + "\n" for item in items).encode("ascii")
+
+
+def _jsonl_items(data: bytes) -> list[Any]:
+    # Records end at "\n" only, never at the other Unicode line breaks: generations written before the
+    # ASCII-only writer hold those raw inside their texts, and stay readable.
+    return [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[Passage],
-                     rows: list[EmbeddingRow], vectors: Any, publish_now: bool = True) -> str:
-    """Write a generation into a temporary folder, rename it into place, then point ``current`` at it."""
+                     rows: list[EmbeddingRow], vectors: Any, publish_now: bool = True) -> SearchIndex:
+    """Write a generation into a temporary folder, read it back, rename it into place, then point ``current``
+    at it. Returns the generation as read back."""
     import faiss
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -225,6 +282,7 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
             write_bytes_atomic(temp / name, data)
         # The manifest goes last: a generation folder without one is never loaded.
         write_bytes_atomic(temp / MANIFEST, json.dumps(manifest, indent=2).encode("utf-8"))
+        written = _verify_written(temp, generation, passages, rows)
         os.rename(temp, index_dir / generation)
         fsync_dir(index_dir)
     except OSError as exc:
@@ -238,7 +296,23 @@ def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[P
             publish(index_dir, generation)
         except OSError as exc:
             raise StorageError(index_dir / CURRENT, exc) from exc
-    return generation
+    return written
+
+
+def _verify_written(folder: Path, generation: str, passages: list[Passage], rows: list[EmbeddingRow]) -> SearchIndex:
+    """Read a generation back exactly as a loader would, and compare it with what was meant to be written."""
+    try:
+        read = _read_files(folder, read_manifest(folder))
+    except IndexUnavailableError as exc:
+        problem = exc.detail
+    else:
+        same_rows = read.row_passage.tolist() == [row.passage for row in rows]
+        if read.passages == tuple(passages) and same_rows:
+            return dataclasses.replace(read, generation=generation)
+        problem = "the passages read back differ from the passages written"
+    raise GenerationUnreadable(
+        f"the new index generation did not read back as written ({problem}); it was not published and the "
+        "live index is unchanged. Please report this with the corpus change that caused it")
 
 
 def discard(index_dir: Path, generation: str) -> None:
@@ -248,12 +322,32 @@ def discard(index_dir: Path, generation: str) -> None:
 
 
 def publish(index_dir: Path, generation: str) -> None:
-    """Make ``generation`` current and keep the one it replaces as ``previous``."""
+    """Make ``generation`` current and keep the one it replaces as ``previous`` (unless both hold the same
+    content: then ``previous`` stays, so a rollback always goes back to a different index)."""
+    if not (index_dir / generation / MANIFEST).is_file():
+        raise IndexUnavailableError(MISSING, f"{generation} is not a complete generation in {index_dir}; "
+                                             "`current` was not moved")
     current = current_generation(index_dir)
-    if current and current != generation:
+    if current and current != generation and not same_content(index_dir, current, generation):
         point_symlink(index_dir / PREVIOUS, current)
     point_symlink(index_dir / CURRENT, generation)
+    (index_dir / REFUSED).unlink(missing_ok=True)
     _prune(index_dir)
+
+
+def same_content(index_dir: Path, first: str, second: str) -> bool:
+    """Whether two generations answer identically: same model, corpus, passages and embedded texts."""
+    try:
+        a, b = read_manifest(index_dir / first), read_manifest(index_dir / second)
+    except IndexUnavailableError:
+        return False
+
+    def identity(manifest: dict[str, Any]) -> tuple:
+        files = manifest["files"]
+        return (manifest["model"].get("id"), manifest["model"].get("fingerprint"), manifest["corpus_hash"],
+                manifest.get("splitter_version"), files.get(PASSAGES, {}).get("sha256"), files.get(ROWS, {}).get("sha256"))
+
+    return identity(a) == identity(b)
 
 
 def current_generation(index_dir: Path) -> str | None:
@@ -276,6 +370,11 @@ def rollback(index_dir: Path) -> str:
     previous = previous_generation(index_dir)
     if not previous or not (index_dir / previous / MANIFEST).is_file():
         raise IndexUnavailableError(MISSING, f"no previous generation to roll back to in {index_dir}")
+    try:  # never make a generation current that cannot be loaded
+        _read_files(index_dir / previous, read_manifest(index_dir / previous))
+    except IndexUnavailableError as exc:
+        raise IndexUnavailableError(CORRUPT, f"the previous generation cannot be read ({exc.detail}); "
+                                             "`current` was not moved") from None
     current = current_generation(index_dir)
     point_symlink(index_dir / CURRENT, previous)
     if current:
@@ -338,8 +437,32 @@ def _read_checked(generation_dir: Path, manifest: dict[str, Any], name: str) -> 
     return data
 
 
+def record_refusal(index_dir: Path, refusal: dict[str, Any]) -> None:
+    """Remember that the quality guard refused to publish a build of this corpus: the current generation is
+    then the last good one, served (and reported by ``index status``) until a build is published."""
+    write_bytes_atomic(index_dir / REFUSED, json.dumps(refusal, indent=2).encode("utf-8"))
+
+
+def read_refusal(index_dir: Path, generation: str | None, corpus_hash: str) -> dict[str, Any] | None:
+    """The recorded refusal if it is about this corpus and this current generation, else None."""
+    try:
+        refusal = json.loads((index_dir / REFUSED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(refusal, dict) or refusal.get("corpus_hash") != corpus_hash or refusal.get("kept") != generation:
+        return None
+    return refusal
+
+
+def describe_refusal(refusal: dict[str, Any]) -> str:
+    return (f"the corpus changed, and its rebuild was refused by the quality guard at {refusal.get('refused_at')}Z "
+            f"({refusal.get('reason')}): serving the last good generation {refusal.get('kept')}. Fix the corpus, "
+            "or publish anyway with: redlines-bot index build --force")
+
+
 def check_status(config: Config, model_fingerprint: str | None = None) -> IndexStatus:
-    """Compare the current generation with the corpus and config, without loading vectors."""
+    """Compare the current generation with the corpus and config, after reading it whole as a loader would:
+    a generation that cannot be loaded is never called fresh."""
     index_dir = config.index_dir
     generation = current_generation(index_dir)
     if generation is None:
@@ -349,8 +472,7 @@ def check_status(config: Config, model_fingerprint: str | None = None) -> IndexS
         return IndexStatus(MISSING, f"{index_dir / CURRENT} points at {generation}, which does not exist", generation)
     try:
         manifest = read_manifest(generation_dir)
-        for name in manifest["files"]:
-            _read_checked(generation_dir, manifest, name)
+        _read_files(generation_dir, manifest)
     except IndexUnavailableError as exc:
         return IndexStatus(CORRUPT, exc.detail, generation)
     model = manifest["model"]
@@ -359,32 +481,60 @@ def check_status(config: Config, model_fingerprint: str | None = None) -> IndexS
     if model_fingerprint and model.get("fingerprint") != model_fingerprint:
         return IndexStatus(STALE, f"built with weights {model.get('fingerprint')}, installed weights are {model_fingerprint}",
                            generation, manifest)
+    return _corpus_status(config, generation, manifest)
+
+
+def _corpus_status(config: Config, generation: str, manifest: dict[str, Any]) -> IndexStatus:
     try:
         corpus_hash = corpus_fingerprint(config.corpus_dir)
     except OSError as exc:
         return IndexStatus(STALE, f"cannot read the corpus ({exc})", generation, manifest)
     if manifest["corpus_hash"] != corpus_hash:
+        refusal = read_refusal(config.index_dir, generation, corpus_hash)
+        if refusal is not None:
+            return IndexStatus(STALE, describe_refusal(refusal), generation, manifest, refusal)
         return IndexStatus(STALE, "the corpus changed since the index was built", generation, manifest)
     detail = f"{manifest['passages']} passages, {manifest['rows']} vectors, built {manifest['built_at']}Z"
     return IndexStatus(FRESH, detail, generation, manifest)
 
 
 def load_index(config: Config, encoder: Encoder, generation: str | None = None, allow_stale: bool = False) -> SearchIndex:
-    """Load a generation (the current one by default), refusing a stale, corrupt or mismatched index."""
+    """Load a generation (the current one by default), refusing a stale, corrupt or mismatched index.
+
+    A stale current generation is served, with a warning, when it is the last good one after a rebuild the
+    quality guard refused (``index status`` says so too).
+    """
     index_dir = config.index_dir
-    if generation is None:
-        status = check_status(config, encoder.fingerprint)
-        if status.state == MISSING or (status.state == CORRUPT) or (status.state == STALE and not allow_stale):
-            raise IndexUnavailableError(status.state, status.detail)
-        generation = status.generation
-    assert generation is not None
-    return read_generation(index_dir / generation, encoder)
+    if generation is not None:
+        return read_generation(index_dir / generation, encoder)
+    index = _read_current(index_dir, encoder)
+    status = _corpus_status(config, index.generation, index.manifest)
+    if status.refusal is not None:
+        log.warning("SERVING A STALE INDEX: %s", status.detail)
+    elif status.state == STALE and not allow_stale:
+        raise IndexUnavailableError(status.state, status.detail)
+    return index
+
+
+def _read_current(index_dir: Path, encoder: Encoder) -> SearchIndex:
+    # Readers take no lock: if a writer moves `current` (and prunes) while we read, read the new one instead.
+    for attempt in range(3):
+        generation = current_generation(index_dir)
+        if generation is None:
+            raise IndexUnavailableError(MISSING, f"no index in {index_dir}")
+        try:
+            if not (index_dir / generation).is_dir():
+                raise IndexUnavailableError(
+                    MISSING, f"{index_dir / CURRENT} points at {generation}, which does not exist")
+            return read_generation(index_dir / generation, encoder)
+        except IndexUnavailableError:
+            if attempt == 2 or current_generation(index_dir) == generation:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def read_generation(generation_dir: Path, encoder: Encoder) -> SearchIndex:
     """Read one generation folder, checking every file against the manifest and the encoder."""
-    import faiss
-
     manifest = read_manifest(generation_dir)
     model = manifest["model"]
     if model.get("id") != encoder.model_id or model.get("dimension") != encoder.dimension:
@@ -395,19 +545,26 @@ def read_generation(generation_dir: Path, encoder: Encoder) -> SearchIndex:
         raise IndexUnavailableError(
             STALE, f"{generation_dir} was built with weights {model.get('fingerprint')}, "
                    f"the loaded model has {encoder.fingerprint}")
+    return _read_files(generation_dir, manifest)
+
+
+def _read_files(generation_dir: Path, manifest: dict[str, Any]) -> SearchIndex:
+    """Every file of a generation, checked against its manifest and parsed: what loading it takes."""
+    import faiss
+
     vectors_data = _read_checked(generation_dir, manifest, VECTORS)
     try:
         vectors = faiss.deserialize_index(np.frombuffer(vectors_data, dtype=np.uint8))
     except RuntimeError as exc:
         raise IndexUnavailableError(CORRUPT, f"{generation_dir / VECTORS} cannot be read by FAISS ({exc})") from None
     try:
-        passages = tuple(Passage(**json.loads(line)) for line in
-                         _read_checked(generation_dir, manifest, PASSAGES).decode("utf-8").splitlines())
-        rows = [json.loads(line) for line in _read_checked(generation_dir, manifest, ROWS).decode("utf-8").splitlines()]
+        passages = tuple(Passage(**item) for item in _jsonl_items(_read_checked(generation_dir, manifest, PASSAGES)))
+        rows = _jsonl_items(_read_checked(generation_dir, manifest, ROWS))
         row_passage = np.array([row["passage"] for row in rows], dtype=np.int64)
     except (ValueError, TypeError, KeyError) as exc:
         raise IndexUnavailableError(CORRUPT, f"{generation_dir} has unreadable passages ({exc})") from None
     if (len(passages) != manifest["passages"] or len(rows) != manifest["rows"] or vectors.ntotal != len(rows)
-            or vectors.d != encoder.dimension or (len(rows) and row_passage.max() >= len(passages))):
+            or vectors.d != manifest["model"].get("dimension")
+            or (len(rows) and (row_passage.max() >= len(passages) or row_passage.min() < 0))):
         raise IndexUnavailableError(CORRUPT, f"{generation_dir} has counts that do not match its manifest")
     return SearchIndex(generation_dir.name, manifest, passages, row_passage, vectors)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.answer import Answer, Answerer, DeclineKind
+from bot.errors import ShuttingDown
 from bot.serving.limits import Busy, ConcurrencyCap, Cooldown
 from bot.storage.answers import Store, StoredAnswer
 
@@ -55,6 +56,11 @@ class AnswerService:
         self.store = store
         self.cooldown = cooldown
         self.cap = cap
+        self.stopping = False
+
+    def stop_admitting(self) -> None:
+        """From now on, turn new questions away with a short notice; questions already admitted finish."""
+        self.stopping = True
 
     @asynccontextmanager
     async def admitted(self, question: str, *, user_id: int, count_towards_cooldown: bool = True,
@@ -66,6 +72,8 @@ class AnswerService:
         needs an answer within seconds (Discord: 3 s) gets it even when every slot is taken, and ``Busy``
         can only come after it. A bad question or a busy bot costs the member no cooldown.
         """
+        if self.stopping:
+            raise ShuttingDown("I'm restarting; please ask again in a minute.")
         self.answerer.validate(question)
         if count_towards_cooldown:
             self.cooldown.check(user_id)
