@@ -79,9 +79,12 @@ class RetrievalSettings:
     language_bonus: float = 0.03
     max_question_chars: int = 2000
     min_question_chars: int = 2
+    approximate_above: int = 20_000
 
     def _validate(self) -> dict[str, str]:
         problems = {}
+        if self.approximate_above < 1000:
+            problems["approximate_above"] = "must be at least 1000 (below that the exact index is as fast)"
         if self.retriever not in RETRIEVERS:
             problems["retriever"] = f"must be one of {', '.join(RETRIEVERS)}"
         if not 1 <= self.top_k <= 10:
