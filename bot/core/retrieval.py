@@ -221,8 +221,9 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
     best rows, BM25's best passages), only their union is scored, and the result is checked: when a passage
     outside the pools could still outrank the last candidate kept (bounded by the pools' lowest scores and
     the language bonus), the pools grow 4x and it runs again. So with the exact (flat) index the candidates
-    are those of scoring every passage; with IVF, as exact as its recall. ``hybrid-rrf`` ranks outside a
-    pool count as just past it (exact up to ``POOL`` passages, an approximation above).
+    are those of scoring every passage; with IVF, as exact as its recall. For ``hybrid-rrf`` the BM25 ranks
+    are exact but a passage outside the dense pool counts as ranked just past it (exact up to ``POOL``
+    passages, an approximation above: it is kept for comparison only).
     """
     if name not in RETRIEVERS:
         raise ValueError(f"unknown retriever {name!r}")
@@ -274,7 +275,11 @@ def _score_pools(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndar
     size = POOL
     while True:
         dense_pool, dense_floor, dense_done = _dense_pool(index, query, size, total_rows, name != "bm25")
-        keyword_pool, keyword_floor, keyword_done = _keyword_pool(bm25, positives, size, name != "dense")
+        if name == "hybrid-rrf":
+            keyword_pool, keyword_floor = _bm25_order(bm25, positives, size), 0.0
+            keyword_done = len(keyword_pool) >= len(index.passages)
+        else:
+            keyword_pool, keyword_floor, keyword_done = _keyword_pool(bm25, positives, size, name != "dense")
         passages = np.union1d(dense_pool, keyword_pool)
         dense = index.exact_passage_scores(query, passages)
         if name == "dense":
@@ -287,7 +292,7 @@ def _score_pools(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndar
             ranking = convex_fusion(dense, bm25[passages], weight, top)
             bound = weight * dense_floor + (1.0 - weight) * (keyword_floor / top if top > 0 else 0.0) + bonus
         else:
-            ranking = _pool_rrf(passages, dense, bm25[passages], dense_pool, keyword_pool)
+            ranking = _pool_rrf(passages, dense, bm25, dense_pool)
             bound = 1.0 / (RRF_K + len(dense_pool) + 1) + 1.0 / (RRF_K + len(keyword_pool) + 1) + bonus
         if (dense_done and keyword_done) or _enough(ranking, passages, index, language, settings, bound):
             return passages, ranking, dense
@@ -330,15 +335,36 @@ def _enough(ranking: np.ndarray, passages: np.ndarray, index: SearchIndex, langu
     return -kth > bound + BOUND_MARGIN
 
 
-def _pool_rrf(passages: np.ndarray, dense: np.ndarray, bm25: np.ndarray, dense_pool: np.ndarray,
-              keyword_pool: np.ndarray) -> np.ndarray:
-    """RRF over the pools: each retriever's rank within its pool, just past the pool for a passage outside."""
+def _pool_rrf(passages: np.ndarray, dense: np.ndarray, all_bm25: np.ndarray, dense_pool: np.ndarray) -> np.ndarray:
+    """RRF of the candidates: BM25 ranks exact (over every passage, zeros by position, as ``rrf_fusion``),
+    dense ranks within the dense pool, and just past it for a passage outside."""
     fused = np.zeros(len(passages), dtype=np.float32)
-    for scores, pool in ((dense, dense_pool), (bm25, keyword_pool)):
-        member = np.isin(passages, pool)
-        inside = np.flatnonzero(member)
-        ranks = np.full(len(passages), len(pool) + 1, dtype=np.int64)
-        order = inside[np.lexsort((passages[inside], -scores[inside]))]
-        ranks[order] = np.arange(1, len(order) + 1)
-        fused += 1.0 / (RRF_K + ranks)
+    member = np.isin(passages, dense_pool)
+    inside = np.flatnonzero(member)
+    ranks = np.full(len(passages), len(dense_pool) + 1, dtype=np.int64)
+    ranks[inside[np.lexsort((passages[inside], -dense[inside]))]] = np.arange(1, len(inside) + 1)
+    fused += 1.0 / (RRF_K + ranks)
+    fused += 1.0 / (RRF_K + _bm25_ranks(all_bm25, passages))
     return fused
+
+
+def _bm25_order(bm25: np.ndarray, positives: np.ndarray, size: int) -> np.ndarray:
+    """The first ``size`` passages in BM25 order (score descending, then position; zeros last)."""
+    ordered = positives[np.lexsort((positives, -bm25[positives]))][:size]
+    if len(ordered) < size:
+        zeros = np.flatnonzero(bm25 <= 0)[: size - len(ordered)]
+        ordered = np.concatenate([ordered, zeros])
+    return ordered
+
+
+def _bm25_ranks(all_scores: np.ndarray, passages: np.ndarray) -> np.ndarray:
+    """Each listed passage's 1-based rank in BM25 order over every passage (ties by position), as
+    ``rrf_fusion`` ranks them: the passages with a word in common first, then the rest by position."""
+    positives = np.flatnonzero(all_scores > 0)
+    ordered = positives[np.lexsort((positives, -all_scores[positives]))]
+    place = np.full(len(all_scores), -1, dtype=np.int64)
+    place[ordered] = np.arange(len(ordered))
+    ranks = place[passages] + 1
+    zero = ranks == 0
+    ranks[zero] = len(positives) + passages[zero] - np.searchsorted(positives, passages[zero]) + 1
+    return ranks

@@ -172,11 +172,27 @@ class SearchIndex:
         return self.passage_row_ids[np.repeat(starts, counts) + offsets], owner
 
     def exact_passage_scores(self, query: np.ndarray, passages: np.ndarray) -> np.ndarray:
-        """Each listed passage's best cosine over all its rows, computed in numpy; -1 for one with none."""
+        """Each listed passage's best cosine over all its rows; -1 for one with none.
+
+        Computed with FAISS's own inner-product kernel, so that the bits are those of a full search: a
+        passage scored here and one scored by ``search_rows`` tie exactly when they should (numpy sums in
+        another order and breaks such ties differently).
+        """
+        import faiss
+
         rows, owner = self.rows_of(passages)
         best = np.full(len(passages), -np.inf, dtype=np.float32)
         if len(rows):
-            np.maximum.at(best, owner, self.row_vectors(rows) @ query.astype(np.float32))
+            query = np.ascontiguousarray(query, dtype=np.float32)
+            if self.flat_view is not None:
+                stored, ids = self.flat_view, rows
+            else:
+                stored, ids = np.ascontiguousarray(self.row_vectors(rows)), np.arange(len(rows), dtype=np.int64)
+            ids = np.ascontiguousarray(ids, dtype=np.int64)
+            products = np.empty(len(rows), dtype=np.float32)
+            faiss.fvec_inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
+                                             faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
+            np.maximum.at(best, owner, products)
         best[np.isneginf(best)] = -1.0
         return best
 
