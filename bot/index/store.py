@@ -171,17 +171,30 @@ class SearchIndex:
         offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         return self.passage_row_ids[np.repeat(starts, counts) + offsets], owner
 
-    def exact_passage_scores(self, query: np.ndarray, passages: np.ndarray) -> np.ndarray:
+    def exact_passage_scores(self, query: np.ndarray, passages: np.ndarray,
+                             seen: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Each listed passage's best cosine over all its rows; -1 for one with none.
 
-        Computed with FAISS's own inner-product kernel, so that the bits are those of a full search: a
-        passage scored here and one scored by ``search_rows`` tie exactly when they should (numpy sums in
-        another order and breaks such ties differently).
+        ``seen`` holds rows already scored by ``search_rows`` (ids, cosines): a passage all of whose rows are
+        there is not computed again. The rest are computed with FAISS's own inner-product kernel, so that the
+        bits are those of a full search and passages tie exactly when they should (numpy sums in another order
+        and breaks such ties differently).
         """
         import faiss
 
-        rows, owner = self.rows_of(passages)
         best = np.full(len(passages), -np.inf, dtype=np.float32)
+        todo = np.arange(len(passages))
+        if seen is not None and len(seen[0]):
+            seen_rows, seen_scores = seen
+            position = np.searchsorted(passages, self.row_passage[seen_rows])  # passages is sorted (a union)
+            position = np.minimum(position, len(passages) - 1)
+            listed = passages[position] == self.row_passage[seen_rows]
+            np.maximum.at(best, position[listed], seen_scores[listed])
+            found = np.bincount(position[listed], minlength=len(passages))
+            total = self.passage_row_starts[passages + 1] - self.passage_row_starts[passages]
+            todo = np.flatnonzero(found < total)
+            best[todo] = -np.inf
+        rows, owner = self.rows_of(passages[todo])
         if len(rows):
             query = np.ascontiguousarray(query, dtype=np.float32)
             if self.flat_view is not None:
@@ -192,7 +205,7 @@ class SearchIndex:
             products = np.empty(len(rows), dtype=np.float32)
             faiss.fvec_inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
                                              faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
-            np.maximum.at(best, owner, products)
+            np.maximum.at(best, todo[owner], products)
         best[np.isneginf(best)] = -1.0
         return best
 
@@ -473,17 +486,50 @@ def read_manifest(generation_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def _read_checked(generation_dir: Path, manifest: dict[str, Any], name: str) -> bytes:
+def _check_file(generation_dir: Path, manifest: dict[str, Any], name: str) -> Path:
+    """The file's path once its size and sha256 match the manifest (hashed in chunks: the vectors of 100k
+    passages are 180 MB, which need not be held twice)."""
     path = generation_dir / name
     expected = manifest["files"].get(name)
+    digest = hashlib.sha256()
+    size = 0
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
     except OSError as exc:
         raise IndexUnavailableError(CORRUPT, f"{path} cannot be read ({exc.strerror})") from None
-    if not expected or len(data) != expected["bytes"] or hashlib.sha256(data).hexdigest() != expected["sha256"]:
-        size = expected["bytes"] if expected else "?"
-        raise IndexUnavailableError(CORRUPT, f"{path} is damaged or truncated ({len(data)} bytes, manifest says {size})")
-    return data
+    if not expected or size != expected["bytes"] or digest.hexdigest() != expected["sha256"]:
+        wanted = expected["bytes"] if expected else "?"
+        raise IndexUnavailableError(CORRUPT, f"{path} is damaged or truncated ({size} bytes, manifest says {wanted})")
+    return path
+
+
+def _read_checked(generation_dir: Path, manifest: dict[str, Any], name: str) -> bytes:
+    path = _check_file(generation_dir, manifest, name)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IndexUnavailableError(CORRUPT, f"{path} cannot be read ({exc.strerror})") from None
+
+
+# Fields that repeat across passages (a document's title and address...): one string object each, not one per
+# passage (about 30 MB saved at 100k passages).
+_SHARED_FIELDS = ("doc_id", "title", "kind", "language", "url", "path")
+
+
+def _read_passages(data: bytes) -> tuple[Passage, ...]:
+    shared: dict[str, str] = {}
+    passages = []
+    for line in data.decode("utf-8").splitlines():
+        fields = json.loads(line)
+        for name in _SHARED_FIELDS:
+            value = fields.get(name)
+            if isinstance(value, str):
+                fields[name] = shared.setdefault(value, value)
+        passages.append(Passage(**fields))
+    return tuple(passages)
 
 
 def check_status(config: Config, model_fingerprint: str | None = None) -> IndexStatus:
@@ -498,7 +544,7 @@ def check_status(config: Config, model_fingerprint: str | None = None) -> IndexS
     try:
         manifest = read_manifest(generation_dir)
         for name in manifest["files"]:
-            _read_checked(generation_dir, manifest, name)
+            _check_file(generation_dir, manifest, name)
     except IndexUnavailableError as exc:
         return IndexStatus(CORRUPT, exc.detail, generation)
     model = manifest["model"]
@@ -543,14 +589,13 @@ def read_generation(generation_dir: Path, encoder: Encoder) -> SearchIndex:
         raise IndexUnavailableError(
             STALE, f"{generation_dir} was built with weights {model.get('fingerprint')}, "
                    f"the loaded model has {encoder.fingerprint}")
-    vectors_data = _read_checked(generation_dir, manifest, VECTORS)
+    vectors_path = _check_file(generation_dir, manifest, VECTORS)
     try:
-        vectors = faiss.deserialize_index(np.frombuffer(vectors_data, dtype=np.uint8))
+        vectors = faiss.read_index(str(vectors_path))
     except RuntimeError as exc:
         raise IndexUnavailableError(CORRUPT, f"{generation_dir / VECTORS} cannot be read by FAISS ({exc})") from None
     try:
-        passages = tuple(Passage(**json.loads(line)) for line in
-                         _read_checked(generation_dir, manifest, PASSAGES).decode("utf-8").splitlines())
+        passages = _read_passages(_read_checked(generation_dir, manifest, PASSAGES))
         rows = [json.loads(line) for line in _read_checked(generation_dir, manifest, ROWS).decode("utf-8").splitlines()]
         row_passage = np.array([row["passage"] for row in rows], dtype=np.int64)
     except (ValueError, TypeError, KeyError) as exc:
