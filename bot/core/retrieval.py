@@ -26,7 +26,7 @@ import numpy as np
 from bot.config import RETRIEVERS, RetrievalSettings
 from bot.core.text import words
 from bot.index.encoder import Encoder
-from bot.index.store import SearchIndex
+from bot.index.store import SearchIndex, return_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -153,24 +153,13 @@ def prepare(index: SearchIndex) -> SearchIndex:
             started = time.perf_counter()
             index.derived[KEYWORD] = KeywordIndex.build([p.keyword_text for p in index.passages])
             log.debug("keyword index of %s built in %.2f s", index.generation, time.perf_counter() - started)
-            _return_freed_memory()
+            return_freed_memory()
     # One query through FAISS and BM25 now, so that their first-use costs (allocations, lazy imports) are not
     # the first asker's either.
     if index.passages:
         index.search_rows(np.zeros(int(index.vectors.d), dtype=np.float32), POOL)
         index.derived[KEYWORD].scores(["__empty__"])
     return index
-
-
-def _return_freed_memory() -> None:
-    """Give the memory freed by building back to the system. Tokenising 100k passages leaves ~110 MB of
-    freed but fragmented heap that glibc keeps (resident) unless asked; elsewhere this does nothing."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def keyword_index(index: SearchIndex) -> KeywordIndex:

@@ -21,7 +21,7 @@ from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan
 from bot.corpus.reader import Corpus, load_corpus
 from bot.errors import StorageError, UserFacingError
 from bot.index.encoder import Encoder
-from bot.index.store import build_index, previous_generation, publish, read_generation
+from bot.index.store import build_index, previous_generation, publish, read_generation, return_freed_memory
 from bot.storage.atomic import write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
 
@@ -125,6 +125,7 @@ class LiveUpdater:
                 # The generation from before the change is kept: make it current again, no rebuild.
                 publish(index_dir, previous)
                 self.live.swap(read_generation(index_dir / previous, self.encoder))
+                return_freed_memory()
                 result = UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
                                       len(self.live.current.passages))
             else:
@@ -143,6 +144,7 @@ class LiveUpdater:
         built = build_index(self.config, self.encoder, corpus, show_progress=False)
         index = read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
+        return_freed_memory()  # the rebuild's garbage and the generation replaced (unless a question still holds it)
         seconds = time.perf_counter() - started
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))

@@ -9,11 +9,17 @@ ten has two phrasings, as FAQ entries do. The questions are the development set'
 inside each ``answer()``. So every number below is the real answer path: encode, FAISS, BM25, fusion,
 coverage, grouping.
 
-Per size: ``build_s`` (FAISS index, writing and reading the generation, and preparing it — everything but
-encoding), ``first_answer_ms`` (the first question after the generation is loaded) and ``first_after_edit_ms``
-(the first after a one-passage change is swapped in), ``answer_p50_ms``/``answer_p99_ms`` over 200 warm
-questions, ``rss_mb`` (resident memory of the serving process afterwards) and ``peak_rss_mb`` (its peak,
-which includes building), and ``recall_at_10`` of the approximate index against exact search.
+Per size, built in one process (as ``index build``) and served in another (as the bot):
+
+- ``build_s``: FAISS index and writing the generation, then reading it back and preparing it (no encoding);
+- ``first_answer_ms``: the first question after the generation is loaded;
+- ``answer_p50_ms``/``answer_p99_ms``: 200 warm questions; ``encode_p50_ms``: the bare model call on the same
+  questions, interleaved; ``beyond_encode_p50_ms``: the median of answer minus encode, which the load of
+  other processes on the machine disturbs less (``first_beyond_encode_ms`` likewise for the first answer);
+- ``rss_mb``: resident memory of the serving process then;
+- ``edit_s``, ``first_after_edit_ms``: a one-passage change built, loaded and swapped in by the serving process,
+  as a moderator's edit is, and the first question after it; ``rss_after_edit_mb``, ``peak_rss_mb``;
+- ``recall_at_10``: of the approximate index against exact search.
 """
 
 from __future__ import annotations
@@ -89,92 +95,115 @@ def synthetic_corpus(size: int, vocabulary: list[str], languages: list[str], see
     return passages, rows
 
 
-def scale_worker(config_path: Path, size: int) -> dict:
-    """Runs in a fresh process: one corpus size, built, loaded, asked, edited, measured."""
-    import dataclasses
+class _Setup:
+    """What both phases need: the config, the real encoder, the real corpus's rows, words and questions."""
 
-    from bot.config import load_config
-    from bot.core.answer import Answerer, LiveIndex
-    from bot.core.text import words
-    from bot.evaluation.metrics import load_questions
-    from bot.index.encoders import load_encoder
-    from bot.index.store import build_faiss, load_index, read_generation, write_generation
+    def __init__(self, config_path: Path) -> None:
+        from bot.config import load_config
+        from bot.core.text import words
+        from bot.evaluation.metrics import load_questions
+        from bot.index.encoders import load_encoder
+        from bot.index.store import load_index
 
-    config = load_config(config_path)
-    encoder = load_encoder(config)
-    questions = [q.question for q in load_questions(config.eval_questions)]
-    encoder.encode_queries(questions[:20])  # the model's own warm-up is not the corpus's cost
-    real = load_index(config, encoder)
-    real_rows = real.row_vectors(np.arange(int(real.vectors.ntotal)))
-    vocabulary = sorted({w for p in real.passages for w in words(p.text)})
-    languages = [p.language for p in real.passages]
-    query_vectors = encoder.encode_queries(questions)
-    del real
-    gc.collect()
+        self.config = load_config(config_path)
+        self.encoder = load_encoder(self.config)
+        self.questions = [q.question for q in load_questions(self.config.eval_questions)]
+        self.encoder.encode_queries(self.questions[:20])  # the model's own warm-up is not the corpus's cost
+        real = load_index(self.config, self.encoder)
+        self.real_rows = real.row_vectors(np.arange(int(real.vectors.ntotal)))
+        self.vocabulary = sorted({w for p in real.passages for w in words(p.text)})
+        self.languages = [p.language for p in real.passages]
+        del real
+        gc.collect()
 
-    passages, rows = synthetic_corpus(size, vocabulary, languages, SEED)
-    approximate = size > config.retrieval.approximate_above
-    manifest = {"format": 1, "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint,
-                                       "dimension": encoder.dimension, "normalized": True, "metric": "inner_product"},
-                "corpus_hash": "synthetic".ljust(64, "0"), "splitter_version": "synthetic", "passages": len(passages),
-                "rows": len(rows), "built_at": "2026-11-30T00:00:00", "versions": {}}
+    def write(self, folder: Path, size: int, edited: bool = False) -> dict:
+        """Build the synthetic generation of ``size`` passages into ``folder`` (as ``index build`` does)."""
+        import dataclasses
 
-    def publish_generation(folder: Path, vectors: np.ndarray, passages: list, rows: list) -> tuple[object, dict]:
+        from bot.index.store import build_faiss, write_generation
+
+        passages, rows = synthetic_corpus(size, self.vocabulary, self.languages, SEED)
+        if edited:  # a moderator's edit: passage 0 says something else
+            passages[0] = dataclasses.replace(passages[0], text=passages[0].text + " edited")
         started = time.perf_counter()
-        faiss_index, description = build_faiss(vectors, approximate)
+        faiss_index, description = build_faiss(synthetic_vectors(self.real_rows, len(rows), SEED),
+                                               size > self.config.retrieval.approximate_above)
         faiss_s = time.perf_counter() - started
-        del vectors
-        generation = write_generation(folder, {**manifest, "vector_index": description}, passages, rows, faiss_index)
-        del faiss_index
-        gc.collect()
-        loaded = read_generation(folder / generation, encoder)
-        return loaded, {"faiss_s": round(faiss_s, 3)}
+        encoder = self.encoder
+        manifest = {"format": 1, "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint,
+                                           "dimension": encoder.dimension, "normalized": True, "metric": "inner_product"},
+                    "corpus_hash": "synthetic".ljust(64, "0"), "splitter_version": "synthetic", "passages": len(passages),
+                    "rows": len(rows), "built_at": "2026-11-30T00:00:00", "versions": {}, "vector_index": description}
+        write_generation(folder, manifest, passages, rows, faiss_index)
+        return {"faiss_s": round(faiss_s, 3), "write_s": round(time.perf_counter() - started, 3)}
 
-    with tempfile.TemporaryDirectory(prefix="redlines-scale-") as tmp:
+
+def _encode_ms(encoder, question: str) -> float:
+    started = time.perf_counter()
+    encoder.encode_queries([question])
+    return (time.perf_counter() - started) * 1000
+
+
+def build_worker(config_path: Path, size: int, folder: Path) -> dict:
+    """Runs in a fresh process: the synthetic generation written to ``folder``, as ``index build`` would."""
+    return _Setup(config_path).write(folder, size)
+
+
+def serve_worker(config_path: Path, size: int, folder: Path) -> dict:
+    """Runs in a fresh process, as the bot: load and prepare the generation, answer, take an edit, answer."""
+    from bot.core.answer import Answerer, LiveIndex
+    from bot.index.store import current_generation, read_generation, return_freed_memory
+
+    setup = _Setup(config_path)
+    encoder, questions = setup.encoder, setup.questions
+    started = time.perf_counter()
+    live = LiveIndex(read_generation(folder / str(current_generation(folder)), encoder))  # prepared here
+    load_s = time.perf_counter() - started
+    answerer = Answerer(setup.config.retrieval, encoder, live)
+    started = time.perf_counter()
+    answerer.answer(questions[0])
+    first_answer_ms = (time.perf_counter() - started) * 1000
+    first_encode_ms = _encode_ms(encoder, questions[0])
+
+    sample = (questions * (QUESTIONS // len(questions) + 1))[:QUESTIONS]
+    for question in sample[:20]:
+        answerer.answer(question)
+    times, encode = [], []
+    for question in sample:  # the bare model call interleaved, so that machine noise hits both alike
         started = time.perf_counter()
-        index, parts = publish_generation(Path(tmp), synthetic_vectors(real_rows, len(rows), SEED), passages, rows)
-        live = LiveIndex(index)  # prepares it: the keyword index is built here, not on a question
-        build_s = time.perf_counter() - started
-        del index
-        answerer = Answerer(config.retrieval, encoder, live)
+        encoder.encode_queries([question])
+        encode.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        answerer.answer(questions[0])
-        first_answer_ms = (time.perf_counter() - started) * 1000
+        answerer.answer(question)
+        times.append((time.perf_counter() - started) * 1000)
+    gc.collect()
+    rss = _rss_mb()
 
-        sample = (questions * (QUESTIONS // len(questions) + 1))[:QUESTIONS]
-        for question in sample[:20]:
-            answerer.answer(question)
-        times = []
-        for question in sample:
-            started = time.perf_counter()
-            answerer.answer(question)
-            times.append((time.perf_counter() - started) * 1000)
-
-        # A moderator's edit: passage 0 says something else; a new generation is built, prepared and swapped in.
-        passages[0] = dataclasses.replace(passages[0], text=passages[0].text + " edited")
-        edited, _ = publish_generation(Path(tmp) / "edit", synthetic_vectors(real_rows, len(rows), SEED), passages, rows)
-        live.swap(edited)
-        del edited
-        started = time.perf_counter()
-        answerer.answer(questions[1])
-        first_after_edit_ms = (time.perf_counter() - started) * 1000
-        # What the serving process holds: the live generation, the model, the interpreter (this worker's own
-        # copies of the synthetic passages are dropped first; the bot never has them).
-        del passages, rows
-        gc.collect()
-        for question in sample[:20]:
-            answerer.answer(question)
-        rss = _rss_mb()
-
-        result = {
-            "passages": size, "vectors": int(live.current.vectors.ntotal), "index": live.current.vector_index_type,
-            "answer_p50_ms": round(_percentile(times, 50), 3), "answer_p99_ms": round(_percentile(times, 99), 3),
-            "first_answer_ms": round(first_answer_ms, 3), "first_after_edit_ms": round(first_after_edit_ms, 3),
-            "build_s": round(build_s, 3), **parts, "rss_mb": round(rss, 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
-        }
-        if live.current.approximate:
-            result["recall_at_10"] = round(_recall_at_10(live.current, real_rows, int(live.current.vectors.ntotal),
-                                                         query_vectors), 4)
+    # A moderator's edit made live in this process, as LiveUpdater does: build, write, load, prepare, swap.
+    started = time.perf_counter()
+    setup.write(folder, size, edited=True)
+    live.swap(read_generation(folder / str(current_generation(folder)), encoder))
+    return_freed_memory()  # as LiveUpdater does after a swap
+    edit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    answerer.answer(questions[1])
+    first_after_edit_ms = (time.perf_counter() - started) * 1000
+    first_after_edit_encode_ms = _encode_ms(encoder, questions[1])
+    gc.collect()
+    result = {
+        "passages": size, "vectors": int(live.current.vectors.ntotal), "index": live.current.vector_index_type,
+        "answer_p50_ms": round(_percentile(times, 50), 3), "answer_p99_ms": round(_percentile(times, 99), 3),
+        "encode_p50_ms": round(_percentile(encode, 50), 3),
+        "beyond_encode_p50_ms": round(_percentile([a - e for a, e in zip(times, encode, strict=True)], 50), 3),
+        "first_answer_ms": round(first_answer_ms, 3), "first_after_edit_ms": round(first_after_edit_ms, 3),
+        "first_beyond_encode_ms": round(first_answer_ms - first_encode_ms, 3),
+        "first_after_edit_beyond_encode_ms": round(first_after_edit_ms - first_after_edit_encode_ms, 3),
+        "load_s": round(load_s, 3), "edit_s": round(edit_s, 3),
+        "rss_mb": round(rss, 1), "rss_after_edit_mb": round(_rss_mb(), 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+    if live.current.approximate:
+        result["recall_at_10"] = round(_recall_at_10(live.current, setup.real_rows, int(live.current.vectors.ntotal),
+                                                     encoder.encode_queries(questions)), 4)
     return result
 
 
@@ -247,24 +276,36 @@ def _run_worker(config_path: Path, *arguments: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def measure_size(config_path: Path, size: int) -> dict:
+    """One size: built in one process, served (and edited) in another, as ``index build`` and the bot run."""
+    with tempfile.TemporaryDirectory(prefix="redlines-scale-") as folder:
+        built = _run_worker(config_path, "--phase", "build", "--size", str(size), "--folder", folder)
+        served = _run_worker(config_path, "--phase", "serve", "--size", str(size), "--folder", folder)
+    # From vectors to a generation that answers: FAISS, writing, reading back, preparing (no encoding).
+    return {**served, "build_s": round(built["write_s"] + served["load_s"], 3), "faiss_s": built["faiss_s"]}
+
+
 def measure_scale(config_path: Path, huge: bool = False, sizes: tuple[int, ...] = SIZES) -> dict:
-    """Every size in its own process, then the thread comparison in another."""
+    """Every size in its own processes, then the thread comparison in another."""
     sizes = (*sizes, HUGE) if huge else sizes
-    return {"scale": [_run_worker(config_path, "--size", str(size)) for size in sizes],
-            "threads": _run_worker(config_path, "--threads")}
+    return {"scale": [measure_size(config_path, size) for size in sizes],
+            "threads": _run_worker(config_path, "--phase", "threads")}
 
 
 def format_scale(measured: dict) -> str:
-    lines = ["the real answer() on synthetic corpora (one process per size):",
-             f"{'passages':>10} {'index':>6} {'p50':>8} {'p99':>8} {'first':>8} {'1st edit':>9} {'build':>8} "
-             f"{'RSS':>8} {'peak RSS':>9} {'recall@10':>10}"]
+    lines = ["the real answer() on synthetic corpora (built in one process, served in another):",
+             f"{'passages':>10} {'index':>6} {'p50':>8} {'p99':>8} {'-encode':>8} {'first':>8} {'build':>7} "
+             f"{'RSS':>7} {'edit':>7} {'1st edit':>9} {'RSS edit':>9} {'peak':>7} {'recall@10':>9}"]
     for row in measured["scale"]:
-        lines.append(f"{row['passages']:>10,} {row['index']:>6} {row['answer_p50_ms']:>6.1f}ms {row['answer_p99_ms']:>6.1f}ms "
-                     f"{row['first_answer_ms']:>6.1f}ms {row['first_after_edit_ms']:>7.1f}ms {row['build_s']:>7.1f}s "
-                     f"{row['rss_mb']:>6.0f}MB {row['peak_rss_mb']:>7.0f}MB {row.get('recall_at_10', '-')!s:>10}")
+        lines.append(
+            f"{row['passages']:>10,} {row['index']:>6} {row['answer_p50_ms']:>6.1f}ms {row['answer_p99_ms']:>6.1f}ms "
+            f"{row['beyond_encode_p50_ms']:>6.1f}ms {row['first_answer_ms']:>6.1f}ms {row['build_s']:>6.1f}s "
+            f"{row['rss_mb']:>5.0f}MB {row['edit_s']:>6.1f}s {row['first_after_edit_ms']:>7.1f}ms "
+            f"{row['rss_after_edit_mb']:>7.0f}MB {row['peak_rss_mb']:>5.0f}MB {row.get('recall_at_10', '-')!s:>9}")
     first, last = measured["scale"][0], measured["scale"][-1]
     lines.append(f"p50 at {last['passages']:,} is {last['answer_p50_ms'] / first['answer_p50_ms']:.2f}x the p50 at "
-                 f"{first['passages']:,} (target <= 2x)")
+                 f"{first['passages']:,} (target <= 2x); first answer at {last['passages']:,} is "
+                 f"{last['first_answer_ms'] / last['answer_p50_ms']:.2f}x a warm one (target <= 2x)")
     threads = measured["threads"]
     lines.append("ONNX threads per question (encode only): "
                  + "; ".join(f"{name.replace('_', ' ')}: alone p50 {t['alone_p50_ms']} ms, two questions at once p50 "
@@ -275,16 +316,19 @@ def format_scale(measured: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluation.scale")
     parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--phase", choices=["build", "serve", "threads"], required=True)
     parser.add_argument("--size", type=int)
-    parser.add_argument("--threads", action="store_true")
+    parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    if args.threads:
+    if args.phase == "threads":
         print(json.dumps(threads_worker(args.config)))
+    elif args.phase == "build":
+        print(json.dumps(build_worker(args.config, args.size, args.folder)))
     else:
-        print(json.dumps(scale_worker(args.config, args.size)))
+        print(json.dumps(serve_worker(args.config, args.size, args.folder)))
     return 0
 
 

