@@ -154,11 +154,13 @@ def prepare(index: SearchIndex) -> SearchIndex:
             index.derived[KEYWORD] = KeywordIndex.build([p.keyword_text for p in index.passages])
             log.debug("keyword index of %s built in %.2f s", index.generation, time.perf_counter() - started)
             return_freed_memory()
-    # One query through FAISS and BM25 now, so that their first-use costs (allocations, lazy imports) are not
-    # the first asker's either.
-    if index.passages:
-        index.search_rows(np.zeros(int(index.vectors.d), dtype=np.float32), POOL)
-        index.derived[KEYWORD].scores(["__empty__"])
+    # A question through every retriever now (a passage's own vector and words), so that first-use costs
+    # (FAISS and numpy allocations, pages of the index not yet touched) are not the first asker's either.
+    if index.passages and int(index.vectors.ntotal):
+        probe = index.passages[0]
+        for name in RETRIEVERS:
+            rank(name, index, index.row_vectors(np.array([0]))[0], keyword_tokens(probe.text), probe.language,
+                 RetrievalSettings())
     return index
 
 
@@ -230,9 +232,13 @@ def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, lan
         raise ValueError(f"unknown retriever {name!r}")
     if not index.passages:
         return []
+    return rank(name, index, encoder.encode_queries([question])[0], keyword_tokens(question), language, settings)
+
+
+def rank(name: str, index: SearchIndex, query: np.ndarray, tokens: list[str], language: str,
+         settings: RetrievalSettings) -> list[Candidate]:
+    """``retrieve`` for an encoded question and its keyword tokens."""
     keywords = keyword_index(index)
-    query = encoder.encode_queries([question])[0]
-    tokens = keyword_tokens(question)
     bm25 = keywords.scores(tokens) if name != "dense" else None
     if len(index.passages) <= POOL:
         passages, ranking, dense = _score_every_passage(name, index, query, bm25, settings)

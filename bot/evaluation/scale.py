@@ -192,6 +192,7 @@ def serve_worker(config_path: Path, size: int, folder: Path) -> dict:
     gc.collect()
     result = {
         "passages": size, "vectors": int(live.current.vectors.ntotal), "index": live.current.vector_index_type,
+        "load_average": round(os.getloadavg()[0], 2),  # other processes' load on the machine, for reading the times
         "answer_p50_ms": round(_percentile(times, 50), 3), "answer_p99_ms": round(_percentile(times, 99), 3),
         "encode_p50_ms": round(_percentile(encode, 50), 3),
         "beyond_encode_p50_ms": round(_percentile([a - e for a, e in zip(times, encode, strict=True)], 50), 3),
@@ -263,6 +264,7 @@ def threads_worker(config_path: Path) -> dict:
         result[f"{threads}_thread"] = {"alone_p50_ms": round(_percentile(alone, 50), 3),
                                        "two_at_once_p50_ms": round(_percentile(each, 50), 3),
                                        "two_at_once_per_s": round(len(each) / elapsed, 1)}
+    result["load_average"] = round(os.getloadavg()[0], 2)
     return result
 
 
