@@ -179,6 +179,16 @@ def test_an_index_above_approximate_above_is_ivf_and_recorded(tmp_path):
     texts = [f"Paragraph {n} tells of {VOCABULARY[n % len(VOCABULARY)]} and {VOCABULARY[(n * 7) % len(VOCABULARY)]} "
              f"number {n}." for n in (0, 5, 17)]
     assert np.allclose(index.row_vectors(rows), encoder.encode_documents(texts), atol=1e-6)
+    # A moderator's edit reuses the IVF lists of the generation it replaces instead of training again.
+    live = LiveIndex(index)
+    LiveUpdater(config, encoder, live, audit=None).add(draft_from_modal(
+        "How tall is the lighthouse?", "What height is the lighthouse?", "The lighthouse is forty metres tall.",
+        "https://example.org/l", "Guide", "en", None), actor="mod")
+    edited = live.current.manifest["vector_index"]
+    assert edited["type"] == IVF and edited["lists_from"] == index.generation
+    assert edited["nlist"] == manifest["vector_index"]["nlist"]
+    answer = Answerer(config.retrieval, encoder, live).answer("How tall is the lighthouse?", retriever="hybrid")
+    assert "forty metres" in answer.excerpts[0].text
 
 
 def test_small_corpus_keeps_the_exact_flat_index(config):

@@ -141,7 +141,7 @@ class LiveUpdater:
 
     def _rebuild(self, action: str, entry_id: str | None, started: float) -> UpdateResult:
         corpus: Corpus = load_corpus(self.config.corpus_dir)  # raises CorpusError with file and line
-        built = build_index(self.config, self.encoder, corpus, show_progress=False)
+        built = build_index(self.config, self.encoder, corpus, show_progress=False, previous=self.live.current)
         index = read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
         return_freed_memory()  # the rebuild's garbage and the generation replaced (unless a question still holds it)

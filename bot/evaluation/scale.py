@@ -116,7 +116,7 @@ class _Setup:
         del real
         gc.collect()
 
-    def write(self, folder: Path, size: int, edited: bool = False) -> dict:
+    def write(self, folder: Path, size: int, edited: bool = False, previous=None) -> dict:
         """Build the synthetic generation of ``size`` passages into ``folder`` (as ``index build`` does)."""
         import dataclasses
 
@@ -127,7 +127,7 @@ class _Setup:
             passages[0] = dataclasses.replace(passages[0], text=passages[0].text + " edited")
         started = time.perf_counter()
         faiss_index, description = build_faiss(synthetic_vectors(self.real_rows, len(rows), SEED),
-                                               size > self.config.retrieval.approximate_above)
+                                               size > self.config.retrieval.approximate_above, previous)
         faiss_s = time.perf_counter() - started
         encoder = self.encoder
         manifest = {"format": 1, "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint,
@@ -181,7 +181,7 @@ def serve_worker(config_path: Path, size: int, folder: Path) -> dict:
 
     # A moderator's edit made live in this process, as LiveUpdater does: build, write, load, prepare, swap.
     started = time.perf_counter()
-    setup.write(folder, size, edited=True)
+    setup.write(folder, size, edited=True, previous=live.current)  # as LiveUpdater: IVF lists reused
     live.swap(read_generation(folder / str(current_generation(folder)), encoder))
     return_freed_memory()  # as LiveUpdater does after a swap
     edit_s = time.perf_counter() - started
