@@ -226,7 +226,8 @@ def _recall_at_10(index, real_rows: np.ndarray, rows: int, questions: np.ndarray
 
 
 def threads_worker(config_path: Path) -> dict:
-    """ONNX Runtime with one or two threads per question: alone on an idle machine, and two at once."""
+    """ONNX Runtime with one or two threads per question: one question at a time (the two sessions
+    alternating question by question, so that both see the same machine), then two questions at once."""
     from bot.config import load_config
     from bot.evaluation.metrics import load_questions
     from bot.index.encoder import model_folder
@@ -234,25 +235,24 @@ def threads_worker(config_path: Path) -> dict:
 
     config = load_config(config_path)
     questions = [q.question for q in load_questions(config.eval_questions)] * 4
-    result = {}
-    for threads in (1, 2):
-        encoder = OnnxEncoder(config.model.id, model_folder(config.model.package), config.index_dir / "onnx",
-                              threads=threads, max_tokens=config.model.max_tokens)
+    encoders = {threads: OnnxEncoder(config.model.id, model_folder(config.model.package), config.index_dir / "onnx",
+                                     threads=threads, max_tokens=config.model.max_tokens) for threads in (1, 2)}
+    for encoder in encoders.values():
         encoder.encode_queries(questions[:20])
-        alone = []
-        for question in questions:
-            started = time.perf_counter()
-            encoder.encode_queries([question])
-            alone.append((time.perf_counter() - started) * 1000)
+    alone: dict[int, list[float]] = {1: [], 2: []}
+    for question in questions:
+        for threads, encoder in encoders.items():
+            alone[threads].append(_encode_ms(encoder, question))
+    result = {}
+    for threads, encoder in encoders.items():
         each: list[float] = []
         lock = threading.Lock()
 
         def ask_all(encoder=encoder, each=each, lock=lock) -> None:
             for question in questions:
-                started = time.perf_counter()
-                encoder.encode_queries([question])
+                took = _encode_ms(encoder, question)
                 with lock:
-                    each.append((time.perf_counter() - started) * 1000)
+                    each.append(took)
 
         started = time.perf_counter()
         workers = [threading.Thread(target=ask_all) for _ in range(2)]
@@ -261,7 +261,7 @@ def threads_worker(config_path: Path) -> dict:
         for worker in workers:
             worker.join()
         elapsed = time.perf_counter() - started
-        result[f"{threads}_thread"] = {"alone_p50_ms": round(_percentile(alone, 50), 3),
+        result[f"{threads}_thread"] = {"alone_p50_ms": round(_percentile(alone[threads], 50), 3),
                                        "two_at_once_p50_ms": round(_percentile(each, 50), 3),
                                        "two_at_once_per_s": round(len(each) / elapsed, 1)}
     result["load_average"] = round(os.getloadavg()[0], 2)
