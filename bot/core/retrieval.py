@@ -84,7 +84,7 @@ class KeywordIndex:
 
     bm25s keeps, for each vocabulary word, the passages containing it (its CSC matrix: ``postings`` from
     ``starts[t]`` to ``starts[t + 1]``, sorted), so "which of these passages contain the question's words"
-    needs no copy of the corpus's words (100k frozensets of words took ~400 MB).
+    needs no copy of the corpus's words (a frozenset of words per passage, as before, took 370 MB at 100k).
     """
 
     bm25: Any
