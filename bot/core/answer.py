@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import RetrievalSettings
-from bot.core.retrieval import Candidate, retrieve
+from bot.core.retrieval import Candidate, prepare, retrieve
 from bot.core.text import clean_question, detect_language, has_words
 from bot.corpus.passages import Passage
 from bot.errors import QuestionError
@@ -116,11 +116,12 @@ class LiveIndex:
     """Holds the index generation in use; a swap is one reference assignment.
 
     A question reads ``current`` once at its start, so a question in flight during a swap finishes on
-    the generation it started with.
+    the generation it started with. Every generation is prepared (its keyword index built) before it is
+    installed, so no question ever waits for that.
     """
 
     def __init__(self, index: SearchIndex) -> None:
-        self._index = index
+        self._index = prepare(index)
         self._lock = threading.Lock()
 
     @property
@@ -129,6 +130,7 @@ class LiveIndex:
 
     def swap(self, index: SearchIndex) -> SearchIndex:
         """Install a new generation; return the one it replaced."""
+        prepare(index)
         with self._lock:
             old, self._index = self._index, index
         return old

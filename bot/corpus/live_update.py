@@ -44,6 +44,7 @@ from bot.index.store import (
     previous_generation,
     publish,
     read_generation,
+    return_freed_memory,
 )
 from bot.storage.atomic import read_text_exact, write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
@@ -212,6 +213,7 @@ class LiveUpdater:
             # The generation from before the change is kept and readable: make it current again, no rebuild.
             publish(self.config.index_dir, previous)
             self.live.swap(restored)
+            return_freed_memory()
             return UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
                                 len(self.live.current.passages))
         return self._rebuild("undo", last.entry_id, started)
@@ -291,9 +293,10 @@ class LiveUpdater:
     def _rebuild(self, action: str, entry_id: str | None, started: float, corpus: Corpus | None = None) -> UpdateResult:
         corpus = corpus or load_corpus_snapshot(self.config.corpus_dir)  # raises CorpusError with file and line
         # build_index reads the generation back before publishing it: an unreadable one never becomes current.
-        built = build_index(self.config, self.encoder, corpus, show_progress=False)
+        built = build_index(self.config, self.encoder, corpus, show_progress=False, previous=self.live.current)
         index = built.index or read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
+        return_freed_memory()  # the rebuild's garbage and the generation replaced (unless a question still holds it)
         seconds = time.perf_counter() - started
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))
