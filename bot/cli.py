@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--encoder", choices=["torch", "onnx", "all"], default="all",
                        help="which encoder(s) to measure (default: both, side by side)")
     bench.add_argument("--scale", action="store_true",
-                       help="also measure search and build cost at 1k, 10k and 100k synthetic passages")
+                       help="instead, time the real answer(), build and memory at 1k, 10k and 100k synthetic passages")
+    bench.add_argument("--huge", action="store_true", help="with --scale: also 1M passages (about 20 minutes, 3 GB)")
 
     command("reload")
     purge = command("purge")
@@ -162,6 +163,8 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
     from bot.serving.resources import build_resources
 
     _quiet_logs()
+    if hasattr(sys.stdin, "reconfigure"):  # a line that is not UTF-8 is refused with a message, not a traceback
+        sys.stdin.reconfigure(errors="surrogateescape")
     return run_console(build_resources(config), sys.stdin, sys.stdout)
 
 
@@ -176,16 +179,11 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     resources = build_resources(config)
     answerer = resources.answerer
     if args.jsonl:
-        for line in sys.stdin:
-            question = line.rstrip("\n")
+        # Bytes in, decoded line by line: one line that is not UTF-8 gets its own error object and the run goes on.
+        for number, question in enumerate(_stdin_lines(), start=1):
             if not question.strip():
                 continue
-            try:
-                payload = answerer.answer(question, retriever=args.retriever).to_json()
-            except QuestionError as exc:
-                payload = {"question": question, "answered": False, "excerpts": [], "latency_ms": 0.0,
-                           "error": str(exc)}
-            print(json.dumps(payload, ensure_ascii=False), flush=True)
+            print(json.dumps(_answer_line(answerer, question, number, args.retriever), ensure_ascii=False), flush=True)
         return 0
     answer = answerer.answer(args.question, retriever=args.retriever)
     if args.json:
@@ -193,6 +191,42 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     else:
         print(render_text(answer))
     return 0
+
+
+REFUSED_EXIT = 3  # `index build`: the quality guard refused the new index; the last good one stays current
+WRITER_WAIT_SECONDS = 900.0
+
+
+def _writes(config: Config, what: str):
+    """The corpus-and-index writer lock, waiting for a running bot's change (or another build) to finish."""
+    from bot.storage.locks import exclusive_writes
+
+    return exclusive_writes(config.index_dir, what, timeout=WRITER_WAIT_SECONDS,
+                            waiting=lambda message: print(f"{message} ...", file=sys.stderr))
+
+
+def _stdin_lines():
+    """Standard input's lines without their line ends; bytes that are not UTF-8 kept as lone surrogates (the
+    question path refuses them with a message) instead of ending the whole run with a decoding error."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # already text (tests, embedding)
+        yield from (line.rstrip("\r\n") for line in sys.stdin)
+        return
+    for raw in binary:
+        yield raw.rstrip(b"\r\n").decode("utf-8", errors="surrogateescape")
+
+
+def _answer_line(answerer, question: str, number: int, retriever: str | None) -> dict:
+    """One ``--jsonl`` result: the answer, or the question with an ``error``; never the end of the run."""
+    shown = question.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    refused = {"question": shown, "answered": False, "excerpts": [], "latency_ms": 0.0}
+    try:
+        return answerer.answer(question, retriever=retriever).to_json()
+    except QuestionError as exc:
+        return {**refused, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a bug on one line is logged and reported on that line only
+        log.exception("line %d: unexpected error", number)
+        return {**refused, "error": f"internal error ({exc.__class__.__name__}); see the log"}
 
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:
@@ -205,27 +239,36 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
         status = index_store.check_status(config, fingerprint)
         where = f" ({status.generation})" if status.generation else ""
         print(f"{status.state}{where}: {status.detail}")
-        if not status.fresh:
+        if not status.fresh and status.refusal is None:
             print("Rebuild it with: redlines-bot index build", file=sys.stderr)
         return 0 if status.fresh else 1
     if args.index_command == "rollback":
-        generation = index_store.rollback(config.index_dir)
+        with _writes(config, "redlines-bot index rollback"):
+            generation = index_store.rollback(config.index_dir)
         print(f"rolled back: {generation} is current")
         return 0
     from bot.corpus.reader import load_corpus
+    from bot.index.build_guard import RegressionRefused, guarded_build
     from bot.index.encoders import load_encoder
 
-    corpus = load_corpus(config.corpus_dir)  # validate before loading the model
+    load_corpus(config.corpus_dir)  # validate before loading the model
     encoder = load_encoder(config)
-    if args.if_needed:
-        status = index_store.check_status(config, encoder.fingerprint)
-        if status.fresh:
-            print(f"index is fresh ({status.generation}); nothing to build")
-            return 0
-        print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
-    from bot.index.build_guard import guarded_build
-
-    result = guarded_build(config, encoder, corpus, force=args.force, use_cache=not args.no_cache)
+    with _writes(config, "redlines-bot index build"):
+        if args.if_needed:
+            status = index_store.check_status(config, encoder.fingerprint)
+            if status.fresh:
+                print(f"index is fresh ({status.generation}); nothing to build")
+                return 0
+            if status.refusal is not None and not args.force:
+                print(f"warning: {status.detail}", file=sys.stderr)
+                return REFUSED_EXIT
+            print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
+        try:
+            # The corpus is read again here, under the lock: a change published while the model loaded is included.
+            result = guarded_build(config, encoder, force=args.force, use_cache=not args.no_cache)
+        except RegressionRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return REFUSED_EXIT
     manifest = result.manifest
     print(f"built {result.generation}: {manifest['passages']} passages, {manifest['rows']} vectors "
           f"({result.encoded} encoded, {result.reused} from cache) in {result.seconds:.1f} s")
@@ -257,26 +300,27 @@ def cmd_bench(config: Config, args: argparse.Namespace) -> int:
     from bot.evaluation.metrics import load_questions
 
     _quiet_logs()
+    if config.source is None:
+        raise UserFacingError("bench needs a config file")
+    if args.scale:
+        from bot.evaluation.scale import format_scale, measure_scale
+
+        if not config.eval_questions.is_file():
+            raise UserFacingError(f"bench --scale asks the questions of {config.eval_questions}, which is missing")
+        measured = measure_scale(config.source, huge=args.huge)
+        print(json.dumps(measured) if args.json else format_scale(measured))
+        return 0
+    if args.huge:
+        raise UserFacingError("--huge goes with --scale")
     questions = [q.question for q in load_questions(config.eval_questions)] if config.eval_questions.is_file() \
         else ["What does the letter ask governments to do?"]
     encoders = ["torch", "onnx"] if args.encoder == "all" else [args.encoder]
-    if config.source is None:
-        raise UserFacingError("bench needs a config file")
     results = bench.run_bench(config.source, encoders, questions)
     configured = next((r for r in results if r["encoder"] == config.model.encoder), results[0])
-    scale = None
-    if args.scale:
-        from bot.evaluation.scale import measure_scale
-
-        scale = measure_scale(config)
     if args.json:
-        print(json.dumps({**configured, "encoders": results, **({"scale": scale} if scale else {})}))
+        print(json.dumps({**configured, "encoders": results}))
     else:
         print(bench.format_results(results))
-        if scale:
-            from bot.evaluation.scale import format_scale
-
-            print(format_scale(scale))
     return 0
 
 
@@ -285,16 +329,24 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     import signal
 
     from bot.corpus.reader import load_corpus
-    from bot.discord_app.runner import pid_file
+    from bot.storage.locks import running_bot
 
     load_corpus(config.corpus_dir)  # refuse a broken corpus here, with file and line
-    path = pid_file(config)
+    # The pid is the one holding the bot's lock now (from the kernel's lock table), never an old pid from a
+    # file: that process may be gone, and its pid reused by something unrelated.
+    pid = running_bot(config.data_dir)
+    if pid is None:
+        raise UserFacingError(f"no running bot found for the data folder {config.data_dir}; start it with "
+                              "`make run`, or rebuild the index with `redlines-bot index build`")
+    if pid == 0:
+        raise UserFacingError("a bot is starting on this data folder; try again in a few seconds")
     try:
-        pid = int(path.read_text().strip())
         os.kill(pid, signal.SIGHUP)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        raise UserFacingError(f"no running bot found (no live process in {path}); "
-                              "start it with `make run`, or rebuild the index with `redlines-bot index build`") from None
+    except ProcessLookupError:
+        raise UserFacingError(f"the bot (pid {pid}) stopped just now; nothing to reload") from None
+    except PermissionError:
+        raise UserFacingError(f"not allowed to signal the bot (pid {pid}): it runs as another user. Run "
+                              "`redlines-bot reload` as that user, or use /reload on Discord") from None
     print(f"asked the bot (pid {pid}) to reload the corpus; its log says when the new index is live")
     return 0
 

@@ -108,6 +108,8 @@ class RetrievalSettings:
         if value < info.data.get("top_k", 1):
             raise ValueError("must be at least top_k")
         return value
+    # Above this many passages the dense index is approximate (FAISS IVF, recall@10 >= 0.98 against exact).
+    approximate_above: Annotated[Int, Field(ge=1000)] = 20_000
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -144,6 +146,16 @@ class DiscordSettings:
     handoff_role: DiscordId | None = None
     button_max_age_days: Annotated[Int, Field(ge=1)] = 30
     language: Annotated[Text, Field(pattern=r"^[a-z]{2}$")] = "en"  # the server default; /setup changes it per server
+    repeat_window_minutes: Annotated[Float, Field(ge=0, le=1440)] = 10.0
+    message_content_intent: Bool | None = None
+
+    @property
+    def wants_message_content(self) -> bool:
+        """Whether to ask Discord for message content: as configured, else only when answer channels need it."""
+        if self.message_content_intent is not None:
+            return self.message_content_intent
+        return bool(self.answer_channels)
+    shutdown_grace_seconds: Annotated[Float, Field(ge=0, le=600)] = 10.0
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -195,6 +207,11 @@ class Config:
     def train_extra(self) -> Path:
         return self._resolve(self.evaluation.train_extra)
 
+    @property
+    def project_root(self) -> Path | None:
+        """The folder the config file is in: relative paths start there."""
+        return self.source.parent if self.source is not None else None
+
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:
             return path
@@ -215,6 +232,10 @@ def setting_names() -> list[str]:
 def discord_token() -> str | None:
     """The bot token, from the environment only; ``None`` means console mode."""
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        # Said without the token: a line break pasted inside it would otherwise fail deep in the HTTP client.
+        raise ConfigError(f"{TOKEN_ENV_VAR} has a line break, a space or a control character inside it; a Discord "
+                          "token is one line of letters, digits, dots, dashes and underscores: copy it again")
     return token or None
 
 

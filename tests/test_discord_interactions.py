@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+from collections import deque
+from urllib.parse import unquote
 
 import discord
 import pytest
@@ -56,6 +58,12 @@ def callback_types(env) -> list[int]:
 def handled_errors(env) -> list[str]:
     """Errors the bot raised and its CommandTree handler answered (reading them acknowledges them)."""
     return [type(getattr(e, "original", e)).__name__ for e in env.errors]
+
+
+def reactions_by_bot(env) -> list[tuple[int, str]]:
+    """(message id, emoji) of every reaction the bot added."""
+    return [(int(r.path.split("/")[4]), unquote(r.path.split("/")[6])) for r in env.http_requests
+            if r.method == "PUT" and "/reactions/" in r.path and r.path.endswith("/@me")]
 
 
 def custom_ids(message) -> list[str]:
@@ -129,8 +137,27 @@ async def test_busy_notice_when_the_concurrency_cap_is_full(world):
     for _ in range(cap.limit):
         await cap._semaphore.acquire()
     result = await alice.slash(channel, "ask", question="When is the deadline?")
-    assert result.ephemeral and "busy" in result.response.content and "try again in 5 s" in result.response.content
-    assert handled_errors(env) == ["Busy"]
+    # Acknowledged first (Discord's 3 s rule), so the refusal is a follow-up: private, and the public
+    # "thinking…" is gone rather than turned into a public notice.
+    assert callback_types(env) == [5]
+    assert result.response is None and not channel.history()
+    [notice] = result.followups
+    assert notice.flags.ephemeral and "busy" in notice.content and "try again in 5 s" in notice.content
+    assert env.bot.service.cooldown._asked[alice.id] == deque()  # a busy bot costs the member no cooldown
+    for _ in range(cap.limit):
+        cap._semaphore.release()
+    again = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
+    assert again.response.embeds
+
+
+async def test_ask_private_busy_notice_replaces_the_private_thinking_message(world):
+    env, _, channel, alice = world
+    cap = env.bot.service.cap
+    cap.max_wait = 0
+    for _ in range(cap.limit):
+        await cap._semaphore.acquire()
+    result = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
+    assert callback_types(env) == [5] and result.ephemeral and "busy" in result.response.content
 
 
 async def test_unexpected_error_is_logged_with_ids_and_answered_generically(world, caplog, monkeypatch):
@@ -265,10 +292,11 @@ async def test_questions_with_mass_mentions_never_ping(world):
     assert "@everyone" not in title and "@\u200beveryone" in title
 
 
-async def test_user_error_in_a_mention_is_a_polite_reply(world):
+async def test_a_refused_mention_gets_a_reaction_not_a_message(world):
     env, _, channel, alice = world
-    await alice.send(channel, f"{env.bot.user.mention} ???")
-    assert "in words" in channel.last_message.content
+    asked = await alice.send(channel, f"{env.bot.user.mention} ???")
+    assert channel.last_message.id == asked.id  # nothing posted
+    assert reactions_by_bot(env) == [(asked.id, "❓")]
 
 
 async def test_every_command_and_option_has_a_description(world):

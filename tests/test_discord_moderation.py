@@ -357,6 +357,10 @@ async def test_reload_refuses_a_broken_file_and_keeps_serving(world, config):
     answer = await member.slash(channel, "ask", question="Who organised the call?")
     assert "CeSIA" in answer.response.embeds[0].description
     (config.corpus_dir / "faq" / "broken.yaml").unlink()
+    unchanged = await mod.slash(channel, "reload")  # the corpus is back to what the live index was built from
+    assert "Nothing to reload" in unchanged.response.content
+    faq = config.corpus_dir / "faq" / "faq.yaml"
+    faq.write_text(faq.read_text().replace("Three nonprofits", "Three groups"), encoding="utf-8")
     ok = await mod.slash(channel, "reload")
     assert ok.response.content.startswith("Reloaded the corpus: the files on disk are live")
 
@@ -379,3 +383,25 @@ async def test_two_moderators_editing_one_entry_the_later_form_is_refused_with_b
     assert "(corrected)" in answer.response.embeds[0].description
     record("moderator edit", "two moderators open /faq edit on one entry; the later form is submitted second (Discord)",
            "refused privately with the current version and theirs to copy; the first change kept")
+
+
+
+async def test_moderators_see_paths_relative_to_the_project(world, config, monkeypatch):
+    import errno
+
+    from bot.corpus import live_update
+
+    env, _, channel, mod, _ = world
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(live_update, "write_text_atomic", disk_full)
+    result = await mod.slash(channel, "faq remove", entry_id="who-organised")
+    told = result.followups[0].content if result.followups else result.response.content
+    assert "cannot write corpus/faq/faq.yaml: No space left on device" in told
+    assert str(config.corpus_dir.parent) not in told
+    assert handled(env) == ["StorageError"]  # shown to the moderator by the tree's one error handler
+    record("reliability", "L14: a moderator's change refused by the server (a full disk)",
+           "“cannot write corpus/faq/faq.yaml: No space left on device …”: the path relative to the project, "
+           "never the server's absolute path")

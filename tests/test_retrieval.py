@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bot.core.retrieval import (
+    KeywordIndex,
     bm25_scores,
     convex_fusion,
     dense_scores,
@@ -40,15 +41,19 @@ def test_passage_tokens_hold_the_text_and_every_phrasing_in_its_language(index):
 
 
 def test_idf_is_higher_for_rarer_words():
-    idf = inverse_document_frequency((frozenset({"a", "b"}), frozenset({"a"}), frozenset({"a", "c"})))
-    assert idf["b"] == idf["c"] > idf["a"] > 0
-    assert idf["a"] == pytest.approx(math.log(1 + 0.5 / 3.5))
+    keywords = KeywordIndex.build([["aa", "bb"], ["aa"], ["aa", "cc"]])
+    assert keywords.idf["bb"] == keywords.idf["cc"] > keywords.idf["aa"] > 0
+    assert keywords.idf["aa"] == pytest.approx(math.log(1 + 0.5 / 3.5))
+    assert keywords.weight("zz") == keywords.unseen == keywords.idf["bb"]
+    assert keywords.passages_with("cc").tolist() == [2] and keywords.passages_with("zz") is None
+    assert inverse_document_frequency(keywords.vocabulary, keywords.starts, 3) == keywords.idf
 
 
 def test_keyword_index_is_kept_with_the_generation(index):
     first = keyword_index(index)
     assert keyword_index(index) is first and index.derived["keyword"] is first
     assert first.weight("no-such-word") == first.unseen == max(first.idf.values())
+    assert first.passages_with("cesia").tolist() == [_position(index, "faq:who-organised")]
 
 
 def test_bm25_scores_and_coverage(index):

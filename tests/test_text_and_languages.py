@@ -1,4 +1,4 @@
-"""Direct tests of what reads a message: cleaning, question shape, language, keywords, glossary, follow-ups."""
+"""Direct tests of what reads a message: cleaning, language, keywords, glossary, follow-ups."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from bot.core.followup import contextualise, is_elliptic
 from bot.core.glossary import gloss, intent
 from bot.core.keywords import function_words, keyword_tokens, stem, to_simplified
 from bot.core.language import detect_language
-from bot.core.text import asks_something, clean_question, has_words, looks_like_question, words
+from bot.core.text import clean_question, has_words, words
 
 # ---- text.py ----------------------------------------------------------------------------------------------
 
@@ -22,23 +22,6 @@ def test_clean_question_normalises_and_strips_invisible_characters():
 def test_words_and_has_words():
     assert words("Who signed the letter? 2026!") == ["who", "signed", "the", "letter", "2026"]
     assert has_words("谁签了") and not has_words("?! 🔥")
-
-
-@pytest.mark.parametrize("text", ["who signed?", "Quién firmó la carta", "wer hat unterschrieben", "chi ha firmato",
-                                  "quem assinou", "谁签了这封公开信", "¿Dónde se presentó?"])
-def test_questions_in_every_served_language_look_like_questions(text):
-    assert looks_like_question(text)
-
-
-@pytest.mark.parametrize("text", ["thanks for the answer", "the letter is good", "", "🔥"])
-def test_statements_do_not_look_like_questions(text):
-    assert not looks_like_question(text)
-
-
-def test_asks_something_finds_a_question_inside_a_casual_message():
-    assert asks_something("yo who even signed this thing lol")
-    assert asks_something("so the deadline is? ok")
-    assert not asks_something("red line red line call call")
 
 
 # ---- language.py ------------------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ import numpy as np
 from bot.config import RetrievalSettings
 from bot.core.decision import decide
 from bot.core.followup import contextualise
-from bot.core.guards import AfterSources, after_sources, is_chitchat, named_passages, newest_fact, unknown_name
+from bot.core.guards import AfterSources, after_sources, is_chitchat, name_index, named_passages, newest_fact, unknown_name
 from bot.core.language import detect_language
 from bot.core.quality_models import models_of
-from bot.core.ranking import Query, Ranked, rank
-from bot.core.retrieval import Candidate, retrieve
+from bot.core.ranking import Query, Ranked, phrasing_index, rank
+from bot.core.retrieval import Candidate, prepare, retrieve
 from bot.core.text import clean_question, has_words
 from bot.corpus.passages import Passage
 from bot.errors import QuestionError
@@ -124,11 +124,12 @@ class LiveIndex:
     """Holds the index generation in use; a swap is one reference assignment.
 
     A question reads ``current`` once at its start, so a question in flight during a swap finishes on
-    the generation it started with.
+    the generation it started with. Every generation is prepared (its keyword index, its ranking features'
+    tables, its names and its fitted models read) before it is installed, so no question ever waits for that.
     """
 
     def __init__(self, index: SearchIndex) -> None:
-        self._index = index
+        self._index = _prepare(index)
         self._lock = threading.Lock()
 
     @property
@@ -137,9 +138,18 @@ class LiveIndex:
 
     def swap(self, index: SearchIndex) -> SearchIndex:
         """Install a new generation; return the one it replaced."""
+        _prepare(index)
         with self._lock:
             old, self._index = self._index, index
         return old
+
+
+def _prepare(index: SearchIndex) -> SearchIndex:
+    prepare(index)
+    models_of(index)
+    phrasing_index(index)
+    name_index(index)
+    return index
 
 
 class Answerer:
@@ -154,6 +164,11 @@ class Answerer:
         """The cleaned question, or a ``QuestionError`` saying what is wrong with it."""
         if not isinstance(question, str):
             raise QuestionError("Please ask a question in words.")
+        # Bytes that were not UTF-8 reach us as lone surrogates (a latin-1 terminal, a log piped into --jsonl).
+        bad = next((i for i, ch in enumerate(question) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise QuestionError(f"The question is not valid UTF-8 text (character {bad + 1} is a byte that is not); "
+                                "please send it as UTF-8.")
         cleaned = clean_question(question)
         if not cleaned:
             raise QuestionError("Please ask a question: the message was empty.", "empty")

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.core.asking import asks_something
 from bot.core.ranking import FEATURES as CANDIDATE_FEATURES
 from bot.core.ranking import LinearModel, Query, Ranked
 from bot.core.retrieval import keyword_index
-from bot.core.text import looks_like_question, words
+from bot.core.text import words
 from bot.index.store import SearchIndex
 
 FEATURES = (
@@ -39,7 +40,7 @@ FEATURES = (
     "old_confidence",     # the rule this replaces, as one more piece of evidence
     "keyword_per_word",   # the best BM25 score per content word
     "question_mark",
-    "question_opener",    # opens like a question ("who", "did", "qui", "wer" ...)
+    "question_opener",    # asks something: opens like a question or a request, or asks indirectly (core.asking)
     "repetition",         # share of repeated words ("red line red line call call")
     "laughter",           # lol, lmao, haha, mdr, jaja, kkk, 😂
     "emoji",
@@ -130,7 +131,7 @@ def _vocabulary(index: SearchIndex) -> frozenset[str]:
         with _VOCABULARY_LOCK:
             found = index.derived.get("vocabulary")
             if found is None:
-                found = index.derived["vocabulary"] = frozenset().union(*keyword_index(index).words)
+                found = index.derived["vocabulary"] = frozenset(keyword_index(index).idf)
     return found
 
 
@@ -138,7 +139,7 @@ def message_shape(text: str) -> list[float]:
     """What the message looks like, whatever it is about."""
     tokens = words(text)
     count = max(1, len(tokens))
-    return [float(text.rstrip().endswith(("?", "？"))), float(looks_like_question(text)),
+    return [float(text.rstrip().endswith(("?", "？"))), float(asks_something(text)),
             1.0 - len(set(tokens)) / count, float(bool(_LAUGHTER.search(text))), float(bool(_EMOJI.search(text))),
             float(np.log1p(len(tokens))), float(bool(_INSTRUCTION.search(text)))]
 

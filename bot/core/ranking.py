@@ -140,7 +140,6 @@ class PhrasingIndex:
     phrasing_passage: np.ndarray
     phrasing_weight: np.ndarray
     phrasings_with: dict[str, np.ndarray]
-    passages_with: dict[str, np.ndarray]
     kind: np.ndarray        # per passage: faq, letter, press (columns), sentence
     language: tuple[str, ...]
     phrasing_languages: tuple[frozenset[str], ...]
@@ -182,10 +181,6 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
             phrasing_weight.append(sum(keywords.weight(w) for w in words))
         languages.append(frozenset(detected))
         intents.append(frozenset(i for i in map(intent, passage.phrasings) if i))
-    passages_with: dict[str, list[int]] = {}
-    for number, words in enumerate(keywords.words):
-        for word in words:
-            passages_with.setdefault(word, []).append(number)
     kind = np.asarray([(p.kind == "faq", p.kind == "letter", p.kind == "press", "." in p.locator) for p in index.passages],
                       dtype=float).reshape(-1, 4)
     vectors = _row_vectors(index)
@@ -195,7 +190,6 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
         np.asarray([len(r) > 1 for r in rows], dtype=bool), np.asarray(phrasing_passage, dtype=np.int64),
         np.asarray(phrasing_weight, dtype=float),
         {w: np.asarray(v, dtype=np.int64) for w, v in phrasings_with.items()},
-        {w: np.asarray(v, dtype=np.int64) for w, v in passages_with.items()},
         kind, tuple(p.language for p in index.passages), tuple(languages), tuple(intents))
 
 
@@ -240,8 +234,9 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     held = np.zeros(len(index.passages))
     shared = np.zeros(len(prepared.phrasing_passage))
     for word, weight in weights.items():
-        if word in prepared.passages_with:
-            held[prepared.passages_with[word]] += weight
+        holders = keywords.passages_with(word)
+        if holders is not None:
+            held[holders] += weight
         if word in prepared.phrasings_with:
             shared[prepared.phrasings_with[word]] += weight
     overlap = np.zeros(len(index.passages))
@@ -269,7 +264,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     known = [w for w in weights if w in keywords.idf]
     if known:
         rarest = max(known, key=lambda w: (keywords.idf[w], w))
-        holders = prepared.passages_with.get(rarest)
+        holders = keywords.passages_with(rarest)
         if holders is not None:
             held_by = np.zeros(len(index.passages), dtype=bool)
             held_by[holders] = True

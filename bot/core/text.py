@@ -1,4 +1,4 @@
-"""Cleaning what people type before it is embedded, and telling a question from other messages."""
+"""Cleaning what people type before it is embedded."""
 
 from __future__ import annotations
 
@@ -28,37 +28,3 @@ def words(text: str) -> list[str]:
 
 def has_words(text: str) -> bool:
     return bool(_WORD.search(text))
-
-
-# Words a question opens with, in the served languages (Chinese asks with particles instead: see below).
-_QUESTION_OPENERS = frozenset("""
-who whom whose what which when where why how is are was were do does did can could should would will shall may
-might has have had isn't aren't doesn't didn't tell explain whats what's whens wheres whos who's hows
-qui que quoi quel quelle quels quelles quand où pourquoi comment combien est-ce est-il est-elle
-qué quién quiénes cuál cuáles cuándo dónde cómo cuántos cuántas hay
-wer was wann wo warum wieso wie welche welcher welches gibt
-chi cosa quando dove perché come quale quali quanti quante
-quem qual quais onde quantos quantas
-""".split())
-_CHINESE_QUESTION = re.compile(r"[吗嗎呢谁誰哪几幾]|什么|什麼|怎么|怎麼|多少|是否|为什么|為什麼|有没有|有沒有")
-
-
-def looks_like_question(text: str) -> bool:
-    """A message in an answer channel is treated as a question when it ends with '?', opens like one, or (in
-    Chinese) asks with a question particle."""
-    stripped = text.strip()
-    if not stripped or not has_words(stripped):
-        return False
-    if stripped.rstrip(" )»\"”").endswith(("?", "？")):
-        return True
-    first = stripped.split()[0].lower().strip(",:;¿¡")
-    return first in _QUESTION_OPENERS or bool(_CHINESE_QUESTION.search(stripped))
-
-
-def asks_something(text: str) -> bool:
-    """Whether a message asks anything at all: a question mark anywhere, or a question word among its first
-    words (casual messages put the question after "so", "wait", "yo" ...)."""
-    if "?" in text or "？" in text:
-        return True
-    first_words = [w.lower().strip(",:;¿¡") for w in text.split()[:4]]
-    return any(w in _QUESTION_OPENERS for w in first_words) or bool(_CHINESE_QUESTION.search(text))

@@ -10,6 +10,11 @@ the live index keeps serving, the file is put back, and the error says why.
 A file change and its audit record are one unit: the record is written ahead as an intent, completed once
 the change is live, dropped if the change is put back (see ``bot.storage.audit``), so a process killed
 half-way never leaves a change that the audit log, and so ``/faq undo``, doesn't know about.
+
+Each change holds the writer lock shared with every other process on the project (``index build`` and
+``index rollback`` on the command line, another bot), so two writers never interleave: an entry added by
+one is never dropped by the other's write, and no build's generation is pruned before it is published.
+A reload that finds nothing new (the corpus is what the live index was built from) changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +33,23 @@ from bot.core.answer import LiveIndex
 from bot.core.quality_models import carry_over
 from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
 from bot.corpus.reader import Corpus, load_corpus
-from bot.errors import StorageError, UserFacingError
+from bot.errors import IndexUnavailableError, ShuttingDown, StorageError, UserFacingError
 from bot.index.encoder import Encoder
-from bot.index.store import build_index, previous_generation, publish, read_generation
+from bot.index.store import (
+    SearchIndex,
+    build_index,
+    check_status,
+    current_generation,
+    fingerprint_of,
+    load_corpus_snapshot,
+    previous_generation,
+    publish,
+    read_generation,
+    return_freed_memory,
+)
 from bot.storage.atomic import read_text_exact, write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
+from bot.storage.locks import exclusive_writes
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +66,7 @@ class UpdateResult:
     passages: int
     path: str | None = None         # the corpus file changed, relative to the corpus folder
     audit_id: int | None = None     # its audit record (None when the audit log is unavailable)
+    changed: bool = True            # False: a reload found nothing new, and the live index stayed as it was
 
 
 class ChangeNotLiveError(UserFacingError):
@@ -55,12 +74,44 @@ class ChangeNotLiveError(UserFacingError):
 
 
 class LiveUpdater:
+    # How long a change waits for another process's (an `index build`, say) to finish; Discord allows 15 min.
+    WRITER_WAIT_SECONDS = 120.0
+
     def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None) -> None:
         self.config = config
         self.encoder = encoder
         self.live = live
         self.audit = audit
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.busy: str | None = None  # the change being made now, for the shutdown report
+
+    def stop(self) -> None:
+        """Refuse changes from now on (a change already running finishes)."""
+        self._stopping.set()
+
+    def idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a running change to finish; True when none is running."""
+        if not self._lock.acquire(timeout=max(timeout, 0)):
+            return False
+        self._lock.release()
+        return True
+
+    @contextmanager
+    def _exclusive(self, what: str) -> Iterator[None]:
+        """One change at a time: in this process (threads) and across processes (the writer lock)."""
+        if self._stopping.is_set():
+            raise ShuttingDown("The bot is restarting; nothing was changed. Try again in a minute.")
+        with self._lock:
+            if self._stopping.is_set():
+                raise ShuttingDown("The bot is restarting; nothing was changed. Try again in a minute.")
+            with exclusive_writes(self.config.index_dir, f"redlines-bot: {what}", timeout=self.WRITER_WAIT_SECONDS,
+                                  waiting=log.info, cancelled=self._stopping.is_set):
+                self.busy = what
+                try:
+                    yield
+                finally:
+                    self.busy = None
 
     # ---- moderator edits ---------------------------------------------------------------------------------
 
@@ -76,7 +127,7 @@ class LiveUpdater:
 
     def _change(self, action: str, entry_id: str, plan: Callable[[Corpus], PlannedWrite], actor: str,
                 actor_id: int | None) -> UpdateResult:
-        with self._lock:
+        with self._exclusive(f"{action} {entry_id} by {actor}"):
             started = time.perf_counter()
             corpus = load_corpus(self.config.corpus_dir)
             planned = plan(corpus)
@@ -89,14 +140,45 @@ class LiveUpdater:
     # ---- files edited by hand ------------------------------------------------------------------------------
 
     def reload(self, actor: str, actor_id: int | None = None) -> UpdateResult:
-        """Pick up corpus files changed on disk; a broken file is refused and the live index kept."""
-        with self._lock:
+        """Pick up corpus files changed on disk; a broken file is refused and the live index kept.
+
+        When the corpus is what the live index was built from, nothing is rebuilt: the generation current on
+        disk is loaded if it is newer and fresh (built by `index build`, say), else nothing changes at all."""
+        with self._exclusive(f"reload by {actor}"):
             started = time.perf_counter()
             generation_before = self.live.current.generation
-            result = self._rebuild("reload", None, started)
+            corpus = load_corpus_snapshot(self.config.corpus_dir)  # raises CorpusError with file and line
+            fingerprint = fingerprint_of(corpus.content_hash)
+            result = None
+            if self.live.current.manifest["corpus_hash"] == fingerprint:
+                result = self._adopt_current(fingerprint, started)
+                if result is not None and not result.changed:
+                    log.info("reload: nothing changed; generation %s keeps serving", generation_before)
+                    return result
+            if result is None:
+                result = self._rebuild("reload", None, started, corpus)
             self._audit(AuditRecord(action="reload", entry_id=None, path=None, actor=actor, actor_id=actor_id,
                                     generation_before=generation_before, generation_after=result.generation))
             return result
+
+    def _adopt_current(self, fingerprint: str, started: float) -> UpdateResult | None:
+        """The live index already matches the corpus: serve the current generation on disk if it is fresh too.
+        None when it is not (then the caller rebuilds)."""
+        live = self.live.current
+        current = current_generation(self.config.index_dir)
+        if current == live.generation:
+            return UpdateResult("reload", None, live.generation, 0, time.perf_counter() - started,
+                                len(live.passages), changed=False)
+        status = check_status(self.config, self.encoder.fingerprint)
+        if not status.fresh or status.manifest is None or status.manifest["corpus_hash"] != fingerprint:
+            return None
+        try:
+            index = read_generation(self.config.index_dir / status.generation, self.encoder)
+        except IndexUnavailableError:
+            return None
+        self.live.swap(index)
+        log.info("reload: generation %s, current on disk, now serving", index.generation)
+        return UpdateResult("reload", None, index.generation, 0, time.perf_counter() - started, len(index.passages))
 
     # ---- undo ----------------------------------------------------------------------------------------------
 
@@ -104,7 +186,7 @@ class LiveUpdater:
         """Undo the last moderator change: restore its file and the index generation from before it."""
         if self.audit is None:
             raise UserFacingError("Undo needs the audit log, and the database is unavailable.")
-        with self._lock:
+        with self._exclusive(f"undo by {actor}"):
             last = self.audit.last_change()
             if last is None:
                 raise UserFacingError("There is no moderator change to undo.")
@@ -127,14 +209,26 @@ class LiveUpdater:
 
     def _back_to_before(self, last: AuditRecord, started: float) -> UpdateResult:
         previous = last.generation_before
-        index_dir = self.config.index_dir
-        if previous and previous == previous_generation(index_dir) and (index_dir / previous).is_dir():
-            # The generation from before the change is kept: make it current again, no rebuild.
-            publish(index_dir, previous)
-            self.live.swap(read_generation(index_dir / previous, self.encoder))
+        restored = self._kept_generation(previous)
+        if previous is not None and restored is not None:
+            # The generation from before the change is kept and readable: make it current again, no rebuild.
+            publish(self.config.index_dir, previous)
+            self.live.swap(restored)
+            return_freed_memory()
             return UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
                                 len(self.live.current.passages))
         return self._rebuild("undo", last.entry_id, started)
+
+    def _kept_generation(self, generation: str | None) -> SearchIndex | None:
+        """The previous generation, loaded, if it is ``generation`` and can be read; else None."""
+        index_dir = self.config.index_dir
+        if not generation or generation != previous_generation(index_dir) or not (index_dir / generation).is_dir():
+            return None
+        try:
+            return read_generation(index_dir / generation, self.encoder)
+        except IndexUnavailableError as exc:
+            log.warning("cannot restore generation %s (%s); rebuilding instead", generation, exc.detail)
+            return None
 
     # ---- shared ----------------------------------------------------------------------------------------------
 
@@ -197,13 +291,15 @@ class LiveUpdater:
         except OSError as exc:
             raise StorageError(path, exc) from exc
 
-    def _rebuild(self, action: str, entry_id: str | None, started: float) -> UpdateResult:
-        corpus: Corpus = load_corpus(self.config.corpus_dir)  # raises CorpusError with file and line
+    def _rebuild(self, action: str, entry_id: str | None, started: float, corpus: Corpus | None = None) -> UpdateResult:
+        corpus = corpus or load_corpus_snapshot(self.config.corpus_dir)  # raises CorpusError with file and line
+        # build_index reads the generation back before publishing it: an unreadable one never becomes current.
         # The quality models of the generation being replaced are kept: refitting them is `index build`'s job.
-        built = build_index(self.config, self.encoder, corpus, show_progress=False,
+        built = build_index(self.config, self.encoder, corpus, show_progress=False, previous=self.live.current,
                             derive=carry_over(self.live.current))
-        index = read_generation(self.config.index_dir / built.generation, self.encoder)
+        index = built.index or read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
+        return_freed_memory()  # the rebuild's garbage and the generation replaced (unless a question still holds it)
         seconds = time.perf_counter() - started
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))

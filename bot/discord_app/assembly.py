@@ -13,6 +13,7 @@ from bot.discord_app.ask_cog import AskCog
 from bot.discord_app.client import RedLinesBot
 from bot.discord_app.components import DYNAMIC_ITEMS
 from bot.discord_app.confirmations import DetailsButton, UndoButton
+from bot.discord_app.conversation_cog import ConversationCog
 from bot.discord_app.faq_cog import FaqCog
 from bot.discord_app.help_cog import HelpCog
 from bot.discord_app.setup_cog import SetupCog
@@ -24,5 +25,5 @@ def create_bot(*, config: Config, load_resources: Callable[[], Resources] | None
                open_store: Callable[[], Store] | None = None, **options: Any) -> RedLinesBot:
     """The bot with its cogs and persistent buttons."""
     return RedLinesBot(config=config, load_resources=load_resources, open_store=open_store,
-                       cogs=(AskCog, FaqCog, SetupCog, HelpCog),
+                       cogs=(AskCog, ConversationCog, FaqCog, SetupCog, HelpCog),
                        dynamic_items=(*DYNAMIC_ITEMS, UndoButton, DetailsButton), **options)

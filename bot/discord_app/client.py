@@ -26,6 +26,7 @@ from bot.serving.resources import Resources
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
 from bot.storage.audit import AuditLog
+from bot.storage.conversations import ConversationLog
 from bot.storage.guild_settings import GuildSettings, SettingsStore, StoredSettings
 from bot.storage.retention import purge_expired
 
@@ -35,17 +36,30 @@ T = TypeVar("T")
 LETTER_URL = "https://red-lines.ai/"
 PURGE_EVERY_HOURS = 6
 
+# discord.py runs each event handler, command, button press and form submission in a task of its own, named
+# with these prefixes (``Client._schedule_event``, ``CommandTree._from_interaction``, ``ViewStore``); with our
+# own reload task, they are the work a graceful stop waits for. The gateway's own tasks are not among them.
+_SERVING_TASKS = ("discord.py: on_message", "CommandTree-invoker", "discord-ui-view-dispatch-",
+                  "discord-ui-modal-dispatch-", "discord-ui-dynamic-item-", "redlines: reload")
+
+
+def _serves_someone(task: asyncio.Task[Any]) -> bool:
+    return not task.done() and task.get_name().startswith(_SERVING_TASKS)
+
 
 def narrowest_intents(config: Config, stored_answer_channels: bool = False) -> discord.Intents:
-    """Guild and message events only; message content only when answer channels need it (in config.yaml, or
-    set with /setup before this start).
+    """Guild, message and reaction events; the privileged message content only when configured or needed (answer
+    channels in config.yaml, or set with /setup before this start).
 
-    Mentions of the bot carry their content without the privileged message-content intent.
+    Mentions of the bot carry their content without the message-content intent; questions in answer
+    channels and replies to the bot that don't ping it need it. Reactions carry the 🗑️ that deletes an answer.
     """
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
-    intents.message_content = bool(config.discord.answer_channels) or stored_answer_channels
+    intents.guild_reactions = True
+    intents.message_content = config.discord.wants_message_content or (
+        config.discord.message_content_intent is None and stored_answer_channels)
     return intents
 
 
@@ -61,6 +75,21 @@ def stored_answer_channels(config: Config) -> bool:
         return settings.any_answer_channels()
     finally:
         settings.close()
+
+
+def intent_warnings(config: Config) -> list[tuple[int, str]]:
+    """What the configuration can't do with the intents it requests: (logging level, message) pairs."""
+    settings = config.discord
+    if settings.wants_message_content:
+        return [(logging.INFO, "the Message Content intent is requested: it must be enabled on the Bot page of the "
+                               "developer portal, or Discord refuses the connection")]
+    if settings.answer_channels:
+        return [(logging.WARNING, "discord.answer_channels is set but discord.message_content_intent is false: "
+                                  "messages there arrive without their text, so only those that mention the bot "
+                                  "are answered")]
+    return [(logging.INFO, "the Message Content intent is not requested: replies to the bot that don't ping it "
+                           "arrive without their text and are ignored (set discord.message_content_intent: true "
+                           "to answer them)")]
 
 
 class RedLinesBot(commands.Bot):
@@ -93,12 +122,17 @@ class RedLinesBot(commands.Bot):
         self.settings_store: SettingsStore | None = None
         self._stored_settings: dict[int, StoredSettings] = {}
         self._names: tuple[str, list[EntryName]] | None = None
+        self.conversations: ConversationLog | None = None
         self._cogs = tuple(cogs)
         self._dynamic_items = tuple(dynamic_items)
         # One corpus change at a time (moderators' edits, undo, reload), each in a worker thread.
         self._corpus_lock = asyncio.Lock()
         self._settings_lock = asyncio.Lock()  # one /setup change at a time: each reads, changes and stores a server's row
         self.purge_loop = tasks.loop(hours=PURGE_EVERY_HOURS)(self.purge_expired)
+        self.updater: LiveUpdater | None = None  # type: ignore[assignment]
+        self._reload_task: asyncio.Task[None] | None = None
+        self._reload_again = False
+        self._shutdown_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogueTranslator())
@@ -113,6 +147,9 @@ class RedLinesBot(commands.Bot):
                                discord_settings.max_wait_seconds),
             )
             self.audit = await asyncio.to_thread(self._open_audit_safely)
+            self.conversations = await asyncio.to_thread(self._open_conversations_safely)
+            for level, warning in intent_warnings(self.config):
+                log.log(level, "%s", warning)
             self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
             self.moderation = Moderation(self.config, self.updater, self.resources.answerer, self.audit, self.store)
             self.settings_store, self._stored_settings = await asyncio.to_thread(self._open_settings_safely)
@@ -136,6 +173,13 @@ class RedLinesBot(commands.Bot):
             return AuditLog(self.config.database_path)
         except Exception:  # noqa: BLE001
             log.exception("could not open the audit log at %s", self.config.database_path)
+            return None
+
+    def _open_conversations_safely(self) -> ConversationLog | None:
+        try:
+            return ConversationLog(self.config.database_path)
+        except Exception:  # noqa: BLE001 - answering works without it (no follow-up context, no edit tracking)
+            log.exception("could not open the conversation log at %s", self.config.database_path)
             return None
 
     def _open_settings_safely(self) -> tuple[SettingsStore | None, dict[int, StoredSettings]]:
@@ -229,17 +273,82 @@ class RedLinesBot(commands.Bot):
             log.exception("reload failed; the live index keeps serving")
         return None
 
+    def request_reload(self, actor: str) -> None:
+        """Reload soon. Requests that arrive while a reload runs are merged into one more reload after it, so a
+        burst of signals (a deploy hook firing per file) costs one or two reloads, not one each."""
+        if self._reload_task is not None and not self._reload_task.done():
+            self._reload_again = True
+            return
+        self._reload_task = asyncio.get_running_loop().create_task(self._reload_until_settled(actor),
+                                                                   name="redlines: reload")
+
+    async def _reload_until_settled(self, actor: str) -> None:
+        while True:
+            self._reload_again = False
+            await self.reload_corpus(actor)
+            if not self._reload_again or self._shutdown_task is not None:
+                return
+
+    def request_shutdown(self, grace: float) -> None:
+        """Stop gracefully (SIGTERM, SIGINT); a second request stops at once."""
+        if self._shutdown_task is not None:
+            log.warning("stop requested again: closing now")
+            asyncio.get_running_loop().create_task(self.close())
+            return
+        self._shutdown_task = asyncio.get_running_loop().create_task(self.shutdown(grace), name="redlines: shutdown")
+
+    async def shutdown(self, grace: float) -> None:
+        """Turn new questions and changes away, let those in flight finish (up to ``grace`` seconds) and say which
+        did not, then close."""
+        log.info("stopping: finishing the questions and changes in flight (at most %.0f s)", grace)
+        service = getattr(self, "service", None)
+        if service is not None:
+            service.stop_admitting()
+        if self.updater is not None:
+            self.updater.stop()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        me = asyncio.current_task()
+        while True:
+            busy = [task for task in asyncio.all_tasks() if task is not me and _serves_someone(task)]
+            change = self.updater.busy if self.updater is not None else None
+            if not busy and change is None:
+                break
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                for task in busy:
+                    log.warning("stopping: %s still running after %.0f s; it is abandoned", task.get_name(), grace)
+                if change is not None:
+                    log.warning("stopping: the change '%s' is still being made; it completes, but its moderator is "
+                                "not told", change)
+                break
+            if busy:
+                await asyncio.wait(busy, timeout=min(remaining, 0.5))
+            else:
+                await asyncio.sleep(min(remaining, 0.05))
+        await self.close()
+
     async def on_message(self, message: discord.Message) -> None:
-        # No prefix commands: the Ask cog's listener handles mentions and answer channels.
+        # No prefix commands: the Conversation cog's listener handles mentions, replies and answer channels.
         return
 
     async def on_ready(self) -> None:
         # Commands are synced on request (`redlines-bot sync-commands`), never here: ready fires on every reconnect.
         log.info("connected as %s (%s) to %d guild(s)", self.user, self.user.id, len(self.guilds))
+        for channel_id in self.config.discord.answer_channels:
+            channel = self.get_channel(channel_id)
+            if not isinstance(channel, (discord.TextChannel, discord.ForumChannel)):
+                log.warning("answer channel %s is not a text or forum channel this bot can see (discord.answer_channels)",
+                            channel_id)
 
     async def close(self) -> None:
         self.purge_loop.cancel()
         await super().close()
+        if self.updater is not None:
+            # A change still running in its thread writes its audit record before the audit log closes.
+            self.updater.stop()
+            if not await asyncio.to_thread(self.updater.idle, 30.0):
+                log.error("a corpus change was still running at exit: %s", self.updater.busy)
         if self.settings_store is not None:
             await asyncio.to_thread(self.settings_store.close)
             self.settings_store = None
@@ -249,6 +358,9 @@ class RedLinesBot(commands.Bot):
         if self.audit is not None:
             await asyncio.to_thread(self.audit.close)
             self.audit = None
+        if self.conversations is not None:
+            await asyncio.to_thread(self.conversations.close)
+            self.conversations = None
 
     @property
     def live_index(self) -> LiveIndex:

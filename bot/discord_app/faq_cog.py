@@ -37,7 +37,7 @@ from bot.discord_app.gaps_view import GapsView
 from bot.discord_app.permissions import MODERATORS, STAFF_DEFAULTS, is_moderator, moderators_only
 from bot.discord_app.render import shorten
 from bot.discord_app.replies import NO_MENTIONS, send_ephemeral
-from bot.errors import CorpusError, UserFacingError
+from bot.errors import CorpusError, UserFacingError, without_server_paths
 from bot.storage.answers import MAX_MISSES
 from bot.storage.gaps import Gap, group_misses
 
@@ -51,6 +51,9 @@ ENTRY_ID_HELP = "The entry: start typing its id or a few words of its question, 
 
 def describe(result: UpdateResult) -> str:
     """A reload, in plain words, with the technical detail on a small line."""
+    if not result.changed:
+        return (f"Nothing to reload: the corpus on disk is what index `{result.generation}` was built from, "
+                "and it keeps serving.")
     return (f"Reloaded the corpus: the files on disk are live ({result.passages} passages).\n"
             f"-# Index generation `{result.generation}` · {result.encoded} text(s) encoded · {result.seconds:.2f} s")
 
@@ -103,7 +106,7 @@ class FaqModal(discord.ui.Modal):
             else:
                 change = await self.cog.locked(moderation.add, draft, author_of(interaction), actor, closes=self.closes)
         except (UserFacingError, CorpusError) as exc:
-            await send_ephemeral(interaction, shorten(str(exc), 1900))
+            await send_ephemeral(interaction, shorten(self.cog.shown(exc), 1900))
             return
         await send_confirmation(interaction, self.cog.bot, change)
 
@@ -146,6 +149,10 @@ class FaqCog(commands.Cog, name="FAQ"):
     def _default_language(self, guild_id: int | None) -> str:
         language = self.bot.settings_for(guild_id).language
         return language if language in LANGUAGES else LANGUAGES[0]
+
+    def shown(self, error: Exception) -> str:
+        """An error's message as moderators may see it: paths relative to the project, never the server's."""
+        return without_server_paths(str(error), self.bot.config.project_root)
 
     # ---- changes -------------------------------------------------------------------------------------
 
@@ -273,7 +280,7 @@ class FaqCog(commands.Cog, name="FAQ"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             result = await self.locked(self.bot.updater.reload, str(interaction.user), interaction.user.id)
-        except CorpusError as exc:
-            await send_ephemeral(interaction, shorten(f"Not reloaded; the live index keeps serving.\n{exc}", 1900))
+        except UserFacingError as exc:
+            await send_ephemeral(interaction, shorten(f"Not reloaded; the live index keeps serving.\n{self.shown(exc)}", 1900))
             return
         await send_ephemeral(interaction, describe(result))

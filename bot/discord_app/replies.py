@@ -10,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.discord_app.i18n import chrome_language, t
-from bot.errors import QuestionError
+from bot.errors import QuestionError, without_server_paths
 from bot.serving.limits import Busy, RateLimited
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,10 @@ async def send_ephemeral(interaction: discord.Interaction, text: str, *, view: A
 
 
 async def send_user_error(interaction: discord.Interaction, error: Exception) -> None:
-    await send_ephemeral(interaction, error_text(error, interaction_language(interaction)))
+    """A user-facing error, privately, in the member's language, with no server paths in it."""
+    config = getattr(interaction.client, "config", None)
+    await send_ephemeral(interaction, without_server_paths(error_text(error, interaction_language(interaction)),
+                                                           getattr(config, "project_root", None)))
 
 
 async def send_unexpected_error(interaction: discord.Interaction, error: BaseException, what: str) -> None:
@@ -79,7 +82,8 @@ async def send_unexpected_error(interaction: discord.Interaction, error: BaseExc
     await send_ephemeral(interaction, t(interaction_language(interaction), "errors.generic"))
 
 
-async def send_to_interaction(interaction: discord.Interaction, outgoing: Outgoing, *, ephemeral: bool) -> None:
+async def send_to_interaction(interaction: discord.Interaction, outgoing: Outgoing, *,
+                              ephemeral: bool) -> discord.WebhookMessage:
     """Send an answer or a decline for a command. A decline is private even when the command was deferred in
     public. Discord fixes a response's visibility when it is deferred, and while the deferred "thinking…" message
     is open every follow-up edits it (deleting it first makes follow-ups fail with Unknown Message); so the
@@ -93,7 +97,7 @@ async def send_to_interaction(interaction: discord.Interaction, outgoing: Outgoi
             log.warning("could not remove the public placeholder of interaction %s", interaction.id, exc_info=True)
     elif private and not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
-    await interaction.followup.send(ephemeral=private, **outgoing.kwargs())
+    return await interaction.followup.send(ephemeral=private, wait=True, **outgoing.kwargs())
 
 
 async def reply_to_message(message: discord.Message, outgoing: Outgoing) -> discord.Message | None:

@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot.discord_app.i18n import CHROME_LANGUAGES, DEFAULT, catalogue, locale_language, t
 from bot.discord_app.replies import error_text, interaction_language, send_ephemeral, send_unexpected_error
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, without_server_paths
 
 
 def command_text(key: str) -> app_commands.locale_str:
@@ -39,7 +39,9 @@ class AnswerTree(app_commands.CommandTree):
         original = getattr(error, "original", error)
         language = interaction_language(interaction)
         if isinstance(original, UserFacingError):
-            await send_ephemeral(interaction, error_text(original, language))
+            config = getattr(interaction.client, "config", None)
+            await send_ephemeral(interaction, without_server_paths(error_text(original, language),
+                                                                   getattr(config, "project_root", None)))
         elif isinstance(error, app_commands.CommandOnCooldown):
             await send_ephemeral(interaction, t(language, "errors.command_cooldown", seconds=f"{error.retry_after:.0f}"))
         elif isinstance(error, app_commands.CheckFailure):

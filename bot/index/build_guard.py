@@ -3,11 +3,17 @@
 ``index build`` writes the new generation (fitting its ranking and decline models on the question bank's train
 split), runs the clean question set and the bank's dev split against the current and the new generation,
 prints both, and publishes the new one only when neither hit@3 (on either set) nor the bank's decline recall
-dropped by more than the configured margin (``--force`` publishes anyway).
+dropped by more than the configured margin (``--force`` publishes anyway). A refusal is recorded beside the
+generations, so the last good generation is served, and ``index status`` and the bot's log say why, until a
+build is published.
+
+The caller holds the writer lock (``bot.storage.locks.exclusive_writes``) for the whole build: nothing else
+may publish, and so prune, while the new generation waits unpublished for its verdict.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
@@ -25,6 +31,7 @@ from bot.index.store import (
     discard,
     publish,
     read_generation,
+    record_refusal,
 )
 
 log = logging.getLogger(__name__)
@@ -63,9 +70,12 @@ def _question_sets(config: Config) -> dict[str, list[EvalQuestion]]:
     return sets
 
 
-def guarded_build(config: Config, encoder: Encoder, corpus: Corpus, *, force: bool = False,
+def guarded_build(config: Config, encoder: Encoder, corpus: Corpus | None = None, *, force: bool = False,
                   use_cache: bool = True, say: Callable[[str], None] = print) -> BuildResult:
-    """Build a generation (fitting its quality models) and publish it unless it regresses on the question sets."""
+    """Build a generation (fitting its quality models) and publish it unless it regresses on the question sets.
+
+    Without ``corpus``, the corpus is read now (under the caller's writer lock), so the build includes every
+    change published before it started."""
     from bot.evaluation.fitting import quality_deriver
 
     old = _current_index(config, encoder)
@@ -77,7 +87,7 @@ def guarded_build(config: Config, encoder: Encoder, corpus: Corpus, *, force: bo
         say(f"quality guard skipped: {reason}")
         publish(config.index_dir, result.generation)
         return result
-    new = read_generation(config.index_dir / result.generation, encoder)
+    new = result.index or read_generation(config.index_dir / result.generation, encoder)
     allowed = config.evaluation.max_hit3_drop
     problems = []
     for name, questions in sets.items():
@@ -85,14 +95,20 @@ def guarded_build(config: Config, encoder: Encoder, corpus: Corpus, *, force: bo
         after = _report(config, encoder, new, "after", questions)
         say(f"quality guard on {name} ({config.retrieval.retriever}):\n{format_table([before, after])}")
         if before.hit_at(3) - after.hit_at(3) > allowed:
-            problems.append(f"lowers hit@3 on {name} from {before.hit_at(3):.3f} to {after.hit_at(3):.3f}")
+            problems.append(f"hit@3 {before.hit_at(3):.3f} -> {after.hit_at(3):.3f} on {name}")
         if before.out_of_scope and before.decline_accuracy - after.decline_accuracy > allowed:
-            problems.append(f"lowers decline recall on {name} from {before.decline_accuracy:.3f} to "
-                            f"{after.decline_accuracy:.3f}")
+            problems.append(f"decline recall {before.decline_accuracy:.3f} -> {after.decline_accuracy:.3f} on {name}")
     if problems and not force:
         discard(config.index_dir, result.generation)
+        reason = "; ".join(problems)
+        record_refusal(config.index_dir, {
+            "corpus_hash": result.manifest["corpus_hash"], "kept": old.generation, "refused": result.generation,
+            "reason": reason, "refused_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")})
+        log.warning("quality guard refused %s (%s); the last good generation %s stays current",
+                    result.generation, reason, old.generation)
         raise RegressionRefused(
-            f"the new index {'; '.join(problems)} (more than the allowed {allowed:.3f}); the live index is unchanged. "
+            f"the new index lowers {reason} (more than the allowed {allowed:.3f}); the live index is unchanged, "
+            "and it is served (and `index status` says so) until a build is published. "
             "Fix the corpus, or publish anyway with: redlines-bot index build --force")
     publish(config.index_dir, result.generation)
     return result

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.answer import Answer, Answerer, DeclineKind
-from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.errors import ShuttingDown
+from bot.serving.limits import Busy, ConcurrencyCap, Cooldown
 from bot.storage.answers import Store, StoredAnswer
 
 log = logging.getLogger(__name__)
@@ -55,20 +56,39 @@ class AnswerService:
         self.store = store
         self.cooldown = cooldown
         self.cap = cap
+        self.stopping = False
+
+    def stop_admitting(self) -> None:
+        """From now on, turn new questions away with a short notice; questions already admitted finish."""
+        self.stopping = True
 
     @asynccontextmanager
-    async def admitted(self, question: str, *, user_id: int,
-                       count_towards_cooldown: bool = True) -> AsyncIterator[Admission]:
-        """Check a question before any work is promised: raises QuestionError, Busy or RateLimited.
+    async def admitted(self, question: str, *, user_id: int, count_towards_cooldown: bool = True,
+                       acknowledge: Callable[[], Awaitable[object]] | None = None) -> AsyncIterator[Admission]:
+        """Check a question, then wait for an answering slot: raises QuestionError, RateLimited or Busy.
 
-        Front ends enter this before acknowledging (so refusals can be private and immediate), then
-        call ``answer`` on the admission. A bad question or a busy bot costs the member no cooldown.
+        The instant checks (a bad question, the member's cooldown) come first, so a front end can refuse
+        privately and at once; then ``acknowledge`` is awaited, before any waiting: a chat platform that
+        needs an answer within seconds (Discord: 3 s) gets it even when every slot is taken, and ``Busy``
+        can only come after it. A bad question or a busy bot costs the member no cooldown.
         """
+        if self.stopping:
+            raise ShuttingDown("I'm restarting; please ask again in a minute.")
         self.answerer.validate(question)
-        async with self.cap.slot():
+        if count_towards_cooldown:
+            self.cooldown.check(user_id)
+        try:
+            if acknowledge is not None:
+                await acknowledge()
+            await self.cap.acquire()
+        except Busy:
             if count_towards_cooldown:
-                self.cooldown.check(user_id)
+                self.cooldown.refund(user_id)
+            raise
+        try:
             yield Admission(self, question, user_id)
+        finally:
+            self.cap.release()
 
     async def ask(self, question: str, *, user_id: int, via: str, guild_id: int | None = None,
                   channel_id: int | None = None, offset: int = 0, limit: int | None = None,
@@ -93,10 +113,8 @@ class AnswerService:
 
     async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
                       user_id: int, message_id: int | None = None) -> int | None:
-        """Record an answer; chit-chat ("thanks!", "ok") is not a question the corpus failed, so it is not
-        recorded, and never shows up among the gaps of `redlines-bot report`."""
         if answer.decline == DeclineKind.CHITCHAT:
-            return None
+            return None  # "thanks!" is neither an answer to review nor a gap in the FAQ
         return await self._with_store("record an answer", lambda store: store.record_answer(
             answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id, message_id=message_id), None)
 

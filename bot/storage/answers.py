@@ -48,6 +48,7 @@ class Purged:
 
     answers: int
     feedback: int
+    exchanges: int = 0
 
 
 class Store(Database):
@@ -129,7 +130,8 @@ class Store(Database):
     # ---- retention -------------------------------------------------------------------------------------
 
     def purge_before(self, cutoff: float) -> Purged:
-        """Delete questions asked, and feedback given, before ``cutoff`` (with the member ids they hold)."""
+        """Delete questions asked, feedback given and conversation records before ``cutoff`` (with the member ids
+        they hold)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -137,8 +139,9 @@ class Store(Database):
                     "DELETE FROM feedback WHERE given_at < ?"
                     " OR answer_id IN (SELECT id FROM answers WHERE asked_at < ?)", (cutoff, cutoff)).rowcount
                 answers = self._db.execute("DELETE FROM answers WHERE asked_at < ?", (cutoff,)).rowcount
+                exchanges = self._db.execute("DELETE FROM exchanges WHERE asked_at < ?", (cutoff,)).rowcount
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return Purged(answers, feedback)
+        return Purged(answers, feedback, exchanges)

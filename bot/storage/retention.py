@@ -1,7 +1,7 @@
 """Keeping members' questions and ids only as long as ``data.retention_days`` says.
 
-Past that age, a question asked (its text, the asker's id, the channel and message), and feedback
-given, are deleted; moderators' audit records keep what changed but forget who changed it. The bot
+Past that age, a question asked (its text, the asker's id, the channel and message), the record of which
+message answered it, and feedback given, are deleted; moderators' audit records keep what changed but forget who changed it. The bot
 runs this on start and then every few hours; ``redlines-bot purge`` runs it on request.
 """
 
@@ -24,10 +24,12 @@ class PurgeReport:
     answers: int
     feedback: int
     audit_actors: int
+    exchanges: int = 0
 
     def summary(self) -> str:
         when = dt.datetime.fromtimestamp(self.cutoff, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        return (f"purged what was older than {when}: {self.answers} question(s), {self.feedback} feedback record(s); "
+        return (f"purged what was older than {when}: {self.answers} question(s), {self.feedback} feedback record(s), "
+                f"{self.exchanges} conversation record(s); "
                 f"{self.audit_actors} audit record(s) no longer name their moderator")
 
 
@@ -40,7 +42,8 @@ def purge_expired(store: Store | None, audit: AuditLog | None, retention_days: i
     cutoff = cutoff_for(retention_days, now)
     purged = store.purge_before(cutoff) if store is not None else None
     forgotten = audit.forget_actors_before(cutoff) if audit is not None else 0
-    return PurgeReport(cutoff, purged.answers if purged else 0, purged.feedback if purged else 0, forgotten)
+    return PurgeReport(cutoff, purged.answers if purged else 0, purged.feedback if purged else 0, forgotten,
+                       purged.exchanges if purged else 0)
 
 
 def purge_database(database: Path, retention_days: int, now: float | None = None) -> PurgeReport:

@@ -13,7 +13,7 @@ import sqlite3
 
 from bot.errors import UserFacingError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: dict[str, str] = {
     # What the bot answered. ``message_id`` is the member's message (for a jump link from /faq gaps);
@@ -70,12 +70,30 @@ CREATE TABLE IF NOT EXISTS guild_settings (
     settings TEXT NOT NULL,
     updated_at REAL NOT NULL
 )""",
+    # Which chat message answered which question (follow-up context, edits, deletions, repeats).
+    "exchanges": """
+CREATE TABLE IF NOT EXISTS exchanges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at REAL NOT NULL,
+    question TEXT NOT NULL,
+    question_message_id INTEGER UNIQUE,  -- the member's message (NULL for /ask)
+    question_channel_id INTEGER NOT NULL, -- where it was asked (the answer channel, not the thread opened for it)
+    conversation_id INTEGER NOT NULL,    -- the thread, or the first message of a reply chain
+    asker_id INTEGER NOT NULL,
+    answer_message_id INTEGER UNIQUE,    -- the bot's message (NULL when it only reacted)
+    answer_channel_id INTEGER,           -- where that message is (a thread or the question's channel)
+    opened_thread_id INTEGER,            -- a thread the bot opened for this question
+    passages TEXT NOT NULL DEFAULT '',   -- passage ids shown, best first, newline-separated ('' if declined)
+    linked INTEGER NOT NULL DEFAULT 0    -- 1 when the reply only linked an earlier answer
+)""",
 }
 
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS answers_unanswered ON answers (answered, asked_at)",
     "CREATE INDEX IF NOT EXISTS answers_asked_at ON answers (asked_at)",
     "CREATE INDEX IF NOT EXISTS feedback_given_at ON feedback (given_at)",
+    "CREATE INDEX IF NOT EXISTS exchanges_conversation ON exchanges (conversation_id, asked_at)",
+    "CREATE INDEX IF NOT EXISTS exchanges_channel ON exchanges (question_channel_id, asked_at)",
 )
 
 # Columns added after their table was first released (version 1 had none of these).
