@@ -339,3 +339,18 @@ def test_the_entry_that_names_the_person_leads(guarded):
     assert named_passages(index, "did taylor swift sign?") == frozenset()
     assert named_passages(index, "what is the deadline?") == frozenset()
     assert answerer.answer("has Bengio signed?").excerpts[0].passage_id == "faq:bengio"
+
+
+def test_neighbours_are_found_in_a_smaller_space_that_keeps_them():
+    from bot.core.decision import project
+    from bot.evaluation.fitting import principal_components
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(60, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    components = principal_components(vectors, 8)
+    assert components.shape == (32, 8)
+    assert np.allclose(components, principal_components(vectors, 8))  # the same numbers on every build
+    assert np.linalg.norm(project(vectors[0], components)) == pytest.approx(1.0)
+    assert principal_components(vectors[:5], 8) is None  # fewer messages than dimensions: the full vectors
+    assert np.allclose(project(vectors[0], None), vectors[0])

@@ -31,7 +31,6 @@ FEATURES = (
     "top_score",          # the best passage's ranking score
     "margin",             # ... minus the next passage's
     "dense",              # the best passage's cosine with the question
-    "phrasing_dense",     # ... with its own question and phrasings
     "coverage",           # share of the question's rare-word weight the best passage holds
     "phrasing_overlap",   # best rare-word overlap of the question with one of its phrasings
     "unknown_words",      # share of the question's rare-word weight that no passage uses
@@ -77,25 +76,45 @@ class DecisionModel:
     exemplars: np.ndarray = field(repr=False)
     answerable: np.ndarray = field(repr=False)
     near: float = 0.5
+    # Neighbours are found in a smaller space: the exemplars' principal components (a few hundred rows of 384
+    # floats would be read from memory on every question; 48 stay in cache). ``None``: the full vectors.
+    projection: np.ndarray | None = field(default=None, repr=False)
 
     def row(self, base: np.ndarray, vector: np.ndarray) -> np.ndarray:
         """The full feature row for a message: its ``base`` features, its neighbours, its vector."""
-        return np.concatenate([base, neighbour_features(vector, self.exemplars, self.answerable), vector])
+        near = neighbour_features(project(vector, self.projection), self.exemplars, self.answerable)
+        return np.concatenate([base, near, vector])
 
     def score(self, base: np.ndarray, vector: np.ndarray) -> float:
         return float(self.linear.score(self.row(base, vector)[None, :])[0])
 
     def to_json(self) -> dict[str, object]:
         return {"linear": self.linear.to_json(), "threshold": self.threshold, "near": self.near,
-                "exemplars": base64.b64encode(self.exemplars.astype("<f2").tobytes()).decode("ascii"),
-                "exemplar_shape": list(self.exemplars.shape), "answerable": self.answerable.astype(int).tolist()}
+                "exemplars": _pack(self.exemplars), "answerable": self.answerable.astype(int).tolist(),
+                "projection": _pack(self.projection) if self.projection is not None else None}
 
     @classmethod
     def from_json(cls, data: dict) -> DecisionModel:
-        shape = tuple(data["exemplar_shape"])
-        exemplars = np.frombuffer(base64.b64decode(data["exemplars"]), dtype="<f2").astype(np.float32).reshape(shape)
-        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), exemplars,
-                   np.asarray(data["answerable"], dtype=bool), float(data.get("near", 0.5)))
+        projection = _unpack(data["projection"]) if data.get("projection") else None
+        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), _unpack(data["exemplars"]),
+                   np.asarray(data["answerable"], dtype=bool), float(data.get("near", 0.5)), projection)
+
+
+def _pack(matrix: np.ndarray) -> dict[str, object]:
+    return {"shape": list(matrix.shape), "float32": base64.b64encode(matrix.astype("<f4").tobytes()).decode("ascii")}
+
+
+def _unpack(packed: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(packed["float32"]), dtype="<f4").reshape(tuple(packed["shape"])).copy()
+
+
+def project(vector: np.ndarray, projection: np.ndarray | None) -> np.ndarray:
+    """A vector in the neighbours' space, unit length (so that a dot product there is a cosine)."""
+    if projection is None:
+        return vector.astype(np.float32)
+    projected = vector.astype(np.float32) @ projection
+    norm = float(np.linalg.norm(projected))
+    return projected / norm if norm else projected
 
 
 def neighbour_features(vector: np.ndarray, exemplars: np.ndarray, answerable: np.ndarray,
@@ -156,10 +175,10 @@ def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], me
         best = dict(zip(CANDIDATE_FEATURES, ranked[0].features, strict=True))
         top, candidate = ranked[0].score, ranked[0].candidate
         margin = top - ranked[1].score if len(ranked) > 1 else 1.0
-        retrieval = [top, margin, best["dense"], best["phrasing_dense"], best["coverage"], best["phrasing_overlap"]]
+        retrieval = [top, margin, best["dense"], best["coverage"], best["phrasing_overlap"]]
         old, keyword = candidate.confidence, candidate.keyword / max(1, len(wanted))
     else:
-        retrieval, old, keyword = [-10.0, 0.0, -1.0, -1.0, 0.0, 0.0], 0.0, 0.0
+        retrieval, old, keyword = [-10.0, 0.0, -1.0, 0.0, 0.0], 0.0, 0.0
     row = [*retrieval, unknown, float(np.log1p(len(wanted))), float(query.language != "en"), old, keyword,
            *message_shape(message)]
     return np.asarray(row, dtype=float)

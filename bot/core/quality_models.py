@@ -24,7 +24,7 @@ from bot.index.store import CORRUPT, Derive, SearchIndex
 log = logging.getLogger(__name__)
 
 MODELS_FILE = "quality-models.json"
-MODELS_FORMAT = 2
+MODELS_FORMAT = 3
 
 
 class OutdatedModels(ValueError):

@@ -2,9 +2,10 @@
 
 The retriever's fused score favours passages that share the question's vocabulary ("Who signed the letter?"
 meets "Who wrote the letter?" on the word "letter"). An FAQ entry is written for a question, so its own
-question and phrasings are the best evidence: how close the question is to them in meaning (the cosine with
-the phrasing rows alone, not the answer) and in words (the overlap of their rare words). A question that asks
-for the letter's exact words wants the letter itself. Each candidate is described by the features below and
+question and phrasings are the best evidence: the overlap of their rare words with the question's, and whether
+they ask what the question asks (who, when, where...). A question that asks for the letter's exact words wants
+the letter itself. (A separate cosine with the phrasing rows alone was measured too: it added nothing in
+cross-validation and cost a matrix product per question, so it went.) Each candidate is described by the features below and
 scored by a linear model fitted on the question bank's train split (``bot/evaluation/fitting.py``) and stored
 with the index generation; without one, the retriever's order stands.
 """
@@ -27,7 +28,6 @@ from bot.index.store import SearchIndex
 FEATURES = (
     "dense",             # cosine with the passage's best embedded row
     "dense_gap",         # that cosine minus the best candidate's
-    "phrasing_dense",    # cosine with its question/phrasings alone (the dense cosine when it has none)
     "keyword",           # BM25 score over this question's best
     "coverage",          # share of the question's rare-word weight (IDF) the passage or its phrasings hold
     "phrasing_overlap",  # best IDF-weighted overlap (Jaccard) of the question's words with one phrasing's
@@ -125,18 +125,11 @@ class LinearModel:
 
 @dataclass(frozen=True)
 class PhrasingIndex:
-    """What the ranking features need of a generation, prepared once so that a question costs little:
-
-    every embedded row's vector and, per passage, where its phrasing rows sit in ``phrasing_order`` (rows are
-    written passage by passage, its text first, so every row of a passage but its first is a phrasing); every
+    """What the ranking features need of a generation, prepared once so that a question costs little: every
     phrasing's words (by word: which phrasings and passages hold it) and total word weight; what kind of passage
     each is, its language, the languages and question words of its phrasings.
     """
 
-    vectors: np.ndarray | None   # the phrasing rows' vectors, in ``phrasing_order``
-    phrasing_order: np.ndarray
-    phrasing_start: np.ndarray
-    has_phrasings: np.ndarray
     phrasing_passage: np.ndarray
     phrasing_weight: np.ndarray
     phrasings_with: dict[str, np.ndarray]
@@ -161,13 +154,6 @@ def phrasing_index(index: SearchIndex) -> PhrasingIndex:
 
 
 def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
-    rows: list[list[int]] = [[] for _ in index.passages]
-    for row, passage in enumerate(index.row_passage.tolist()):
-        rows[passage].append(row)
-    order, start = [], []
-    for passage_rows in rows:
-        start.append(len(order))
-        order.extend(passage_rows[1:])
     keywords = keyword_index(index)
     phrasing_passage, phrasing_weight, languages, intents = [], [], [], []
     phrasings_with: dict[str, list[int]] = {}
@@ -183,42 +169,17 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
         intents.append(frozenset(i for i in map(intent, passage.phrasings) if i))
     kind = np.asarray([(p.kind == "faq", p.kind == "letter", p.kind == "press", "." in p.locator) for p in index.passages],
                       dtype=float).reshape(-1, 4)
-    vectors = _row_vectors(index)
-    phrasing_order = np.asarray(order, dtype=np.int64)
     return PhrasingIndex(
-        vectors[phrasing_order] if vectors is not None else None, phrasing_order, np.asarray(start, dtype=np.int64),
-        np.asarray([len(r) > 1 for r in rows], dtype=bool), np.asarray(phrasing_passage, dtype=np.int64),
+        np.asarray(phrasing_passage, dtype=np.int64),
         np.asarray(phrasing_weight, dtype=float),
         {w: np.asarray(v, dtype=np.int64) for w, v in phrasings_with.items()},
         kind, tuple(p.language for p in index.passages), tuple(languages), tuple(intents))
-
-
-def _row_vectors(index: SearchIndex) -> np.ndarray | None:
-    """Every embedded row's vector, read back from the FAISS index; ``None`` for an index that cannot give
-    them back (then the phrasing cosine falls back to the passage's best cosine)."""
-    import faiss
-
-    try:
-        inner = faiss.downcast_index(index.vectors.index)
-        return inner.reconstruct_n(0, int(index.vectors.ntotal))
-    except (AttributeError, RuntimeError):
-        return None
 
 
 def _intent_match(asked: str | None, answered: frozenset[str]) -> float:
     if asked is None or not answered:
         return 0.0
     return 1.0 if asked in answered else -1.0
-
-
-def _phrasing_dense(prepared: PhrasingIndex, query: Query, passages: np.ndarray, dense: np.ndarray) -> np.ndarray:
-    """Each passage's best cosine with one of its phrasings (its best cosine when it has none)."""
-    if prepared.vectors is None or not len(prepared.phrasing_order):
-        return dense
-    scores = prepared.vectors @ query.vector.astype(np.float32)
-    starts = prepared.phrasing_start[passages]
-    best = np.maximum.reduceat(scores, np.minimum(prepared.phrasing_start, len(scores) - 1))[passages]
-    return np.where(prepared.has_phrasings[passages] & (starts < len(scores)), best, dense)
 
 
 def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate]) -> np.ndarray:
@@ -250,17 +211,16 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     kind = prepared.kind[passages]
     rows[:, 0] = dense
     rows[:, 1] = dense - dense.max()
-    rows[:, 2] = _phrasing_dense(prepared, query, passages, dense)
-    rows[:, 3] = keyword / keyword.max() if keyword.max() > 0 else 0.0
-    rows[:, 4] = held[passages] / total if total else 0.0
-    rows[:, 5] = overlap[passages]
-    rows[:, 6:9] = kind[:, :3]
-    rows[:, 9] = kind[:, 1] * query.wording
-    rows[:, 10] = [prepared.language[p] == query.language for p in passages]
-    rows[:, 11] = [query.language != "en" and query.language in prepared.phrasing_languages[p] for p in passages]
-    rows[:, 12] = kind[:, 3]
-    rows[:, 13] = 1.0 / (2 + np.arange(len(candidates)))
-    rows[:, 14] = [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
+    rows[:, 2] = keyword / keyword.max() if keyword.max() > 0 else 0.0
+    rows[:, 3] = held[passages] / total if total else 0.0
+    rows[:, 4] = overlap[passages]
+    rows[:, 5:8] = kind[:, :3]
+    rows[:, 8] = kind[:, 1] * query.wording
+    rows[:, 9] = [prepared.language[p] == query.language for p in passages]
+    rows[:, 10] = [query.language != "en" and query.language in prepared.phrasing_languages[p] for p in passages]
+    rows[:, 11] = kind[:, 3]
+    rows[:, 12] = 1.0 / (2 + np.arange(len(candidates)))
+    rows[:, 13] = [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
     known = [w for w in weights if w in keywords.idf]
     if known:
         rarest = max(known, key=lambda w: (keywords.idf[w], w))
@@ -268,7 +228,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
         if holders is not None:
             held_by = np.zeros(len(index.passages), dtype=bool)
             held_by[holders] = True
-            rows[:, 15] = held_by[passages]
+            rows[:, 14] = held_by[passages]
     return rows
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.config import Config
 from bot.core.answer import Analysis, Answerer, LiveIndex
-from bot.core.decision import EMBEDDING, NEIGHBOUR_FEATURES, DecisionModel, decision_features, neighbour_features
+from bot.core.decision import EMBEDDING, NEIGHBOUR_FEATURES, DecisionModel, decision_features, neighbour_features, project
 from bot.core.decision import FEATURES as DECISION_FEATURES
 from bot.core.language import detect_language
 from bot.core.quality_models import MODELS_FILE, QualityModels
@@ -36,6 +36,7 @@ from bot.index.store import Derive, SearchIndex
 
 log = logging.getLogger(__name__)
 
+NEIGHBOUR_DIMENSIONS = 48     # the space nearest training messages are found in (principal components)
 FALSE_DECLINE_BUDGET = 0.02   # calibrate below the 3 % target, to leave room for messages not seen yet
 RANKER_C = 1.0
 DECISION_C = 3.0
@@ -123,11 +124,13 @@ class DecisionData:
     answerable: np.ndarray
     searched: list[Searched]
 
-    def rows(self, exemplars: DecisionData) -> np.ndarray:
-        """Full rows against ``exemplars``' messages (a message is never its own neighbour)."""
+    def rows(self, exemplars: DecisionData, projection: np.ndarray | None = None) -> np.ndarray:
+        """Full rows against ``exemplars``' messages (a message is never its own neighbour), neighbours found in
+        the ``projection``'s space."""
         same = exemplars is self
-        return np.asarray([np.concatenate([base, neighbour_features(vector, exemplars.vectors, exemplars.answerable,
-                                                                    i if same else None), vector])
+        space = np.asarray([project(v, projection) for v in exemplars.vectors])
+        return np.asarray([np.concatenate([base, neighbour_features(project(vector, projection), space,
+                                                                    exemplars.answerable, i if same else None), vector])
                            for i, (base, vector) in enumerate(zip(self.base, self.vectors, strict=True))])
 
 
@@ -165,17 +168,29 @@ def calibrate(scores: np.ndarray, answerable: np.ndarray, budget: float = FALSE_
 def fit_decision(train: DecisionData, dev: DecisionData) -> DecisionModel | None:
     if len(train.base) == 0 or len(set(train.answerable.tolist())) < 2:
         return None
-    rows = train.rows(train)
+    projection = principal_components(train.vectors, NEIGHBOUR_DIMENSIONS)
+    rows = train.rows(train, projection)
     dimension = train.vectors.shape[1]
     names = (*DECISION_FEATURES, *NEIGHBOUR_FEATURES, *(f"{EMBEDDING}[{i}]" for i in range(dimension)))
     linear = _logistic(rows, train.answerable, names, DECISION_C, keep_raw=dimension)
-    # Stored as float16 like the model file keeps them, so that calibration sees what serving will.
-    exemplars = train.vectors.astype(np.float16).astype(np.float32)
+    exemplars = np.asarray([project(v, projection) for v in train.vectors], dtype=np.float32)
     if len(dev.base) and len(set(dev.answerable.tolist())) == 2:
-        threshold = calibrate(linear.score(dev.rows(train)), dev.answerable)
+        threshold = calibrate(linear.score(dev.rows(train, projection)), dev.answerable)
     else:
         threshold = calibrate(linear.score(rows), train.answerable)
-    return DecisionModel(linear, threshold, exemplars, train.answerable.copy())
+    return DecisionModel(linear, threshold, exemplars, train.answerable.copy(), projection=projection)
+
+
+def principal_components(vectors: np.ndarray, count: int) -> np.ndarray | None:
+    """The ``count`` leading principal directions of the vectors (as columns), from their SVD (deterministic)."""
+    if len(vectors) <= count:
+        return None
+    centred = vectors - vectors.mean(axis=0)
+    _, _, directions = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    components = directions[:count].T
+    # A fixed sign for each direction, so that a rebuild gives the very same numbers.
+    signs = np.sign(components[np.abs(components).argmax(axis=0), np.arange(count)])
+    return (components * signs).astype(np.float32)
 
 
 def _rates(declined: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
@@ -188,8 +203,9 @@ def compare_rules(train_data: DecisionData, dev_data: DecisionData,
     """Each candidate decline rule, its threshold calibrated on dev like the fitted one, measured on the
     messages that reach the decision (the guards have taken theirs): train and dev side by side."""
     column = {name: i for i, name in enumerate(DECISION_FEATURES)}
-    train = (train_data.rows(train_data), train_data.answerable)
-    dev = (dev_data.rows(train_data), dev_data.answerable)
+    projection = decision.projection if decision is not None else None
+    train = (train_data.rows(train_data, projection), train_data.answerable)
+    dev = (dev_data.rows(train_data, projection), dev_data.answerable)
     rules: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
         ("today's rule: confidence (cosine + word share)", lambda r: r[:, column["old_confidence"]]),
         ("IDF-weighted word coverage of the best passage", lambda r: r[:, column["coverage"]]),
