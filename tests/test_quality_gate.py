@@ -55,12 +55,12 @@ def test_the_models_were_fitted_for_the_generation(gated):
     assert note and note["ranker"] and note["decision"]
 
 
-# Measured on the test split when this gate was written (hybrid): hit@1 0.635, hit@3 0.844, decline recall 0.86
-# (60/70), false declines 9/115; answerable categories under hit@3 0.85: italian 0.50, did-x-sign 0.67, german 0.71,
-# exact-wording 0.78, long 0.78, casual 0.80, chinese 0.83, portuguese 0.83; languages under 0.80: it 0.50, de 0.71;
-# decline kinds under 0.90: after-sources 0.64, chitchat 0.75, unknown-name 0.80, off-topic 0.89.
+# Measured on the test split when this gate was written (hybrid): hit@1 0.661, hit@3 0.887, decline recall 0.77
+# (54/70), false declines 5/115; answerable categories under hit@3 0.85: italian 0.50, long 0.78, chinese 0.83,
+# portuguese 0.83; languages under 0.80: it 0.50; decline kinds under 0.90: after-sources 0.64, off-topic 0.67,
+# ai-adjacent 0.75, chitchat 0.75, injection 0.80, unknown-name 0.80.
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.62, "hit@3": 0.82, "decline_recall": 0.83, "false_declines": 11}
+REACHED = {"hit@1": 0.64, "hit@3": 0.87, "decline_recall": 0.74, "false_declines": 7}
 
 
 def test_test_split_keeps_what_was_reached(gated):
