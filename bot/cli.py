@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
 from bot.errors import CorpusError, QuestionError, UserFacingError
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, **kwargs: object) -> argparse.ArgumentParser:
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=COMMANDS_HELP.get(name, kwargs.pop("help", None)),
                                   description=COMMANDS_HELP.get(name), **kwargs)
         _add_config_option(sub)

@@ -145,7 +145,8 @@ class SearchIndex:
 
             lists = int(self.manifest["vector_index"]["nlist"])
             probes = lists if k >= total else int(self.manifest["vector_index"]["nprobe"])
-            params = faiss.SearchParametersIVF(nprobe=probes)
+            params = faiss.SearchParametersIVF()
+            params.nprobe = probes
         scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         found = ids[0] >= 0  # FAISS pads with -1 when it has fewer than k hits; passages[-1] would be wrong.
         return scores[0][found], ids[0][found]
@@ -210,8 +211,10 @@ class SearchIndex:
                 stored, ids = np.ascontiguousarray(self.row_vectors(rows)), np.arange(len(rows), dtype=np.int64)
             ids = np.ascontiguousarray(ids, dtype=np.int64)
             products = np.empty(len(rows), dtype=np.float32)
-            faiss.fvec_inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
-                                             faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
+            # A SWIG function of faiss (faiss/utils/distances.h) that faiss's generated stubs leave out.
+            inner_products_by_idx = faiss.fvec_inner_products_by_idx  # type: ignore[attr-defined]
+            inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
+                                  faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
             np.maximum.at(best, todo[owner], products)
         best[np.isneginf(best)] = -1.0
         return best
@@ -365,10 +368,10 @@ def build_faiss(vectors: np.ndarray, approximate: bool = False,
     rows, dimension = vectors.shape
     ids = np.arange(rows, dtype=np.int64)
     if not approximate:
-        index = faiss.IndexIDMap(faiss.IndexFlatIP(dimension))
+        flat = faiss.IndexIDMap(faiss.IndexFlatIP(dimension))
         if rows:
-            index.add_with_ids(vectors, ids)
-        return index, {"type": FLAT}
+            flat.add_with_ids(vectors, ids)
+        return flat, {"type": FLAT}
     lists = max(1, int(round(IVF_LISTS_PER_SQRT_ROW * math.sqrt(rows))))
     reusable = previous is not None and previous.vector_index_type == IVF and \
         abs(int(previous.manifest["vector_index"]["nlist"]) - lists) <= lists * IVF_REUSE_TOLERANCE
