@@ -136,6 +136,18 @@ def test_with_adapt_on_and_nothing_trained_loading_says_how_to_build(project):
         adapted_folder(config, base)
 
 
+def test_index_status_says_the_adapted_encoder_is_missing(project, capsys):
+    from bot import cli
+
+    _adapted_project(project)
+
+    code = cli.main(["--config", str(project / "config.yaml"), "index", "status"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("stale: model.adapt is on but no adapted encoder is built yet")
+
+
 def test_serving_loads_the_adapted_encoder_for_the_current_data_or_the_one_the_index_was_built_with(project):
     base = _adapted_project(project)
     config = load_config(project / "config.yaml")
@@ -199,6 +211,12 @@ def test_a_seeded_training_gives_the_same_weights_twice(two_trainings):
     vectors = [OnnxEncoder("m", project / f"run{n}" / "model", project / f"run{n}" / "model").encode_queries(texts)
                for n in (1, 2)]
     np.testing.assert_array_equal(vectors[0], vectors[1])
+
+    # The ONNX export encodes like the trained model itself, as it does for the packaged one.
+    from bot.index.torch_encoder import SentenceTransformerEncoder
+
+    reference = SentenceTransformerEncoder("m", project / "run1" / "model").encode_queries(texts)
+    assert np.min(np.sum(reference * vectors[0], axis=1)) > 0.9999
 
 
 @pytest.mark.model

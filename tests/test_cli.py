@@ -18,8 +18,8 @@ from .conftest import FakeEncoder
 @pytest.fixture
 def use_fake_encoder(monkeypatch):
     fake = FakeEncoder()
-    monkeypatch.setattr(encoders, "load_encoder", lambda config: fake)
-    monkeypatch.setattr(resources, "load_encoder", lambda config: fake)
+    monkeypatch.setattr(encoders, "load_encoder", lambda config, **options: fake)
+    monkeypatch.setattr(resources, "load_encoder", lambda config, **options: fake)
     monkeypatch.setattr(encoder_module, "model_folder", lambda package: None)
     monkeypatch.setattr(encoder_module, "weights_fingerprint", lambda folder: fake.fingerprint)
     return fake

@@ -53,6 +53,9 @@ class Recipe:
     learning_rate: float = 2e-5
     warmup_ratio: float = 0.1
     seed: int = 20261130
+    # Hard negatives per pair, mined with the base model (sentence-transformers' ``mine_hard_negatives``): the
+    # nearest other passage, kept only when it scores at least 5 % below the positive (else it may answer too).
+    hard_negatives: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -142,6 +145,11 @@ def train_adapted(base_folder: Path, pairs: Sequence[TrainingPair], target: Path
         torch.set_num_threads(1)
         model = SentenceTransformer(str(base_folder), device="cpu")
         dataset = Dataset.from_dict({"anchor": [p.anchor for p in pairs], "positive": [p.positive for p in pairs]})
+        if recipe.hard_negatives:
+            from sentence_transformers.util import mine_hard_negatives
+
+            dataset = mine_hard_negatives(dataset, model, num_negatives=recipe.hard_negatives, relative_margin=0.05,
+                                          sampling_strategy="top", output_format="n-tuple", verbose=False)
         args = SentenceTransformerTrainingArguments(
             output_dir=str(temp / "trainer"), num_train_epochs=recipe.epochs,
             per_device_train_batch_size=recipe.batch_size, learning_rate=recipe.learning_rate,
