@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
-from bot.errors import CorpusError, QuestionError, UserFacingError
+from bot.errors import CorpusError, ModelUnavailableError, QuestionError, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +231,14 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     from bot.index import store as index_store
 
     if args.index_command == "status":
-        from bot.index.encoder import model_folder, weights_fingerprint
+        from bot.index.encoder import weights_fingerprint
+        from bot.index.encoders import encoder_folder
 
-        fingerprint = weights_fingerprint(model_folder(config.model.package))
+        try:
+            fingerprint = weights_fingerprint(encoder_folder(config)[0])
+        except ModelUnavailableError as exc:  # model.adapt on and no adapted encoder yet
+            print(f"stale: {exc}")
+            return 1
         status = index_store.check_status(config, fingerprint)
         where = f" ({status.generation})" if status.generation else ""
         print(f"{status.state}{where}: {status.detail}")
@@ -250,7 +255,7 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     from bot.index.encoders import load_encoder
 
     load_corpus(config.corpus_dir)  # validate before loading the model
-    encoder = load_encoder(config)
+    encoder = load_encoder(config, train=True)  # with model.adapt, adapts the model first when needed
     with _writes(config, "redlines-bot index build"):
         if args.if_needed:
             status = index_store.check_status(config, encoder.fingerprint)

@@ -69,6 +69,9 @@ class ModelSettings:
     encoder: Annotated[Text, _one_of(ENCODERS)] = "torch"
     batch_size: Annotated[Int, Field(ge=1)] = 16
     max_tokens: Annotated[Int, Field(ge=16)] = 256
+    # Fine-tune the model on the corpus's phrasings and the bank's train split at `index build` (minutes, once
+    # per change of the training data; bot/index/adaptation.py).
+    adapt: Bool = False
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -117,6 +120,7 @@ class EvaluationSettings:
     """The question set that measures retrieval, and the guard on index builds."""
 
     questions: PathSetting = Path("tests/eval/dev-questions.yaml")
+    bank: PathSetting = Path("tests/eval/bank")
     max_hit3_drop: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.02
 
 
@@ -196,6 +200,10 @@ class Config:
     @property
     def eval_questions(self) -> Path:
         return self._resolve(self.evaluation.questions)
+
+    @property
+    def eval_bank(self) -> Path:
+        return self._resolve(self.evaluation.bank)
 
     @property
     def project_root(self) -> Path | None:

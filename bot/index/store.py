@@ -350,6 +350,16 @@ def encode_rows(rows: list[EmbeddingRow], encoder: Encoder, cache: EmbeddingCach
     return vectors, len(missing)
 
 
+def encoder_provenance(encoder: Encoder) -> dict[str, Any]:
+    """Which encoder built an index: the packaged weights ("base") or the model adapted to the corpus, with
+    what it was adapted from (``bot/index/adaptation.py``)."""
+    adaptation = getattr(encoder, "adaptation", None)
+    if not adaptation:
+        return {"kind": "base"}
+    keep = ("key", "base_fingerprint", "pairs", "pairs_sha256", "recipe")
+    return {"kind": "adapted", "adaptation": {name: adaptation[name] for name in keep if name in adaptation}}
+
+
 def build_faiss(vectors: np.ndarray, approximate: bool = False,
                 previous: SearchIndex | None = None) -> tuple[Any, dict[str, Any]]:
     """The FAISS index over normalised row vectors (inner product = cosine), with explicit int64 row ids,
@@ -424,7 +434,7 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
     manifest = {
         "format": FORMAT_VERSION,
         "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "dimension": encoder.dimension,
-                  "normalized": True, "metric": "inner_product"},
+                  "normalized": True, "metric": "inner_product", **encoder_provenance(encoder)},
         "corpus_hash": fingerprint,
         "splitter_version": SPLITTER_VERSION,
         "passages": len(passages),
