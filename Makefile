@@ -7,13 +7,13 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/redlines-bot
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint test-unit test-model hardening clean-index screenshots
+.PHONY: install run test lint typecheck test-unit test-model hardening clean-index screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch is pinned to the CPU build (2.13.0) in pyproject.toml; unpinned it pulls several GB of CUDA.
-	$(PY) -m pip install --quiet -e '.[test,plot]'
+	$(PY) -m pip install --quiet -e '.[test,plot,adapt]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,11 +25,15 @@ run: install
 	$(BIN) index build --if-needed || test $$? -eq 3
 	$(BIN) run
 
-# Lint, then fast tests with the fake encoder, then the tests that load the real packaged model.
-test: lint test-unit test-model
+# Lint, type-check, then fast tests with the fake encoder, then the tests that load the real packaged model.
+test: lint typecheck test-unit test-model
 
 lint: install
 	$(VENV)/bin/ruff check bot tests
+
+# mypy's settings are in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy bot
 
 test-unit: install
 	$(PY) -m pytest -m "not model" -q

@@ -12,9 +12,10 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
-from bot.errors import CorpusError, QuestionError, UserFacingError
+from bot.errors import CorpusError, ModelUnavailableError, QuestionError, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, **kwargs: object) -> argparse.ArgumentParser:
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=COMMANDS_HELP.get(name, kwargs.pop("help", None)),
                                   description=COMMANDS_HELP.get(name), **kwargs)
         _add_config_option(sub)
@@ -233,9 +234,14 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     from bot.index import store as index_store
 
     if args.index_command == "status":
-        from bot.index.encoder import model_folder, weights_fingerprint
+        from bot.index.encoder import weights_fingerprint
+        from bot.index.encoders import encoder_folder
 
-        fingerprint = weights_fingerprint(model_folder(config.model.package))
+        try:
+            fingerprint = weights_fingerprint(encoder_folder(config)[0])
+        except ModelUnavailableError as exc:  # model.adapt on and no adapted encoder yet
+            print(f"stale: {exc}")
+            return 1
         status = index_store.check_status(config, fingerprint)
         where = f" ({status.generation})" if status.generation else ""
         print(f"{status.state}{where}: {status.detail}")
@@ -252,7 +258,7 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     from bot.index.encoders import load_encoder
 
     load_corpus(config.corpus_dir)  # validate before loading the model
-    encoder = load_encoder(config)
+    encoder = load_encoder(config, train=True)  # with model.adapt, adapts the model first when needed
     with _writes(config, "redlines-bot index build"):
         if args.if_needed:
             status = index_store.check_status(config, encoder.fingerprint)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
 
@@ -68,6 +69,9 @@ class ModelSettings:
     encoder: Annotated[Text, _one_of(ENCODERS)] = "torch"
     batch_size: Annotated[Int, Field(ge=1)] = 16
     max_tokens: Annotated[Int, Field(ge=16)] = 256
+    # Fine-tune the model on the corpus's phrasings and the bank's train split at `index build` (minutes, once
+    # per change of the training data; bot/index/adaptation.py).
+    adapt: Bool = False
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -308,7 +312,7 @@ KINDS = {"int_type": "a whole number", "int_from_float": "a whole number", "floa
          "dataclass_exact_type": "a mapping"}
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     """One pydantic error in the house words: the dotted key, then the reason (never a huge value)."""
     key = _dotted(error["loc"])
     kind = error["type"]

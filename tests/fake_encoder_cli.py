@@ -34,8 +34,8 @@ class SlowFakeEncoder(FakeEncoder):
 
 def main(argv: list[str]) -> int:
     fake = SlowFakeEncoder(float(os.environ.get("FAKE_ENCODER_DELAY", "0")))
-    encoders.load_encoder = lambda config: fake
-    resources.load_encoder = lambda config: fake
+    encoders.load_encoder = lambda config, **options: fake
+    resources.load_encoder = lambda config, **options: fake
     encoder_module.model_folder = lambda package: None
     encoder_module.weights_fingerprint = lambda folder: fake.fingerprint
     return cli.main(argv)

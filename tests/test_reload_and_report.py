@@ -106,7 +106,7 @@ def test_reload_command_refuses_a_broken_corpus_and_a_missing_bot(project, capsy
 
 def test_report_lists_and_exports_grouped_gaps(project, config, capsys, monkeypatch):
     encoder = FakeEncoder()
-    monkeypatch.setattr(encoder_module, "load_encoder", lambda c: encoder)
+    monkeypatch.setattr(encoder_module, "load_encoder", lambda c, **options: encoder)
     resources = fake_resources(config)
     store = Store(config.data_dir / "bot.sqlite3")
     for question in ("pizza recipe with cheese", "pizza recipe with cheese?", "weather in tokyo"):

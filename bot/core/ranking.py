@@ -155,7 +155,10 @@ def phrasing_index(index: SearchIndex) -> PhrasingIndex:
 
 def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     keywords = keyword_index(index)
-    phrasing_passage, phrasing_weight, languages, intents = [], [], [], []
+    phrasing_passage: list[int] = []
+    phrasing_weight: list[float] = []
+    languages: list[frozenset[str]] = []
+    intents: list[frozenset[str]] = []
     phrasings_with: dict[str, list[int]] = {}
     for number, passage in enumerate(index.passages):
         detected = [detect_language(p) for p in passage.phrasings]

@@ -309,6 +309,7 @@ def _score_pools(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndar
     while True:
         dense_pool, dense_floor, dense_done, seen = _dense_pool(index, query, size, total_rows, name != "bm25")
         if name == "hybrid-rrf":
+            assert bm25 is not None  # rank() computes BM25 for every retriever but "dense"
             keyword_pool, keyword_floor = _bm25_order(bm25, positives, size), 0.0
             keyword_done = len(keyword_pool) >= len(index.passages)
         else:
@@ -318,13 +319,16 @@ def _score_pools(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndar
         if name == "dense":
             ranking, bound = dense, dense_floor + bonus
         elif name == "bm25":
+            assert bm25 is not None
             ranking = bm25[passages]
             bound = keyword_floor + bonus if keyword_floor > 0 else -np.inf  # zero-BM25 passages never count
         elif name == "hybrid":
+            assert bm25 is not None
             weight = settings.hybrid_weight
             ranking = convex_fusion(dense, bm25[passages], weight, top)
             bound = weight * dense_floor + (1.0 - weight) * (keyword_floor / top if top > 0 else 0.0) + bonus
         else:
+            assert bm25 is not None
             ranking = _pool_rrf(passages, dense, bm25, dense_pool)
             bound = 1.0 / (RRF_K + len(dense_pool) + 1) + 1.0 / (RRF_K + len(keyword_pool) + 1) + bonus
         # With IVF nothing is provable (a passage it missed may be anywhere), so one round: its recall is the limit.

@@ -170,7 +170,8 @@ class LiveUpdater:
             return UpdateResult("reload", None, live.generation, 0, time.perf_counter() - started,
                                 len(live.passages), changed=False)
         status = check_status(self.config, self.encoder.fingerprint)
-        if not status.fresh or status.manifest is None or status.manifest["corpus_hash"] != fingerprint:
+        if not status.fresh or status.generation is None or status.manifest is None \
+                or status.manifest["corpus_hash"] != fingerprint:
             return None
         try:
             index = read_generation(self.config.index_dir / status.generation, self.encoder)
@@ -190,6 +191,8 @@ class LiveUpdater:
             last = self.audit.last_change()
             if last is None:
                 raise UserFacingError("There is no moderator change to undo.")
+            if last.path is None:  # add, edit and remove always record their file
+                raise UserFacingError(f"The last moderator change ({last.action} {last.entry_id}) names no file to restore.")
             started = time.perf_counter()
             path = self.config.corpus_dir / last.path
             try:

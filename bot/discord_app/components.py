@@ -206,11 +206,12 @@ class MoreSourcesButton(discord.ui.DynamicItem[discord.ui.Button],
         self.language = language
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> MoreSourcesButton:
         return cls(int(match["answer"]), int(match["offset"]), match["lang"])
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         language = _language(self.language, interaction)
         if await refuse_if_old(interaction, language):
             return
@@ -249,11 +250,12 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
                                                                                   language)
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> PageButton:
         return cls(int(match["answer"]), int(match["offset"]), int(match["first"]), match["dir"], match["lang"])
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         language = _language(self.language, interaction)
         if await refuse_if_old(interaction, language):
             return
@@ -296,11 +298,12 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button],
         self.language = language
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> FeedbackButton:
         return cls(int(match["answer"]), match["helpful"] == "1", match["lang"])
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         bot = interaction.client
         language = _language(self.language, interaction)
         recorded = await bot.service.feedback(self.answer_id, interaction.user.id, self.helpful)
@@ -336,11 +339,13 @@ class SuggestionButton(discord.ui.DynamicItem[discord.ui.Button],
         self.language = language
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> SuggestionButton:
-        return cls(match["entry"], match["lang"], label=item.label)
+        # Always the pressed button (the template matches buttons only); its label is the question shown.
+        return cls(match["entry"], match["lang"], label=item.label if isinstance(item, discord.ui.Button) else None)
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         bot = interaction.client
         language = _language(self.language, interaction)
         if await refuse_if_old(interaction, language):
@@ -378,11 +383,12 @@ class ModeratorButton(discord.ui.DynamicItem[discord.ui.Button],
         self.language = language
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> ModeratorButton:
         return cls(int(match["answer"]), match["lang"])
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         bot = interaction.client
         language = _language(self.language, interaction)
         settings = bot.settings_for(interaction.guild_id)

@@ -111,11 +111,12 @@ class UndoButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rl:undo:(
         self.audit_id = audit_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> UndoButton:
         return cls(int(match["audit"]))
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         bot = interaction.client
         try:
             require_moderator(interaction)
@@ -143,11 +144,12 @@ class DetailsButton(discord.ui.DynamicItem[discord.ui.Button],
         self.milliseconds = milliseconds
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str], /) -> DetailsButton:
         return cls(int(match["audit"]), int(match["encoded"]), int(match["ms"]))
 
-    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:
+    # discord.py annotates callback as generic in the client type; these buttons only ever run on RedLinesBot.
+    async def callback(self, interaction: discord.Interaction[RedLinesBot]) -> Any:  # type: ignore[override]
         bot = interaction.client
         try:
             require_moderator(interaction)

@@ -61,6 +61,12 @@ def describe(result: UpdateResult) -> str:
 class FaqModal(discord.ui.Modal):
     """Question, alternative phrasings, answer and source, for a new entry or an edit."""
 
+    question: discord.ui.TextInput[FaqModal]
+    alternatives: discord.ui.TextInput[FaqModal]
+    answer: discord.ui.TextInput[FaqModal]
+    source_url: discord.ui.TextInput[FaqModal]
+    source_title: discord.ui.TextInput[FaqModal]
+
     def __init__(self, cog: FaqCog, *, editing: str | None, language: str, draft: FaqDraft | None = None,
                  new_id: str | None = None) -> None:
         super().__init__(title=shorten(f"Edit FAQ entry {editing}", 45) if editing else "New FAQ entry", timeout=900)
@@ -110,7 +116,9 @@ class FaqModal(discord.ui.Modal):
             return
         await send_confirmation(interaction, self.cog.bot, change)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    # Modal.on_error's own signature, which drops BaseView's item argument (discord.py, "as designed":
+    # Rapptz/discord.py#9816); checked against BaseView it can't be satisfied.
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
         log.error("FAQ modal failed (user %s, guild %s)", interaction.user.id, interaction.guild_id, exc_info=error)
         await send_ephemeral(interaction, "Sorry, something went wrong; it has been logged. Use /faq show to see "
                                           "whether the entry changed.")

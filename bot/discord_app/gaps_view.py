@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.discord_app.item_callback import set_callback
 from bot.discord_app.permissions import is_moderator
 from bot.discord_app.render import shorten
 from bot.discord_app.replies import send_unexpected_error
@@ -100,18 +101,21 @@ class GapsView(discord.ui.View):
     def _build(self) -> None:
         self.clear_items()
         for row, (number, gap) in enumerate(self.shown()):
-            write = discord.ui.Button(label=f"Write an FAQ entry ({number})", style=discord.ButtonStyle.primary,
-                                      emoji="✍️", row=row)
-            write.callback = self._on_write(gap)
-            dismiss = discord.ui.Button(label=f"Dismiss ({number})", style=discord.ButtonStyle.secondary, row=row)
-            dismiss.callback = self._on_dismiss(gap)
+            write: discord.ui.Button[GapsView] = discord.ui.Button(
+                label=f"Write an FAQ entry ({number})", style=discord.ButtonStyle.primary, emoji="✍️", row=row)
+            set_callback(write, self._on_write(gap))
+            dismiss: discord.ui.Button[GapsView] = discord.ui.Button(
+                label=f"Dismiss ({number})", style=discord.ButtonStyle.secondary, row=row)
+            set_callback(dismiss, self._on_dismiss(gap))
             self.add_item(write)
             self.add_item(dismiss)
         if self.pages > 1:
-            previous = discord.ui.Button(label="Previous", emoji="◀️", disabled=self.page == 0, row=4)
-            previous.callback = self._turn(-1)
-            following = discord.ui.Button(label="Next", emoji="▶️", disabled=self.page >= self.pages - 1, row=4)
-            following.callback = self._turn(+1)
+            previous: discord.ui.Button[GapsView] = discord.ui.Button(
+                label="Previous", emoji="◀️", disabled=self.page == 0, row=4)
+            set_callback(previous, self._turn(-1))
+            following: discord.ui.Button[GapsView] = discord.ui.Button(
+                label="Next", emoji="▶️", disabled=self.page >= self.pages - 1, row=4)
+            set_callback(following, self._turn(+1))
             self.add_item(previous)
             self.add_item(following)
 

@@ -57,7 +57,7 @@ def sentences(text: str) -> list[str]:
 
 def located_sentences(text: str) -> list[tuple[int, str]]:
     """(line number, sentence) for every sentence of ``text``, so that a quote can keep its line breaks."""
-    found = []
+    found: list[tuple[int, str]] = []
     for number, line in enumerate(text.split("\n")):
         found.extend((number, part) for part in split_sentences(line) if part.strip())
     return found

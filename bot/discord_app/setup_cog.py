@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.corpus.reader import LANGUAGES
 from bot.discord_app.client import in_guild, settings_summary
+from bot.discord_app.item_callback import set_callback
 from bot.discord_app.permissions import ADMINS, STAFF_DEFAULTS, admins_only, is_admin
 from bot.discord_app.replies import NO_MENTIONS, send_unexpected_error
 from bot.errors import UserFacingError
@@ -57,30 +58,31 @@ class SetupView(discord.ui.View):
     def _build(self, settings: GuildSettings) -> None:
         self.clear_items()
         settings = in_guild(settings, self.bot.get_guild(self.guild_id))
-        channels = discord.ui.ChannelSelect(
+        channels: discord.ui.ChannelSelect[SetupView] = discord.ui.ChannelSelect(
             placeholder="Answer channels (every question there is answered)", min_values=0, max_values=25, row=0,
             channel_types=[discord.ChannelType.text, discord.ChannelType.forum], custom_id="setup:answer_channels",
             default_values=[discord.Object(c, type=discord.abc.GuildChannel) for c in settings.answer_channels][:25])
-        channels.callback = self._saver("answer_channels", lambda: [c.id for c in channels.values])
-        roles = discord.ui.RoleSelect(
+        set_callback(channels, self._saver("answer_channels", lambda: [c.id for c in channels.values]))
+        roles: discord.ui.RoleSelect[SetupView] = discord.ui.RoleSelect(
             placeholder="Moderator roles (may use /faq and /reload)", min_values=0, max_values=25, row=1,
             custom_id="setup:moderator_roles",
             default_values=[discord.Object(r, type=discord.Role) for r in settings.moderator_roles][:25])
-        roles.callback = self._saver("moderator_roles", lambda: [r.id for r in roles.values])
-        handoff = discord.ui.ChannelSelect(
+        set_callback(roles, self._saver("moderator_roles", lambda: [r.id for r in roles.values]))
+        handoff: discord.ui.ChannelSelect[SetupView] = discord.ui.ChannelSelect(
             placeholder="Moderators' channel (hand-offs)", min_values=0, max_values=1, row=2,
             channel_types=[discord.ChannelType.text], custom_id="setup:moderators_channel",
             default_values=[discord.Object(settings.moderators_channel, type=discord.abc.GuildChannel)]
             if settings.moderators_channel else [])
-        handoff.callback = self._saver("moderators_channel", lambda: handoff.values[0].id if handoff.values else None)
-        language = discord.ui.Select(
+        set_callback(handoff, self._saver("moderators_channel", lambda: handoff.values[0].id if handoff.values else None))
+        language: discord.ui.Select[SetupView] = discord.ui.Select(
             placeholder="Default language", min_values=1, max_values=1, row=3, custom_id="setup:language",
             options=[discord.SelectOption(label=LANGUAGE_NAMES.get(code, code), value=code,
                                           default=code == settings.language) for code in LANGUAGES])
-        language.callback = self._saver("language", lambda: language.values[0])
-        reset = discord.ui.Button(label="Use config.yaml defaults", style=discord.ButtonStyle.secondary, row=4,
-                                  custom_id="setup:reset", disabled=not settings.from_setup)
-        reset.callback = self._reset
+        set_callback(language, self._saver("language", lambda: language.values[0]))
+        reset: discord.ui.Button[SetupView] = discord.ui.Button(
+            label="Use config.yaml defaults", style=discord.ButtonStyle.secondary, row=4, custom_id="setup:reset",
+            disabled=not settings.from_setup)
+        set_callback(reset, self._reset)
         for item in (channels, roles, handoff, language, reset):
             self.add_item(item)
 

@@ -134,7 +134,8 @@ class RetrieverReport:
     def breakdown(self, key: Callable[[EvalQuestion], str]) -> dict[str, RetrieverReport]:
         """One sub-report per value of ``key`` (category, language, decline kind), in sorted order."""
         values = sorted({key(r.question) for r in self.results} - {""})
-        return {value: self.subset(lambda q, v=value: key(q) == v) for value in values}
+        return {value: RetrieverReport(self.retriever, tuple(r for r in self.results if key(r.question) == value))
+                for value in values}
 
     def summary(self) -> dict[str, float | int]:
         """The quality numbers of this report (no latency)."""

@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -243,7 +244,7 @@ def threads_worker(config_path: Path) -> dict:
     for question in questions:
         for threads, encoder in encoders.items():
             alone[threads].append(_encode_ms(encoder, question))
-    result = {}
+    result: dict[str, Any] = {}
     for threads, encoder in encoders.items():
         each: list[float] = []
         lock = threading.Lock()

@@ -65,7 +65,7 @@ class OnnxEncoder:
     """Drop-in ``Encoder`` backed by ONNX Runtime; records the same model id and weights fingerprint."""
 
     def __init__(self, model_id: str, folder: Path, cache_dir: Path, batch_size: int = 32, threads: int = 1,
-                 max_tokens: int = 256) -> None:
+                 max_tokens: int = 256, adaptation: dict | None = None) -> None:
         try:
             import onnxruntime
             from tokenizers import Tokenizer
@@ -73,6 +73,7 @@ class OnnxEncoder:
             raise ModelUnavailableError(f"the onnx encoder needs onnxruntime and tokenizers ({exc})") from None
         self.model_id = model_id
         self.fingerprint = weights_fingerprint(folder)
+        self.adaptation = adaptation  # what the weights were adapted on (bot/index/adaptation.py), or None
         self.batch_size = batch_size
         onnx_path = cache_dir / f"model-{self.fingerprint}.onnx"
         if not onnx_path.exists():

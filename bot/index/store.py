@@ -149,7 +149,8 @@ class SearchIndex:
 
             lists = int(self.manifest["vector_index"]["nlist"])
             probes = lists if k >= total else int(self.manifest["vector_index"]["nprobe"])
-            params = faiss.SearchParametersIVF(nprobe=probes)
+            params = faiss.SearchParametersIVF()
+            params.nprobe = probes
         scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         found = ids[0] >= 0  # FAISS pads with -1 when it has fewer than k hits; passages[-1] would be wrong.
         return scores[0][found], ids[0][found]
@@ -214,8 +215,10 @@ class SearchIndex:
                 stored, ids = np.ascontiguousarray(self.row_vectors(rows)), np.arange(len(rows), dtype=np.int64)
             ids = np.ascontiguousarray(ids, dtype=np.int64)
             products = np.empty(len(rows), dtype=np.float32)
-            faiss.fvec_inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
-                                             faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
+            # A SWIG function of faiss (faiss/utils/distances.h) that faiss's generated stubs leave out.
+            inner_products_by_idx = faiss.fvec_inner_products_by_idx  # type: ignore[attr-defined]
+            inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
+                                  faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
             np.maximum.at(best, todo[owner], products)
         best[np.isneginf(best)] = -1.0
         return best
@@ -356,6 +359,16 @@ def encode_rows(rows: list[EmbeddingRow], encoder: Encoder, cache: EmbeddingCach
     return vectors, len(missing)
 
 
+def encoder_provenance(encoder: Encoder) -> dict[str, Any]:
+    """Which encoder built an index: the packaged weights ("base") or the model adapted to the corpus, with
+    what it was adapted from (``bot/index/adaptation.py``)."""
+    adaptation = getattr(encoder, "adaptation", None)
+    if not adaptation:
+        return {"kind": "base"}
+    keep = ("key", "base_fingerprint", "pairs", "pairs_sha256", "recipe")
+    return {"kind": "adapted", "adaptation": {name: adaptation[name] for name in keep if name in adaptation}}
+
+
 def build_faiss(vectors: np.ndarray, approximate: bool = False,
                 previous: SearchIndex | None = None) -> tuple[Any, dict[str, Any]]:
     """The FAISS index over normalised row vectors (inner product = cosine), with explicit int64 row ids,
@@ -374,10 +387,10 @@ def build_faiss(vectors: np.ndarray, approximate: bool = False,
     rows, dimension = vectors.shape
     ids = np.arange(rows, dtype=np.int64)
     if not approximate:
-        index = faiss.IndexIDMap(faiss.IndexFlatIP(dimension))
+        flat = faiss.IndexIDMap(faiss.IndexFlatIP(dimension))
         if rows:
-            index.add_with_ids(vectors, ids)
-        return index, {"type": FLAT}
+            flat.add_with_ids(vectors, ids)
+        return flat, {"type": FLAT}
     lists = max(1, int(round(IVF_LISTS_PER_SQRT_ROW * math.sqrt(rows))))
     reusable = previous is not None and previous.vector_index_type == IVF and \
         abs(int(previous.manifest["vector_index"]["nlist"]) - lists) <= lists * IVF_REUSE_TOLERANCE
@@ -431,7 +444,7 @@ def build_index(config: Config, encoder: Encoder, corpus: Corpus | None = None,
     manifest = {
         "format": FORMAT_VERSION,
         "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "dimension": encoder.dimension,
-                  "normalized": True, "metric": "inner_product"},
+                  "normalized": True, "metric": "inner_product", **encoder_provenance(encoder)},
         "corpus_hash": fingerprint,
         "splitter_version": SPLITTER_VERSION,
         "passages": len(passages),

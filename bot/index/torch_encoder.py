@@ -15,7 +15,7 @@ from bot.index.encoder import Progress, encode_by_length, weights_fingerprint
 class SentenceTransformerEncoder:
     """all-MiniLM-L6-v2 through sentence-transformers, on the CPU, offline."""
 
-    def __init__(self, model_id: str, folder: Path, batch_size: int = 32) -> None:
+    def __init__(self, model_id: str, folder: Path, batch_size: int = 32, adaptation: dict | None = None) -> None:
         # Fail fast rather than retry a model hub for a minute on a machine with no network.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -32,9 +32,13 @@ class SentenceTransformerEncoder:
             raise ModelUnavailableError(f"cannot load the embedding model from {folder}: {exc}") from exc
         self.model_id = model_id
         self.fingerprint = weights_fingerprint(folder)
+        self.adaptation = adaptation  # what the weights were adapted on (bot/index/adaptation.py), or None
         get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
-        self.dimension = int(get_dimension())
+        dimension = get_dimension()
+        if dimension is None:
+            raise ModelUnavailableError(f"the model in {folder} does not state its embedding dimension")
+        self.dimension = int(dimension)
         self.batch_size = batch_size
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.answer import Answer, DeclineKind
-from bot.storage.sqlite_db import Database
+from bot.storage.sqlite_db import Database, inserted_id
 
 # /faq gaps and `report` read at most this many of the newest unanswered questions: grouping them encodes
 # each one, and members can add thousands a day (red-team t21: 400 long questions took 7.2 GB at once).
@@ -66,7 +66,7 @@ class Store(Database):
                 (time.time(), answer.question, int(answer.answered), answer.confidence, passages, via, guild_id,
                  channel_id, user_id, answer.index_version, message_id, decline),
             )
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     def answer(self, answer_id: int) -> StoredAnswer | None:
         with self._lock:

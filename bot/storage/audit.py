@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.atomic import read_text_exact
-from bot.storage.sqlite_db import Database
+from bot.storage.sqlite_db import Database, inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class AuditLog(Database):
                  record.entry_before, record.entry_after, record.file_before, record.file_after,
                  record.generation_before, record.generation_after, record.undoes, state,
                  str(file_path) if file_path else None, os.getpid() if state == "pending" else None))
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     # ---- write-ahead intents -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.storage.sqlite_db import Database
+from bot.storage.sqlite_db import Database, inserted_id
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class ConversationLog(Database):
                  exchange.answer_message_id, exchange.answer_channel_id, exchange.opened_thread_id,
                  "\n".join(exchange.passages), int(exchange.linked)))
             if exchange.question_message_id is None:
-                return int(cursor.lastrowid)
+                return inserted_id(cursor)
             row = self._db.execute("SELECT id FROM exchanges WHERE question_message_id = ?",
                                    (exchange.question_message_id,)).fetchone()
             return int(row[0])

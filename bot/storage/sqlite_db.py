@@ -9,6 +9,14 @@ from pathlib import Path
 from bot.storage.schema import ensure_schema
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid of the row an INSERT just added (sqlite3 types ``lastrowid`` as optional: None before any insert)."""
+    rowid = cursor.lastrowid
+    if rowid is None:
+        raise RuntimeError("the statement inserted no row")
+    return rowid
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection shared across worker threads (callers serialise with a lock), in WAL mode so readers
     don't block the writer, with a short busy timeout: a locked database costs a record, never an answer.
