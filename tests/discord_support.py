@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import discord
+import yarl
 
 from bot.config import Config, load_config
 from bot.core.answer import Answerer, LiveIndex
@@ -89,3 +92,15 @@ def fake_in_thread(server: FakeDiscord) -> Iterator[FakeDiscord]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+async def loopback_discord(monkeypatch) -> AsyncIterator[FakeDiscord]:
+    """The fake Discord on 127.0.0.1 with discord.py pointed at it; afterwards, every interaction must have been
+    acknowledged within Discord's 3 s and followed up within 15 min (the fake records late ones)."""
+    server = FakeDiscord()
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    yield server
+    await server.stop()
+    assert not server.late, [(r.method, r.path) for r in server.late]

@@ -17,12 +17,11 @@ import time
 import discord
 import pytest
 import pytest_asyncio
-import yarl
 
 from bot.core.answer import DeclineKind
 
-from .discord_support import make_bot, make_project, start_bot, stop_bot
-from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FORUM_CHANNEL_ID, FakeDiscord, user
+from .discord_support import loopback_discord, make_bot, make_project, start_bot, stop_bot
+from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FORUM_CHANNEL_ID, user
 from .hardening_report import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -35,13 +34,8 @@ CHITCHAT = {"thanks!", "ok", "ok thanks"}
 
 @pytest_asyncio.fixture
 async def fake(monkeypatch):
-    server = FakeDiscord()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.stop()
-    assert not server.late, [(r.method, r.path) for r in server.late]
+    async for server in loopback_discord(monkeypatch):
+        yield server
 
 
 class Spy:

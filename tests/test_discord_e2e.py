@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-import discord
 import pytest
 import pytest_asyncio
-import yarl
 
-from .discord_support import make_bot, make_project, start_bot, stop_bot
-from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FORUM_CHANNEL_ID, FakeDiscord
+from .discord_support import loopback_discord, make_bot, make_project, start_bot, stop_bot
+from .fake_discord import ANSWER_CHANNEL_ID, BOT_ID, BOT_USER, CHANNEL_ID, FORUM_CHANNEL_ID
 from .hardening_report import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -19,14 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 
 @pytest_asyncio.fixture
 async def fake(monkeypatch):
-    server = FakeDiscord()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.stop()
-    # Every interaction in every test was acknowledged within Discord's 3 s and followed up within 15 min.
-    assert not server.late, [(r.method, r.path) for r in server.late]
+    async for server in loopback_discord(monkeypatch):
+        yield server
 
 
 @pytest_asyncio.fixture

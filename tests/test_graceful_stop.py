@@ -25,7 +25,7 @@ from bot.index.store import build_index, check_status, current_generation, load_
 from bot.serving.resources import Resources
 
 from .conftest import FakeEncoder
-from .discord_support import TEST_BOT_OPTIONS, fake_in_thread, make_project
+from .discord_support import TEST_BOT_OPTIONS, fake_in_thread, loopback_discord, make_project
 from .fake_discord import BOT_ID, BOT_USER, CHANNEL_ID, GUILD_ID, FakeDiscord, user
 from .hardening_report import record
 
@@ -60,12 +60,8 @@ def resources_with(config, encoder: FakeEncoder) -> Resources:
 
 @pytest_asyncio.fixture
 async def fake(monkeypatch):
-    server = FakeDiscord()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    yield server
-    await server.stop()
+    async for server in loopback_discord(monkeypatch):
+        yield server
 
 
 async def serving(fake, config, resources) -> asyncio.Task:

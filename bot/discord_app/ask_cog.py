@@ -53,16 +53,9 @@ class AskCog(commands.Cog, name="Ask"):
                   private: bool = False) -> None:
         # A bad question or the cooldown is refused at once (privately, by the tree's handler); then the
         # interaction is acknowledged before waiting for a slot (Discord's 3 s rule).
-        acknowledge = Acknowledgement(interaction, ephemeral=private)
-        try:
-            async with self.bot.service.admitted(question, user_id=interaction.user.id,
-                                                 acknowledge=acknowledge) as admission:
-                asked = await admission.answer(via="slash", guild_id=interaction.guild_id,
-                                               channel_id=interaction.channel_id)
-        except Busy as exc:
-            await acknowledge.refuse(error_text(exc, interaction_language(interaction)))
-            return
-        await self._follow_up(interaction, asked, question, ephemeral=private)
+        asked = await self._answer_command(interaction, question, via="slash", ephemeral=private)
+        if asked is not None:
+            await self._follow_up(interaction, asked, question, ephemeral=private)
 
     @app_commands.command(name=command_text("about.name"), description=command_text("about.description"))
     async def about(self, interaction: discord.Interaction) -> None:
@@ -75,18 +68,26 @@ class AskCog(commands.Cog, name="Ask"):
         if not text:
             raise UserFacingError(t(interaction_language(interaction), "errors.no_text"))
         question = shorten(text, self.bot.config.retrieval.max_question_chars)
-        acknowledge = Acknowledgement(interaction, ephemeral=True)
-        try:
-            async with self.bot.service.admitted(question, user_id=interaction.user.id,
-                                                 acknowledge=acknowledge) as admission:
-                asked = await admission.answer(via="context-menu", guild_id=interaction.guild_id,
-                                               channel_id=interaction.channel_id)
-        except Busy as exc:
-            await acknowledge.refuse(error_text(exc, interaction_language(interaction)))
+        asked = await self._answer_command(interaction, question, via="context-menu", ephemeral=True)
+        if asked is None:
             return
         outgoing = present(asked, self.bot.config, moderators_channel=self._handoff(interaction.guild_id),
                            locale=interaction.locale, claim=text)
         await send_to_interaction(interaction, outgoing, ephemeral=True)
+
+    async def _answer_command(self, interaction: discord.Interaction, question: str, *, via: str,
+                              ephemeral: bool) -> Asked | None:
+        """Answer a command's question, acknowledging it before waiting for a slot (Discord's 3 s rule); None
+        when the bot was too busy (the member is told privately)."""
+        acknowledge = Acknowledgement(interaction, ephemeral=ephemeral)
+        try:
+            async with self.bot.service.admitted(question, user_id=interaction.user.id,
+                                                 acknowledge=acknowledge) as admission:
+                return await admission.answer(via=via, guild_id=interaction.guild_id,
+                                              channel_id=interaction.channel_id)
+        except Busy as exc:
+            await acknowledge.refuse(error_text(exc, interaction_language(interaction)))
+            return None
 
     async def _follow_up(self, interaction: discord.Interaction, asked: Asked, question: str, *,
                          ephemeral: bool) -> None:

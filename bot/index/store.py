@@ -48,6 +48,7 @@ from bot.index.embedding_cache import EmbeddingCache
 from bot.index.encoder import Encoder
 from bot.index.progress import ProgressBar
 from bot.storage.atomic import fsync_dir, point_symlink, write_bytes_atomic
+from bot.storage.locks import process_alive
 
 log = logging.getLogger(__name__)
 
@@ -619,19 +620,10 @@ def _remove_abandoned_temporaries(index_dir: Path) -> None:
     """Remove folders left by builds that died (their process is gone)."""
     for path in index_dir.glob(".tmp-gen-*"):
         pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and _process_alive(int(pid)) and int(pid) != os.getpid():
+        if pid.isdigit() and process_alive(int(pid)) and int(pid) != os.getpid():
             continue
         shutil.rmtree(path, ignore_errors=True)
 
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_manifest(generation_dir: Path) -> dict[str, Any]:

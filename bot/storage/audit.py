@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.atomic import read_text_exact
+from bot.storage.locks import process_alive
 from bot.storage.sqlite_db import Database, inserted_id
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class AuditLog(Database):
                                     " WHERE state = 'pending' ORDER BY id").fetchall()
         settled = []
         for intent, action, entry_id, file_path, file_before, file_after, pid in rows:
-            if pid and _process_alive(pid):
+            if pid and process_alive(pid):
                 continue  # still in flight in a live process
             try:
                 on_disk = read_text_exact(Path(file_path)) if file_path else None
@@ -156,15 +157,4 @@ class AuditLog(Database):
                 return record
         return None
 
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 

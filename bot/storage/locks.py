@@ -189,3 +189,16 @@ def exclusive_writes(index_dir: Path, what: str, *, timeout: float,
         yield
     finally:
         lock.release()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (this process included); one we may not signal still exists."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
