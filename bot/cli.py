@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
 from bot.errors import CorpusError, QuestionError, UserFacingError
+from bot.log_setup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ COMMANDS_HELP = {
     "corpus": "Validate the corpus files.",
     "bench": "Measure encode and answer latency, search, cold start, build, update and memory, per encoder.",
     "reload": "Tell the running bot to pick up corpus files edited on disk (sends it SIGHUP).",
+    "status": "Report every running bot process (shards, latency, index, answers); exit 1 if one is down or stale.",
     "report": "List the questions the bot could not answer, grouped by similarity, most frequent first.",
     "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
     "eval": "Measure retrieval on a question set, every retriever side by side; calibrate the decline threshold.",
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run")
     run.add_argument("--console", action="store_true", help="use the local console even if DISCORD_TOKEN is set")
+    run.add_argument("--shards", metavar="IDS", type=parse_shard_ids,
+                     help="run only these shards, e.g. 0-3 or 0,2 (overrides discord.shard_ids; needs discord.shard_count)")
     command("console")
 
     ask = command("ask")
@@ -86,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", action="store_true",
                        help="also measure search and build cost at 1k, 10k and 100k synthetic passages")
 
-    command("reload")
+    reload = command("reload")
+    reload.add_argument("--pid", type=int, help="signal this process only (default: every bot process of this data folder)")
+    status = command("status")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
     report = command("report")
     report.add_argument("--csv", action="store_true", help="write CSV to standard output")
     report.add_argument("--limit", type=int, default=30, help="groups to list (default 30)")
@@ -112,16 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(verbose=args.verbose)
     if not args.command:
         parser.print_help()
         return 2
     handler = HANDLERS[args.command]
     try:
         config = load_config(getattr(args, "config", DEFAULT_CONFIG_PATH))
+        configure_logging(config.logging, verbose=args.verbose)
         return handler(config, args)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -135,8 +140,34 @@ def _quiet_logs() -> None:
     logging.getLogger().setLevel(logging.WARNING)
 
 
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """"3", "0-3" or "0,2,5-7" -> shard ids (the instance name of redlines-bot@.service)."""
+    ids: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            ids.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of shard ids like 0-3 or 0,2") from None
+    if not ids:
+        raise argparse.ArgumentTypeError(f"{text!r} names no shard")
+    return tuple(ids)
+
+
+def with_shards(config: Config, shard_ids: tuple[int, ...]) -> Config:
+    import dataclasses
+
+    from bot.config import shard_problems
+
+    for key, reason in shard_problems(shard_ids, config.discord.shard_count).items():
+        raise UserFacingError(f"--shards {','.join(map(str, shard_ids))}: discord.{key} {reason}")
+    return dataclasses.replace(config, discord=dataclasses.replace(config.discord, shard_ids=shard_ids))
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     token = discord_token()
+    if getattr(args, "shards", None):
+        config = with_shards(config, args.shards)
     if token and not args.console:
         from bot.discord_app.runner import run_discord
 
@@ -270,18 +301,38 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     import signal
 
     from bot.corpus.reader import load_corpus
-    from bot.discord_app.runner import pid_file
+    from bot.discord_app.runner import running_pids
 
     load_corpus(config.corpus_dir)  # refuse a broken corpus here, with file and line
-    path = pid_file(config)
-    try:
-        pid = int(path.read_text().strip())
-        os.kill(pid, signal.SIGHUP)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        raise UserFacingError(f"no running bot found (no live process in {path}); "
-                              "start it with `make run`, or rebuild the index with `redlines-bot index build`") from None
-    print(f"asked the bot (pid {pid}) to reload the corpus; its log says when the new index is live")
+    pids = [args.pid] if args.pid else running_pids(config)
+    signalled = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGHUP)
+            signalled.append(pid)
+        except ProcessLookupError:
+            continue
+    if not signalled:
+        where = f"process {args.pid}" if args.pid else f"live process in {config.heartbeat_dir} or {config.data_dir / 'bot.pid'}"
+        raise UserFacingError(f"no running bot found (no {where}); "
+                              "start it with `make run`, or rebuild the index with `redlines-bot index build`")
+    listed = ", ".join(map(str, signalled))
+    print(f"asked the bot (pid {listed}) to reload the corpus; its log says when the new index is live")
     return 0
+
+
+def cmd_status(config: Config, args: argparse.Namespace) -> int:
+    from bot.serving.health import format_status, status_report
+
+    report = status_report(config.heartbeat_dir, stale_seconds=config.health.stale_seconds,
+                           shard_count=config.discord.shard_count)
+    if args.json:
+        print(json.dumps({"ok": report.ok, "problems": report.problems,
+                          "processes": [{"state": p.state, "reason": p.reason, "heartbeat_age_s": round(p.age, 1),
+                                         **p.beat.to_json()} for p in report.processes]}))
+    else:
+        print(format_status(report))
+    return 0 if report.ok else 1
 
 
 def cmd_report(config: Config, args: argparse.Namespace) -> int:
@@ -371,5 +422,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
     "eval": cmd_eval, "sync-commands": cmd_sync_commands, "reload": cmd_reload, "report": cmd_report,
-    "bench": cmd_bench,
+    "bench": cmd_bench, "status": cmd_status,
 }

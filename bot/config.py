@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -21,6 +22,7 @@ from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
+DATABASE_URL_ENV_VAR = "REDLINES_DATABASE_URL"
 RETRIEVERS = ("dense", "bm25", "hybrid", "hybrid-rrf")
 ENCODERS = ("torch", "onnx")
 
@@ -130,6 +132,10 @@ class DiscordSettings:
     busy_retry_seconds: int = 5
     database: Path = Path("data/bot.sqlite3")
     report_url: str | None = None
+    # Sharding: None lets Discord recommend the number of shards and this process runs them all; with
+    # several processes, each gets the same shard_count and its own shard_ids (`run --shards` overrides).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] = ()
 
     def _validate(self) -> dict[str, str]:
         problems = {}
@@ -147,7 +153,96 @@ class DiscordSettings:
             problems["answer_channels"] = "ids must be positive whole numbers"
         if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
             problems["report_url"] = "must be an http(s) address"
+        problems.update(shard_problems(self.shard_ids, self.shard_count))
         return problems
+
+
+def shard_problems(shard_ids: tuple[int, ...], shard_count: int | None) -> dict[str, str]:
+    """Why a shard layout is impossible (empty when it is fine)."""
+    if shard_count is not None and shard_count < 1:
+        return {"shard_count": "must be at least 1"}
+    if shard_ids and shard_count is None:
+        return {"shard_ids": "needs shard_count (the total number of shards across every process)"}
+    if shard_count is not None and any(not 0 <= i < shard_count for i in shard_ids):
+        return {"shard_ids": f"each id must be between 0 and shard_count - 1 ({shard_count - 1})"}
+    if len(set(shard_ids)) != len(shard_ids):
+        return {"shard_ids": "lists a shard twice"}
+    return {}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where answers, feedback and the audit log are kept. The password never goes here."""
+
+    # postgresql://user@host:5432/dbname: PostgreSQL, shared by every bot process. Empty: SQLite in the
+    # file discord.database. The password comes from PGPASSWORD (or ~/.pgpass), as for every libpq client;
+    # REDLINES_DATABASE_URL in the environment overrides this key.
+    url: str | None = None
+    # How often each process checks the shared store for an index generation published by another one,
+    # besides PostgreSQL's instant notifications (and the only way with SQLite).
+    poll_seconds: float = 2.0
+
+    def _validate(self) -> dict[str, str]:
+        problems = {}
+        if self.url is not None:
+            problems.update(database_url_problems(self.url))
+        if not 0.1 <= self.poll_seconds <= 60:
+            problems["poll_seconds"] = "must be between 0.1 and 60"
+        return problems
+
+
+def database_url_problems(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        return {"url": "must be a postgresql://user@host/dbname address (leave it empty for SQLite)"}
+    if parts.password:
+        return {"url": "must not hold a password: put it in PGPASSWORD in the environment (or ~/.pgpass)"}
+    return {}
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """Heartbeats that `redlines-bot status` reads."""
+
+    heartbeat_seconds: float = 10.0
+    stale_seconds: float = 60.0
+
+    def _validate(self) -> dict[str, str]:
+        problems = {}
+        if not 0.1 <= self.heartbeat_seconds <= 3600:
+            problems["heartbeat_seconds"] = "must be between 0.1 and 3600"
+        if self.stale_seconds <= self.heartbeat_seconds:
+            problems["stale_seconds"] = "must be longer than heartbeat_seconds"
+        return problems
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Prometheus metrics over HTTP; off unless a port is set."""
+
+    port: int | None = None
+    host: str = "127.0.0.1"
+
+    def _validate(self) -> dict[str, str]:
+        if self.port is not None and not 0 <= self.port <= 65535:
+            return {"port": "must be between 0 and 65535 (0: any free port)"}
+        return {}
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """Log format: lines for people, or one JSON object per line for log shippers."""
+
+    json: bool = False
+    level: str = "info"
+
+    def _validate(self) -> dict[str, str]:
+        if self.level.lower() not in LOG_LEVELS:
+            return {"level": f"must be one of {', '.join(LOG_LEVELS)}"}
+        return {}
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True)
@@ -160,6 +255,10 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: Path | None = None
 
     @property
@@ -177,6 +276,15 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self._resolve(self.discord.database)
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL address when one is configured (the environment first), else None for SQLite."""
+        return os.environ.get(DATABASE_URL_ENV_VAR, "").strip() or self.database.url
+
+    @property
+    def heartbeat_dir(self) -> Path:
+        return self.data_dir / "processes"
 
     @property
     def eval_questions(self) -> Path:

@@ -29,10 +29,12 @@ def fake_resources(config: Config) -> Resources:
     return Resources(config, encoder, live, Answerer(config.retrieval, encoder, live))
 
 
-def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
+def make_bot(config: Config, resources: Resources | None = None, *, shard_count: int | None = 1) -> RedLinesBot:
+    """The real bot on the fake encoder. One shard by default (simcord needs the count up front); with
+    ``shard_count=None`` it asks Discord's GET /gateway/bot how many, as a production bot does."""
     resources = resources or fake_resources(config)
     return create_bot(config=config, load_resources=lambda: resources,
-                       open_store=lambda: Store(config.database_path))
+                       open_store=lambda: Store(config.database_path), shard_count=shard_count)
 
 
 async def synced_guild(env, member_name: str):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,10 +21,12 @@ from bot.corpus.reader import FaqEntry, load_corpus
 from bot.discord_app.tree import AnswerTree
 from bot.errors import UserFacingError
 from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.serving.metrics import Metrics
 from bot.serving.resources import Resources
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
 from bot.storage.audit import AuditLog
+from bot.storage.heartbeats import Heartbeat, this_host
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,7 @@ def narrowest_intents(config: Config) -> discord.Intents:
     return intents
 
 
-class RedLinesBot(commands.Bot):
+class RedLinesBot(commands.AutoShardedBot):
     """The bot. ``load_resources`` builds the encoder, index and answerer; it runs in a thread in
     ``setup_hook`` so the event loop never blocks on the model. Without it (``sync-commands``) the bot
     only registers its commands.
@@ -56,7 +61,11 @@ class RedLinesBot(commands.Bot):
     def __init__(self, *, config: Config, load_resources: Callable[[], Resources] | None,
                  open_store: Callable[[], Store] | None = None,
                  cogs: Sequence[Callable[[RedLinesBot], commands.Cog]] = (),
-                 dynamic_items: Sequence[type[discord.ui.DynamicItem[Any]]] = (), **options: Any) -> None:
+                 dynamic_items: Sequence[type[discord.ui.DynamicItem[Any]]] = (), metrics: Metrics | None = None,
+                 **options: Any) -> None:
+        # Sharding (discord.py's AutoShardedBot): the shards this process runs, from config unless given.
+        options.setdefault("shard_count", config.discord.shard_count)
+        options.setdefault("shard_ids", list(config.discord.shard_ids) or None)
         super().__init__(command_prefix=commands.when_mentioned, intents=narrowest_intents(config),
                          allowed_mentions=discord.AllowedMentions.none(), tree_cls=AnswerTree, help_command=None,
                          **options)
@@ -67,6 +76,8 @@ class RedLinesBot(commands.Bot):
         self.audit: AuditLog | None = None
         self._cogs = tuple(cogs)
         self._dynamic_items = tuple(dynamic_items)
+        self.metrics = metrics or Metrics()
+        self.started_at = time.time()
 
     async def setup_hook(self) -> None:
         if self._load_resources is not None:
@@ -78,7 +89,12 @@ class RedLinesBot(commands.Bot):
                 Cooldown(discord_settings.cooldown_questions, discord_settings.cooldown_seconds),
                 ConcurrencyCap(discord_settings.max_concurrent, discord_settings.busy_retry_seconds,
                                discord_settings.max_wait_seconds),
+                metrics=self.metrics,
             )
+            live = self.resources.live
+            self.metrics.watch_index(lambda: (live.current.generation, len(live.current.passages)))
+            self.metrics.watch_gateway(lambda: [(shard, ms / 1000 if ms is not None else None)
+                                                for shard, ms in self.gateway_latency_ms().items()])
             self.audit = await asyncio.to_thread(self._open_audit_safely)
             self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
         for make_cog in self._cogs:
@@ -137,6 +153,30 @@ class RedLinesBot(commands.Bot):
         if self.audit is not None:
             await asyncio.to_thread(self.audit.close)
             self.audit = None
+
+    def gateway_latency_ms(self) -> dict[int, float | None]:
+        """Heartbeat round trip per shard this process runs; None before the first ACK or while disconnected."""
+        shards = self.shards
+        latencies = {}
+        for shard_id, seconds in self.latencies:
+            info = shards.get(shard_id)
+            usable = info is not None and not info.is_closed() and math.isfinite(seconds)
+            latencies[shard_id] = seconds * 1000 if usable else None
+        return latencies
+
+    def heartbeat(self) -> Heartbeat:
+        """This process's health now, for its heartbeat file (``redlines-bot status``)."""
+        service = getattr(self, "service", None)
+        resources = getattr(self, "resources", None)
+        answers, declines = service.activity.last_hour() if service else (0, 0)
+        shard_ids = tuple(sorted(self.shards)) or tuple(self.shard_ids or ())
+        return Heartbeat(
+            host=this_host(), pid=os.getpid(), started_at=self.started_at, updated_at=time.time(),
+            ready=self.is_ready() and not self.is_closed(), shard_ids=shard_ids, shard_count=self.shard_count,
+            latency_ms=self.gateway_latency_ms(),
+            index_generation=resources.live.current.generation if resources else None,
+            last_answer_at=service.activity.last_answer_at if service else None,
+            answers_last_hour=answers, declines_last_hour=declines, version=__version__)
 
     @property
     def live_index(self) -> LiveIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -15,7 +16,10 @@ import discord
 from bot.config import Config
 from bot.discord_app.assembly import create_bot
 from bot.errors import UserFacingError
+from bot.serving.health import beat, pid_alive
+from bot.serving.metrics import start_metrics
 from bot.serving.resources import Resources, build_resources
+from bot.storage.heartbeats import read_heartbeats, this_host
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +28,44 @@ def pid_file(config: Config):
     return config.data_dir / "bot.pid"
 
 
+def running_pids(config: Config) -> list[int]:
+    """Live bot processes of this data folder on this host: from their heartbeats, else the pid file."""
+    beats, _ = read_heartbeats(config.heartbeat_dir)
+    host = this_host()
+    pids = [b.pid for b in beats if b.host == host and pid_alive(b.pid)]
+    if pids:
+        return pids
+    try:
+        return [int(pid_file(config).read_text().strip())]
+    except (OSError, ValueError):
+        return []
+
+
 async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None) -> None:
     load = load_resources or partial(build_resources, config)
-    async with create_bot(config=config, load_resources=load) as bot:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-        # SIGHUP (or `redlines-bot reload`) picks up corpus files edited on disk.
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(bot.reload_corpus("SIGHUP")))
-        path = pid_file(config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(str(os.getpid()))
-        try:
-            await bot.start(token)
-        finally:
-            path.unlink(missing_ok=True)
+    metrics = start_metrics(config.metrics.host, config.metrics.port)
+    try:
+        async with create_bot(config=config, load_resources=load, metrics=metrics) as bot:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+            # SIGHUP (or `redlines-bot reload`) picks up corpus files edited on disk.
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(bot.reload_corpus("SIGHUP")))
+            path = pid_file(config)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(str(os.getpid()))
+            heartbeat = asyncio.create_task(beat(config.heartbeat_dir, bot.heartbeat, config.health.heartbeat_seconds))
+            try:
+                await bot.start(token)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+                with contextlib.suppress(OSError):  # another process of this data folder may own it now
+                    if path.read_text().strip() == str(os.getpid()):
+                        path.unlink()
+    finally:
+        metrics.close()
 
 
 def run_discord(config: Config, token: str) -> int:

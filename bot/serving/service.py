@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.core.answer import Answer, Answerer
+from bot.serving.health import Activity
 from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.serving.metrics import Metrics
 from bot.storage.answers import Store, StoredAnswer
 
 log = logging.getLogger(__name__)
@@ -43,16 +46,22 @@ class Admission:
         service = self.service
         answer = await asyncio.to_thread(service.answerer.answer, self.question, tuple(context),
                                          offset=offset, limit=limit)
+        if offset == 0:  # "More sources" shows more of an answer already counted
+            service.activity.record(answer.answered)
+            service.metrics.answered(answer)
         answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id)
         return Asked(answer, answer_id)
 
 
 class AnswerService:
-    def __init__(self, answerer: Answerer, store: Store | None, cooldown: Cooldown, cap: ConcurrencyCap) -> None:
+    def __init__(self, answerer: Answerer, store: Store | None, cooldown: Cooldown, cap: ConcurrencyCap,
+                 metrics: Metrics | None = None, activity: Activity | None = None) -> None:
         self.answerer = answerer
         self.store = store
         self.cooldown = cooldown
         self.cap = cap
+        self.metrics = metrics or Metrics()
+        self.activity = activity or Activity()
 
     @asynccontextmanager
     async def admitted(self, question: str, *, user_id: int,
@@ -63,7 +72,9 @@ class AnswerService:
         call ``answer`` on the admission. A bad question or a busy bot costs the member no cooldown.
         """
         self.answerer.validate(question)
+        queued = time.perf_counter()
         async with self.cap.slot():
+            self.metrics.queue_wait(time.perf_counter() - queued)
             if count_towards_cooldown:
                 self.cooldown.check(user_id)
             yield Admission(self, question, user_id)
@@ -98,5 +109,8 @@ class AnswerService:
 
     async def feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
         """Record feedback; False when it could not be stored."""
-        return await self._with_store(f"record feedback on answer {answer_id}",
-                                      lambda store: store.record_feedback(answer_id, user_id, helpful), False)
+        recorded = await self._with_store(f"record feedback on answer {answer_id}",
+                                          lambda store: store.record_feedback(answer_id, user_id, helpful), False)
+        if recorded:
+            self.metrics.feedback(helpful, None, None)
+        return recorded
