@@ -29,6 +29,7 @@ async def fake(monkeypatch):
 
 async def start_bot(bot) -> asyncio.Task:
     task = asyncio.create_task(bot.start("fake-token-not-a-secret"))
+    await asyncio.sleep(0)  # let start() set the client up: since Python 3.12, wait_for doesn't yield first
     await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
     return task
 
