@@ -160,7 +160,7 @@ def with_shards(config: Config, shard_ids: tuple[int, ...]) -> Config:
     from bot.config import shard_problems
 
     for key, reason in shard_problems(shard_ids, config.discord.shard_count).items():
-        raise UserFacingError(f"--shards {','.join(map(str, shard_ids))}: discord.{key} {reason}")
+        raise UserFacingError(f"--shards {','.join(map(str, shard_ids))}: {reason} (discord.{key} in {config.source})")
     return dataclasses.replace(config, discord=dataclasses.replace(config.discord, shard_ids=shard_ids))
 
 
