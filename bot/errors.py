@@ -23,9 +23,14 @@ class ConfigError(UserFacingError):
 class CorpusError(UserFacingError):
     """One or more corpus files are invalid; ``problems`` lists each with its file and line."""
 
+    MAX_LISTED = 50  # the message stays readable (and small) whatever a file holds; ``problems`` has them all
+
     def __init__(self, problems: list[CorpusProblem]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {problem}" for problem in problems)
+        lines = "\n".join(f"  {problem}" for problem in problems[: self.MAX_LISTED])
+        more = len(problems) - self.MAX_LISTED
+        if more > 0:
+            lines += f"\n  ... and {more} more (run `redlines-bot corpus check` for the full list)"
         super().__init__(f"the corpus has {len(problems)} problem(s):\n{lines}")
 
 
@@ -34,9 +39,13 @@ class CorpusProblem:
 
     __slots__ = ("path", "line", "message")
 
+    MAX_MESSAGE_CHARS = 400  # a problem quotes at most a little of the bad value, never all of it
+
     def __init__(self, path: str, line: int | None, message: str) -> None:
         self.path = path
         self.line = line
+        if len(message) > self.MAX_MESSAGE_CHARS:
+            message = message[: self.MAX_MESSAGE_CHARS - 1] + "…"
         self.message = message
 
     def __str__(self) -> str:

@@ -133,3 +133,23 @@ async def test_reload_refuses_a_broken_file_and_keeps_serving(world, config):
     (config.corpus_dir / "faq" / "broken.yaml").unlink()
     ok = await mod.slash(channel, "reload")
     assert "Reloaded the corpus" in ok.response.content
+
+
+async def test_two_moderators_editing_one_entry_the_later_form_is_refused_with_both_versions(world, config):
+    env, guild, channel, mod, member = world
+    other = guild.add_member(env.create_user("other-mod"),
+                             roles=[guild.create_role("Admins 2", permissions=discord.Permissions(manage_guild=True))])
+    form_a = await mod.slash(channel, "faq edit", entry_id="who-organised")
+    form_b = await other.slash(channel, "faq edit", entry_id="who-organised")
+    fields = {"question": "Who organised the call?", "alternatives": "Which groups coordinated the campaign?",
+              "source_url": "https://example.org/launch", "source_title": "Launch post"}
+    saved = await other.submit_modal(form_b, {**fields, "answer": "CeSIA, The Future Society and CHAI (corrected)."})
+    assert "Updated `who-organised`" in saved.response.content
+    refused = await mod.submit_modal(form_a, {**fields, "answer": "Three groups organised it."})
+    text = refused.response.content
+    assert refused.ephemeral and text.startswith("Not saved: `who-organised` was changed after you opened the form")
+    assert "(corrected)" in text and "Three groups organised it." in text and text.count("```") == 4
+    answer = await member.slash(channel, "ask", question="Who organised the call?")
+    assert "(corrected)" in answer.response.embeds[0].description
+    record("moderator edit", "two moderators open /faq edit on one entry; the later form is submitted second (Discord)",
+           "refused privately with the current version and theirs to copy; the first change kept")

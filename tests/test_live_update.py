@@ -93,7 +93,7 @@ def test_remove_takes_the_entry_out_of_answers(setup):
     ("bad", "reason"),
     [
         (dict(url=""), "needs a source url"),
-        (dict(url="ftp://x"), r"not an http\(s\) address"),
+        (dict(url="ftp://x"), r"must be an http\(s\) address"),
         (dict(answer="x" * 1001), "the limit is 1,000"),
         (dict(alternatives=""), "at least one alternative"),
         (dict(entry_id="who-organised"), "already exists"),

@@ -72,7 +72,7 @@ async def test_a_process_runs_only_its_shards_and_bad_shard_layouts_are_refused(
         await fake.stop()
     path = config.source
     for extra, expected in (("  shard_ids: [0]\n", "needs shard_count"), ("  shard_count: 2\n  shard_ids: [2]\n", "between 0"),
-                            ("  shard_count: 0\n", "at least 1")):
+                            ("  shard_count: 0\n", "greater than or equal to 1")):
         path.write_text(path.read_text().split("discord:")[0] + "discord:\n" + extra)
         with pytest.raises(Exception, match=expected):
             load_config(path)

@@ -5,7 +5,11 @@ edited by hand, an undo — runs the same way, one at a time: validate the corpu
 atomically, build a new index generation (only changed texts are encoded, thanks to the embedding
 cache), publish it on disk atomically, load it, and swap it into the ``LiveIndex`` in one assignment.
 Questions in flight finish on the generation they started with. If anything fails before the swap,
-the live index keeps serving and the error says why.
+the live index keeps serving, the file is put back, and the error says why.
+
+A file change and its audit record are one unit: the record is written ahead as an intent, completed once
+the change is live, dropped if the change is put back (see ``bot.storage.audit``), so a process killed
+half-way never leaves a change that the audit log, and so ``/faq undo``, doesn't know about.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Config
 from bot.core.answer import LiveIndex
@@ -22,7 +28,7 @@ from bot.corpus.reader import Corpus, load_corpus
 from bot.errors import StorageError, UserFacingError
 from bot.index.encoder import Encoder
 from bot.index.store import build_index, previous_generation, publish, read_generation
-from bot.storage.atomic import write_text_atomic
+from bot.storage.atomic import read_text_exact, write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,10 @@ class UpdateResult:
     passages: int
 
 
+class ChangeNotLiveError(UserFacingError):
+    """A change reached its file but could not be made live, and the file could not be put back either."""
+
+
 class LiveUpdater:
     def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None) -> None:
         self.config = config
@@ -54,36 +64,23 @@ class LiveUpdater:
         return self._change("add", draft.id, lambda corpus: plan_add(corpus, draft), actor, actor_id)
 
     def edit(self, entry_id: str, draft: FaqDraft, actor: str, actor_id: int | None = None) -> UpdateResult:
+        """Change an entry; refused if it changed since the draft was filled from it (``draft.based_on``)."""
         return self._change("edit", entry_id, lambda corpus: plan_edit(corpus, entry_id, draft), actor, actor_id)
 
     def remove(self, entry_id: str, actor: str, actor_id: int | None = None) -> UpdateResult:
         return self._change("remove", entry_id, lambda corpus: plan_remove(corpus, entry_id), actor, actor_id)
 
-    def _change(self, action: str, entry_id: str, plan, actor: str, actor_id: int | None) -> UpdateResult:
+    def _change(self, action: str, entry_id: str, plan: Callable[[Corpus], PlannedWrite], actor: str,
+                actor_id: int | None) -> UpdateResult:
         with self._lock:
             started = time.perf_counter()
             corpus = load_corpus(self.config.corpus_dir)
-            planned: PlannedWrite = plan(corpus)
-            generation_before = self.live.current.generation
-            try:
-                write_text_atomic(planned.path, planned.after)
-            except OSError as exc:
-                raise StorageError(planned.path, exc) from exc
-            try:
-                result = self._rebuild(action, entry_id, started)
-            except Exception:
-                # The file changed but the index could not follow: put the file back as it was.
-                if planned.before is None:
-                    planned.path.unlink(missing_ok=True)
-                else:
-                    write_text_atomic(planned.path, planned.before)
-                raise
-            self._audit(AuditRecord(action=action, entry_id=entry_id, path=planned.relative, actor=actor,
-                                    actor_id=actor_id, entry_before=planned.entry_before,
-                                    entry_after=planned.entry_after, file_before=planned.before,
-                                    file_after=planned.after, generation_before=generation_before,
-                                    generation_after=result.generation))
-            return result
+            planned = plan(corpus)
+            record = AuditRecord(action=action, entry_id=entry_id, path=planned.relative, actor=actor,
+                                 actor_id=actor_id, entry_before=planned.entry_before, entry_after=planned.entry_after,
+                                 file_before=planned.before, file_after=planned.after,
+                                 generation_before=self.live.current.generation)
+            return self._apply(planned.path, record, lambda: self._rebuild(action, entry_id, started))
 
     # ---- files edited by hand ------------------------------------------------------------------------------
 
@@ -109,34 +106,92 @@ class LiveUpdater:
                 raise UserFacingError("There is no moderator change to undo.")
             started = time.perf_counter()
             path = self.config.corpus_dir / last.path
-            current_text = path.read_text(encoding="utf-8") if path.exists() else None
+            try:
+                current_text = read_text_exact(path)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UserFacingError(f"Cannot read {last.path} to undo the last change ({exc}).") from exc
             if current_text != last.file_after:
                 raise UserFacingError(
                     f"{last.path} has changed since the last moderator change ({last.action} {last.entry_id}), so "
                     "undo would lose those edits. Edit the file instead, or roll the index back with "
                     "`redlines-bot index rollback`.")
-            if last.file_before is None:
-                path.unlink(missing_ok=True)
-            else:
-                write_text_atomic(path, last.file_before)
-            previous = last.generation_before
-            index_dir = self.config.index_dir
-            if previous and previous == previous_generation(index_dir) and (index_dir / previous).is_dir():
-                # The generation from before the change is kept: make it current again, no rebuild.
-                publish(index_dir, previous)
-                self.live.swap(read_generation(index_dir / previous, self.encoder))
-                result = UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
-                                      len(self.live.current.passages))
-            else:
-                result = self._rebuild("undo", last.entry_id, started)
-            self._audit(AuditRecord(action="undo", entry_id=last.entry_id, path=last.path, actor=actor,
-                                    actor_id=actor_id, entry_before=last.entry_after, entry_after=last.entry_before,
-                                    file_before=last.file_after, file_after=last.file_before,
-                                    generation_before=last.generation_after, generation_after=result.generation,
-                                    undoes=last.id))
-            return result
+            record = AuditRecord(action="undo", entry_id=last.entry_id, path=last.path, actor=actor, actor_id=actor_id,
+                                 entry_before=last.entry_after, entry_after=last.entry_before,
+                                 file_before=last.file_after, file_after=last.file_before,
+                                 generation_before=self.live.current.generation, undoes=last.id)
+            return self._apply(path, record, lambda: self._back_to_before(last, started))
+
+    def _back_to_before(self, last: AuditRecord, started: float) -> UpdateResult:
+        previous = last.generation_before
+        index_dir = self.config.index_dir
+        if previous and previous == previous_generation(index_dir) and (index_dir / previous).is_dir():
+            # The generation from before the change is kept: make it current again, no rebuild.
+            publish(index_dir, previous)
+            self.live.swap(read_generation(index_dir / previous, self.encoder))
+            return UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
+                                len(self.live.current.passages))
+        return self._rebuild("undo", last.entry_id, started)
 
     # ---- shared ----------------------------------------------------------------------------------------------
+
+    def _apply(self, path: Path, record: AuditRecord, make_live: Callable[[], UpdateResult]) -> UpdateResult:
+        """Write ``record.file_after`` to ``path`` and make it live, with its audit record, as one unit: on any
+        failure the file is put back and the intent dropped; if even that fails, the record is kept (the change
+        stayed) and the moderator is told so."""
+        intent = self._begin(record, path)
+        try:
+            self._write(path, record.file_after)
+        except BaseException:
+            self._settle(intent, record, None, happened=False)
+            raise
+        try:
+            result = make_live()
+        except BaseException as exc:
+            try:
+                self._write(path, record.file_before)
+            except StorageError as restore_error:
+                self._settle(intent, record, None, happened=True)
+                raise ChangeNotLiveError(
+                    f"The change to {record.path} was saved in the file, but it could not be made live "
+                    f"({_reason(exc)}), and putting the file back failed too ({_reason(restore_error)}). The change "
+                    "is in the corpus file and in the audit log: once the problem is fixed, `/reload` makes it "
+                    "live, or `/faq undo` reverts it.") from exc
+            self._settle(intent, record, None, happened=False)
+            raise
+        self._settle(intent, record, result.generation, happened=True)
+        return result
+
+    def _begin(self, record: AuditRecord, path: Path) -> int | None:
+        if self.audit is None:
+            return None
+        try:
+            return self.audit.begin(record, path)
+        except Exception as exc:  # noqa: BLE001 - any database failure refuses the change, loudly
+            log.exception("could not write the audit intent for %s %s", record.action, record.entry_id)
+            raise UserFacingError("Not saved: the audit log could not be written, and every change needs its "
+                                  "record. Nothing was changed; try again in a moment.") from exc
+
+    def _settle(self, intent: int | None, record: AuditRecord, generation: str | None, *, happened: bool) -> None:
+        if self.audit is None or intent is None:
+            return
+        try:
+            if happened:
+                self.audit.complete(intent, record, generation)
+            else:
+                self.audit.abandon(intent)
+        except Exception:  # noqa: BLE001 - settled again from the file when the audit log is next opened
+            log.exception("could not settle audit intent %s (%s %s); it is settled on the next start", intent,
+                          record.action, record.entry_id)
+
+    @staticmethod
+    def _write(path: Path, text: str | None) -> None:
+        try:
+            if text is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_text_atomic(path, text)
+        except OSError as exc:
+            raise StorageError(path, exc) from exc
 
     def _rebuild(self, action: str, entry_id: str | None, started: float) -> UpdateResult:
         corpus: Corpus = load_corpus(self.config.corpus_dir)  # raises CorpusError with file and line
@@ -152,5 +207,15 @@ class LiveUpdater:
             return
         try:
             self.audit.record(record)
-        except Exception:  # noqa: BLE001 - the change is live; a failed audit write is logged loudly
+        except Exception:  # noqa: BLE001 - the reload is live; a failed audit write is logged loudly
             log.exception("could not write the audit record for %s %s", record.action, record.entry_id)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UserFacingError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = exc.strerror or str(exc)
+    else:
+        text = type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"

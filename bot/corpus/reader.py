@@ -13,21 +13,31 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
-
-from bot.corpus.yaml_lines import line_of, load_with_lines
+from bot.corpus.limits import (
+    MAX_ALTERNATIVES,
+    MAX_ALTERNATIVES_TEXT_CHARS,
+    MAX_ANSWER_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_SOURCE_TITLE_CHARS,
+    MAX_URL_CHARS,
+    alternatives_text,
+)
+from bot.corpus.yaml_lines import YamlProblem, line_of, load_with_lines, shorten, yaml_line_number
 from bot.errors import CorpusError, CorpusProblem
 
 DOCUMENTS_DIR = "documents"
 FAQ_DIR = "faq"
 DOCUMENT_KINDS = ("letter", "press", "article", "statement", "other")
-LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "zh")
+LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "zh")  # the languages an FAQ entry or a document may be written in
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_FILE_BYTES = 2_000_000
-MAX_QUESTION_CHARS = 300
-MAX_ANSWER_CHARS = 1000
-MAX_ALTERNATIVES = 10
+# A url may hold only these characters: RFC 3986's, less the ones Markdown uses to build links and
+# emphasis (brackets, parentheses, `*`). Anything else is percent-encoded (%28 for "(").
+URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#!$&'+,;=%]+$")
+# Control characters (NUL and friends) have no place in quotable text, and YAML refuses them anyway.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+HOST_PATTERN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\.?$")
 
 DOCUMENT_KEYS = {"id": True, "title": True, "kind": True, "language": True, "url": False, "date": True,
                  "provenance": False, "questions": False}
@@ -149,11 +159,17 @@ def _read_text(path: Path, relative: str, problems: list[CorpusProblem]) -> str 
         problems.append(CorpusProblem(relative, None, f"cannot read the file ({exc.strerror})"))
         return None
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(CorpusProblem(relative, line, f"not UTF-8 text (bad byte at offset {exc.start})"))
         return None
+    control = CONTROL_CHARACTER.search(text)
+    if control:
+        problems.append(CorpusProblem(relative, yaml_line_number(text, control.start()),
+                                      f"the control character U+{ord(control.group()):04X} is not allowed; remove it"))
+        return None
+    return text
 
 
 def parse_document(text: str, relative: str, problems: list[CorpusProblem]) -> Document | None:
@@ -295,12 +311,16 @@ _INVALID = object()
 def _load_yaml(text: str, relative: str, problems: list[CorpusProblem], line_offset: int = 0) -> Any:
     try:
         return load_with_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 + line_offset if mark else None
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(CorpusProblem(relative, line, f"not valid YAML: {reason}"))
+    except YamlProblem as exc:
+        problems.append(CorpusProblem(relative, exc.line + line_offset if exc.line else None, exc.reason))
         return _INVALID
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as quoted in a problem message: short whatever its size (never the repr of a huge value)."""
+    if isinstance(value, str):
+        return repr(shorten(value, limit))
+    return f"a {type(value).__name__}" if isinstance(value, (dict, list)) else shorten(repr(value), limit)
 
 
 def _line(raw: Any, key: str | None, offset: int) -> int | None:
@@ -314,7 +334,7 @@ def _check_keys(raw: dict, spec: dict[str, bool], relative: str, problems: list[
         if key not in spec:
             known = ", ".join(spec)
             problems.append(CorpusProblem(relative, _line(raw, str(key), line_offset),
-                                          f"unknown key '{key}' in {what} (known keys: {known})"))
+                                          f"unknown key {shown(key, 40)} in {what} (known keys: {known})"))
     for key, required in spec.items():
         if required and key not in raw:
             problems.append(CorpusProblem(relative, _line(raw, None, line_offset), f"{what} is missing '{key}'"))
@@ -336,14 +356,14 @@ def _check_choice(raw: dict, key: str, choices: tuple[str, ...], relative: str, 
     value = raw.get(key)
     if isinstance(value, str) and value not in choices:
         problems.append(CorpusProblem(relative, _line(raw, key, line_offset),
-                                      f"'{key}' is '{value}'; it must be one of {', '.join(choices)}"))
+                                      f"'{key}' is {shown(value, 40)}; it must be one of {', '.join(choices)}"))
 
 
 def _check_id(raw: dict, relative: str, problems: list[CorpusProblem], line_offset: int = 0) -> None:
     value = raw.get("id")
     if isinstance(value, str) and not ID_PATTERN.match(value):
         problems.append(CorpusProblem(relative, _line(raw, "id", line_offset),
-                                      f"id '{value}' must be 2-64 lower-case letters, digits and hyphens"))
+                                      f"id {shown(value, 70)} must be 2-64 lower-case letters, digits and hyphens"))
 
 
 def _check_date(raw: dict, key: str, relative: str, problems: list[CorpusProblem], line_offset: int = 0) -> None:
@@ -359,18 +379,42 @@ def _check_length(raw: dict, key: str, limit: int, relative: str, problems: list
                                       f"'{key}' is {len(value.strip())} characters; the limit is {limit}"))
 
 
-def is_valid_url(value: Any) -> bool:
-    """True for an absolute http(s) address with a host."""
-    if not isinstance(value, str) or any(ch.isspace() for ch in value):
-        return False
+def url_problem(value: Any) -> str | None:
+    """Why ``value`` is not an acceptable source address (None when it is one).
+
+    Strict on purpose: a url is shown in every citation, so one that carried spaces, brackets or
+    parentheses could close the link and smuggle a masked link (``[text](https://elsewhere)``) into answers.
+    """
+    if not isinstance(value, str) or not value:
+        return "must be an http(s) address"
+    if len(value) > MAX_URL_CHARS:
+        return f"is {len(value)} characters; the limit is {MAX_URL_CHARS}"
+    if not value.lower().startswith(("https://", "http://")):
+        return "must be an http(s) address starting with https://"
+    if not URL_CHARACTERS.match(value):
+        return ("may hold only letters, digits and - . _ ~ : / ? # ! $ & ' + , ; = %: no spaces, brackets, "
+                "parentheses, quotes or Markdown (percent-encode them, e.g. %28 for '(')")
+    if re.search(r"%(?![0-9A-Fa-f]{2})", value):
+        return "has a '%' that is not followed by two hexadecimal digits"
     parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+    if "@" in parsed.netloc:
+        return "must not have a user name before the host (user@host hides the real host)"
+    host, colon, port = parsed.netloc.partition(":")
+    if not HOST_PATTERN.match(host.lower()) or (colon and not port.isdigit()):
+        return f"has no valid host name ({shown(parsed.netloc, 60)})"
+    return None
+
+
+def is_valid_url(value: Any) -> bool:
+    """True for an acceptable http(s) source address (see ``url_problem``)."""
+    return url_problem(value) is None
 
 
 def _check_url(raw: dict, key: str, relative: str, problems: list[CorpusProblem], line_offset: int = 0) -> None:
-    if not is_valid_url(raw.get(key)):
+    reason = url_problem(raw.get(key))
+    if reason:
         problems.append(CorpusProblem(relative, _line(raw, key, line_offset),
-                                      f"'{key}' must be an http(s) address, not {raw.get(key)!r}"))
+                                      f"'{key}' {reason}, not {shown(raw.get(key))}"))
 
 
 def _check_alternatives(raw: dict, relative: str, problems: list[CorpusProblem]) -> tuple[str, ...]:
@@ -387,7 +431,12 @@ def _check_alternatives(raw: dict, relative: str, problems: list[CorpusProblem])
     if bad:
         problems.append(CorpusProblem(relative, line, f"every alternative phrasing must be text of 1-{MAX_QUESTION_CHARS} characters"))
         return ()
-    return tuple(item.strip() for item in value)
+    phrasings = tuple(item.strip() for item in value)
+    if len(alternatives_text(phrasings)) > MAX_ALTERNATIVES_TEXT_CHARS:
+        problems.append(CorpusProblem(relative, line, f"the alternative phrasings total {len(alternatives_text(phrasings))} "
+                                      f"characters (one per line); the limit is {MAX_ALTERNATIVES_TEXT_CHARS}, what "
+                                      "the editing form can hold"))
+    return phrasings
 
 
 def _check_sources(raw: dict, relative: str, problems: list[CorpusProblem]) -> tuple[SourceRef, ...]:
@@ -405,6 +454,7 @@ def _check_sources(raw: dict, relative: str, problems: list[CorpusProblem]) -> t
         before = len(problems)
         _check_keys(item, SOURCE_KEYS, relative, problems, what="source")
         _check_text(item, "title", relative, problems)
+        _check_length(item, "title", MAX_SOURCE_TITLE_CHARS, relative, problems)
         if "url" in item:
             _check_url(item, "url", relative, problems)
         if len(problems) == before:

@@ -16,6 +16,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.corpus.editing import FaqDraft, draft_from_modal, draft_of, entry_yaml
+from bot.corpus.limits import (
+    MAX_ALTERNATIVES_TEXT_CHARS,
+    MAX_ANSWER_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_SOURCE_TITLE_CHARS,
+    MAX_URL_CHARS,
+    alternatives_text,
+)
 from bot.corpus.live_update import UpdateResult
 from bot.corpus.reader import ID_PATTERN
 from bot.discord_app.render import shorten
@@ -67,18 +75,21 @@ class FaqModal(discord.ui.Modal):
         self.editing = editing
         self.new_id = new_id
         self.language = language
-        self.question = discord.ui.TextInput(label="Question", max_length=300, custom_id="question",
+        # The entry's fingerprint as shown: if someone changes it before this form is sent, saving is refused.
+        self.based_on = draft.based_on if draft else None
+        # The limits are the corpus's own (bot.corpus.limits): whatever `corpus check` accepts fits this form.
+        self.question = discord.ui.TextInput(label="Question", max_length=MAX_QUESTION_CHARS, custom_id="question",
                                              default=draft.question if draft else None)
         self.alternatives = discord.ui.TextInput(label="Other ways people ask it (one per line)", custom_id="alternatives",
-                                                 style=discord.TextStyle.paragraph, max_length=1500,
-                                                 default="\n".join(draft.alternatives) if draft else None)
+                                                 style=discord.TextStyle.paragraph, max_length=MAX_ALTERNATIVES_TEXT_CHARS,
+                                                 default=alternatives_text(draft.alternatives) if draft else None)
         self.answer = discord.ui.TextInput(label="Answer (your own words, one paragraph)", custom_id="answer",
-                                           style=discord.TextStyle.paragraph, max_length=1000,
+                                           style=discord.TextStyle.paragraph, max_length=MAX_ANSWER_CHARS,
                                            default=draft.answer if draft else None)
-        self.source_url = discord.ui.TextInput(label="Source url", max_length=500, custom_id="source_url",
+        self.source_url = discord.ui.TextInput(label="Source url", max_length=MAX_URL_CHARS, custom_id="source_url",
                                                placeholder="https://...", default=draft.source_url if draft else None)
-        self.source_title = discord.ui.TextInput(label="Source title", max_length=200, required=False, custom_id="source_title",
-                                                 default=draft.source_title if draft else None)
+        self.source_title = discord.ui.TextInput(label="Source title", max_length=MAX_SOURCE_TITLE_CHARS, required=False,
+                                                 custom_id="source_title", default=draft.source_title if draft else None)
         for item in (self.question, self.alternatives, self.answer, self.source_url, self.source_title):
             self.add_item(item)
 
@@ -88,7 +99,7 @@ class FaqModal(discord.ui.Modal):
             return
         draft = draft_from_modal(self.question.value, self.alternatives.value, self.answer.value,
                                  self.source_url.value, self.source_title.value, self.language,
-                                 self.editing or self.new_id)
+                                 self.editing or self.new_id, based_on=self.based_on)
         await interaction.response.defer(ephemeral=True, thinking=True)
         actor = str(interaction.user)
         updater = self.cog.bot.updater
@@ -104,7 +115,8 @@ class FaqModal(discord.ui.Modal):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         log.error("FAQ modal failed (user %s, guild %s)", interaction.user.id, interaction.guild_id, exc_info=error)
-        await send_ephemeral(interaction, "Sorry, something went wrong; nothing was changed. It has been logged.")
+        await send_ephemeral(interaction, "Sorry, something went wrong; it has been logged. Use /faq show to see "
+                                          "whether the entry changed.")
 
 
 class FaqCog(commands.Cog, name="FAQ"):

@@ -1,11 +1,26 @@
-"""The moderators' audit log: who changed which FAQ entry, when, with the text before and after."""
+"""The moderators' audit log: who changed which FAQ entry, when, with the text before and after.
+
+A change and its record are one unit. The record is written first, as an *intent* (state ``pending``,
+with the file's path and its text before and after), then the file is written, then the intent is marked
+``done``. A process killed in between leaves a pending intent; the next time the audit log is opened it is
+settled from what is on disk: the file holds the new text → the change happened and the record is kept
+(``done``); it holds the old text → the change never happened and the intent is dropped; anything else
+(edited by hand since) → kept as ``interrupted``, shown in history but never undone automatically.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+from bot.storage.atomic import read_text_exact
 from bot.storage.sqlite_db import Database
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -19,9 +34,16 @@ CREATE TABLE IF NOT EXISTS audit (
     entry_before TEXT, entry_after TEXT,
     file_before TEXT, file_after TEXT,
     generation_before TEXT, generation_after TEXT,
-    undoes INTEGER
+    undoes INTEGER,
+    state TEXT NOT NULL DEFAULT 'done',  -- pending (written ahead of the change), done, interrupted
+    file_path TEXT,                      -- absolute path of the changed file, to settle a pending intent
+    pid INTEGER                          -- the process making a pending change
 );
 """
+# Columns added after the first release: databases created before them get them on open.
+ADDED_COLUMNS = {"state": "TEXT NOT NULL DEFAULT 'done'", "file_path": "TEXT", "pid": "INTEGER"}
+COLUMNS = ("id, at, actor, actor_id, action, entry_id, path, entry_before, entry_after, file_before, file_after,"
+           " generation_before, generation_after, undoes, state")
 
 
 @dataclass(frozen=True)
@@ -40,41 +62,119 @@ class AuditRecord:
     undoes: int | None = None
     id: int | None = None
     at: float | None = None
+    state: str = "done"
 
 
 class AuditLog(Database):
-    """The audit table in the bot's SQLite file."""
+    """The audit table in the bot's SQLite file. Opening it settles changes a killed process left pending."""
 
     SCHEMA = SCHEMA
 
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        with self._lock:
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
+        self.settled = self.recover()
+
     def record(self, record: AuditRecord) -> int:
+        """A finished change (or a reload) in one insert."""
+        return self._insert(record, "done", None)
+
+    def _insert(self, record: AuditRecord, state: str, file_path: Path | None) -> int:
         with self._lock:
             cursor = self._db.execute(
                 "INSERT INTO audit (at, actor, actor_id, action, entry_id, path, entry_before, entry_after,"
-                " file_before, file_after, generation_before, generation_after, undoes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " file_before, file_after, generation_before, generation_after, undoes, state, file_path, pid)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), record.actor, record.actor_id, record.action, record.entry_id, record.path,
                  record.entry_before, record.entry_after, record.file_before, record.file_after,
-                 record.generation_before, record.generation_after, record.undoes))
+                 record.generation_before, record.generation_after, record.undoes, state,
+                 str(file_path) if file_path else None, os.getpid() if state == "pending" else None))
             return int(cursor.lastrowid)
+
+    # ---- write-ahead intents -----------------------------------------------------------------------------
+
+    def begin(self, record: AuditRecord, file_path: Path) -> int:
+        """Record a change about to be written to ``file_path``; returns the intent's id."""
+        return self._insert(record, "pending", file_path)
+
+    def complete(self, intent: int, record: AuditRecord, generation_after: str | None) -> None:
+        """The change is on disk: the intent becomes the record. Re-inserted if someone settled it meanwhile."""
+        with self._lock:
+            updated = self._db.execute("UPDATE audit SET state = 'done', generation_after = ?, pid = NULL"
+                                       " WHERE id = ?", (generation_after, intent)).rowcount
+        if not updated:
+            self._insert(dataclasses.replace(record, generation_after=generation_after), "done", None)
+
+    def abandon(self, intent: int) -> None:
+        """The change was not made (refused, failed and put back): forget its intent."""
+        with self._lock:
+            self._db.execute("DELETE FROM audit WHERE id = ? AND state = 'pending'", (intent,))
+
+    def recover(self) -> list[str]:
+        """Settle the intents of processes that died mid-change; returns what was done, for the log."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, action, entry_id, file_path, file_before, file_after, pid FROM audit"
+                                    " WHERE state = 'pending' ORDER BY id").fetchall()
+        settled = []
+        for intent, action, entry_id, file_path, file_before, file_after, pid in rows:
+            if pid and _process_alive(pid):
+                continue  # still in flight in a live process
+            try:
+                on_disk = read_text_exact(Path(file_path)) if file_path else None
+            except (OSError, UnicodeDecodeError):
+                on_disk = "\0unreadable"
+            if on_disk == file_after:
+                outcome, sql = "completed", "UPDATE audit SET state = 'done', pid = NULL WHERE id = ?"
+            elif on_disk == file_before:
+                outcome, sql = "rolled back", "DELETE FROM audit WHERE id = ?"
+            else:
+                outcome, sql = "left as interrupted", "UPDATE audit SET state = 'interrupted', pid = NULL WHERE id = ?"
+            with self._lock:
+                self._db.execute(sql, (intent,))
+            settled.append(f"{action} {entry_id or ''} (audit {intent}): {outcome}")
+            log.warning("a change interrupted by a crash was %s: %s %s (audit record %s)", outcome, action,
+                        entry_id, intent)
+        return settled
+
+    # ---- reading -------------------------------------------------------------------------------------------
 
     def _rows(self, where: str = "", params: tuple = (), limit: int = 50) -> list[AuditRecord]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, at, actor, actor_id, action, entry_id, path, entry_before, entry_after, file_before,"
-                f" file_after, generation_before, generation_after, undoes FROM audit {where} ORDER BY id DESC LIMIT ?",
-                (*params, limit)).fetchall()
+            rows = self._db.execute(f"SELECT {COLUMNS} FROM audit {where} ORDER BY id DESC LIMIT ?",
+                                    (*params, limit)).fetchall()
         return [AuditRecord(id=r[0], at=r[1], actor=r[2], actor_id=r[3], action=r[4], entry_id=r[5], path=r[6],
                             entry_before=r[7], entry_after=r[8], file_before=r[9], file_after=r[10],
-                            generation_before=r[11], generation_after=r[12], undoes=r[13]) for r in rows]
+                            generation_before=r[11], generation_after=r[12], undoes=r[13], state=r[14])
+                for r in rows]
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
-        return self._rows(limit=limit)
+        """The latest records, pending intents left out."""
+        return self._rows("WHERE state != 'pending'", limit=limit)
+
+    def pending(self) -> list[AuditRecord]:
+        return self._rows("WHERE state = 'pending'")
 
     def last_change(self) -> AuditRecord | None:
-        """The latest add/edit/remove not already undone."""
-        undone = {r.undoes for r in self._rows("WHERE action = 'undo'", limit=1000)}
-        for record in self._rows("WHERE action IN ('add', 'edit', 'remove')", limit=1000):
+        """The latest finished add/edit/remove not already undone."""
+        undone = {r.undoes for r in self._rows("WHERE action = 'undo' AND state = 'done'", limit=1000)}
+        for record in self._rows("WHERE action IN ('add', 'edit', 'remove') AND state = 'done'", limit=1000):
             if record.id not in undone:
                 return record
         return None
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
