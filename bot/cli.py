@@ -343,7 +343,7 @@ def cmd_report(config: Config, args: argparse.Namespace) -> int:
 
     _quiet_logs()
     since = time.time() - args.days * 86400 if args.days else None
-    misses = read_misses(config.database_path, since)
+    misses = read_misses(config.database_target, since)
     groups = group_misses(misses, load_encoder(config)) if misses else []
     if args.csv:
         sys.stdout.write(gaps_csv(groups))

@@ -257,6 +257,11 @@ class Config:
         return os.environ.get(DATABASE_URL_ENV_VAR, "").strip() or self.database.url
 
     @property
+    def database_target(self) -> Path | str:
+        """What the storage modules open: the PostgreSQL address, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
     def heartbeat_dir(self) -> Path:
         return self.data_dir / "processes"
 

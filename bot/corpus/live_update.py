@@ -10,14 +10,19 @@ the live index keeps serving, the file is put back, and the error says why.
 A file change and its audit record are one unit: the record is written ahead as an intent, completed once
 the change is live, dropped if the change is put back (see ``bot.storage.audit``), so a process killed
 half-way never leaves a change that the audit log, and so ``/faq undo``, doesn't know about.
+
+With several bot processes sharing a database (``coordination``), a change also takes the corpus writers'
+lock, so writers on every process go one at a time, and publishes the new generation; the other processes
+swap it in (``adopt``) as soon as they hear of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +32,10 @@ from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan
 from bot.corpus.reader import Corpus, load_corpus
 from bot.errors import StorageError, UserFacingError
 from bot.index.encoder import Encoder
-from bot.index.store import build_index, previous_generation, publish, read_generation
+from bot.index.store import build_index, corpus_fingerprint, previous_generation, publish, read_generation, read_manifest
 from bot.storage.atomic import read_text_exact, write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
+from bot.storage.coordination import Coordination
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +57,28 @@ class ChangeNotLiveError(UserFacingError):
 
 
 class LiveUpdater:
-    def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None) -> None:
+    def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None,
+                 coordination: Coordination | None = None) -> None:
         self.config = config
         self.encoder = encoder
         self.live = live
         self.audit = audit
+        self.coordination = coordination
         self._lock = threading.Lock()
+        # The publication record of the generation live here: an older one heard of late is never swapped in.
+        self._published_id = 0
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One change at a time in this process and, with a shared database, across every process."""
+        with self._lock:
+            if self.coordination is None:
+                yield
+                return
+            with self.coordination.writer_lock():
+                if self.audit is not None:
+                    self.audit.recover(writers_locked=True)  # intents of a writer that died, on any host
+                yield
 
     # ---- moderator edits ---------------------------------------------------------------------------------
 
@@ -72,7 +94,7 @@ class LiveUpdater:
 
     def _change(self, action: str, entry_id: str, plan: Callable[[Corpus], PlannedWrite], actor: str,
                 actor_id: int | None) -> UpdateResult:
-        with self._lock:
+        with self._writing():
             started = time.perf_counter()
             corpus = load_corpus(self.config.corpus_dir)
             planned = plan(corpus)
@@ -86,10 +108,10 @@ class LiveUpdater:
 
     def reload(self, actor: str, actor_id: int | None = None) -> UpdateResult:
         """Pick up corpus files changed on disk; a broken file is refused and the live index kept."""
-        with self._lock:
+        with self._writing():
             started = time.perf_counter()
             generation_before = self.live.current.generation
-            result = self._rebuild("reload", None, started)
+            result = self._already_published(started) or self._rebuild("reload", None, started)
             self._audit(AuditRecord(action="reload", entry_id=None, path=None, actor=actor, actor_id=actor_id,
                                     generation_before=generation_before, generation_after=result.generation))
             return result
@@ -100,7 +122,7 @@ class LiveUpdater:
         """Undo the last moderator change: restore its file and the index generation from before it."""
         if self.audit is None:
             raise UserFacingError("Undo needs the audit log, and the database is unavailable.")
-        with self._lock:
+        with self._writing():
             last = self.audit.last_change()
             if last is None:
                 raise UserFacingError("There is no moderator change to undo.")
@@ -128,6 +150,7 @@ class LiveUpdater:
             # The generation from before the change is kept: make it current again, no rebuild.
             publish(index_dir, previous)
             self.live.swap(read_generation(index_dir / previous, self.encoder))
+            self._announce(previous, "undo")
             return UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
                                 len(self.live.current.passages))
         return self._rebuild("undo", last.entry_id, started)
@@ -198,9 +221,51 @@ class LiveUpdater:
         built = build_index(self.config, self.encoder, corpus, show_progress=False)
         index = read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
+        self._announce(built.generation, action)
         seconds = time.perf_counter() - started
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))
+
+    # ---- several processes ----------------------------------------------------------------------------------
+
+    def _announce(self, generation: str, action: str) -> None:
+        """Tell every process sharing the database that ``generation`` is live (they swap it in)."""
+        if self.coordination is None:
+            return
+        try:
+            self._published_id = self.coordination.publish(generation, action)
+        except Exception:  # noqa: BLE001 - live here; the others catch up with the next published change
+            log.exception("generation %s is live in this process but could not be published to %s", generation,
+                          self.coordination.where)
+
+    def _already_published(self, started: float) -> UpdateResult | None:
+        """When another process already published an index of the corpus as it is on disk (every process got the
+        same reload), swap that in rather than build the same index again."""
+        latest = self.coordination.latest() if self.coordination is not None else None
+        if latest is None:
+            return None
+        try:
+            manifest = read_manifest(self.config.index_dir / latest.generation)
+        except UserFacingError:
+            return None
+        if manifest["corpus_hash"] != corpus_fingerprint(self.config.corpus_dir):
+            return None
+        if self.live.current.generation != latest.generation:
+            self.live.swap(read_generation(self.config.index_dir / latest.generation, self.encoder))
+        self._published_id = max(self._published_id, latest.id)
+        return UpdateResult("reload", None, latest.generation, 0, time.perf_counter() - started,
+                            len(self.live.current.passages))
+
+    def adopt(self, generation: str, published_id: int) -> bool:
+        """Swap in a generation another process published (record ``published_id``); False when it is already live
+        here or older than what is."""
+        with self._lock:
+            if published_id <= self._published_id:
+                return False
+            if self.live.current.generation != generation:
+                self.live.swap(read_generation(self.config.index_dir / generation, self.encoder))
+            self._published_id = published_id
+            return True
 
     def _audit(self, record: AuditRecord) -> None:
         if self.audit is None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -20,12 +22,15 @@ from bot.corpus.live_update import LiveUpdater, UpdateResult
 from bot.corpus.reader import FaqEntry, load_corpus
 from bot.discord_app.tree import AnswerTree
 from bot.errors import UserFacingError
+from bot.serving.follower import follow
 from bot.serving.limits import ConcurrencyCap, Cooldown
 from bot.serving.metrics import Metrics
 from bot.serving.resources import Resources
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
 from bot.storage.audit import AuditLog
+from bot.storage.coordination import Coordination
+from bot.storage.database import shown
 from bot.storage.heartbeats import Heartbeat, this_host
 
 log = logging.getLogger(__name__)
@@ -62,7 +67,7 @@ class RedLinesBot(commands.AutoShardedBot):
                  open_store: Callable[[], Store] | None = None,
                  cogs: Sequence[Callable[[RedLinesBot], commands.Cog]] = (),
                  dynamic_items: Sequence[type[discord.ui.DynamicItem[Any]]] = (), metrics: Metrics | None = None,
-                 **options: Any) -> None:
+                 follow_index: bool = False, **options: Any) -> None:
         # Sharding (discord.py's AutoShardedBot): the shards this process runs, from config unless given.
         options.setdefault("shard_count", config.discord.shard_count)
         options.setdefault("shard_ids", list(config.discord.shard_ids) or None)
@@ -71,9 +76,13 @@ class RedLinesBot(commands.AutoShardedBot):
                          **options)
         self.config = config
         self._load_resources = load_resources
-        self._open_store = open_store or (lambda: Store(config.database_path))
+        self._open_store = open_store or (lambda: Store(config.database_target))
         self.store: Store | None = None
         self.audit: AuditLog | None = None
+        self.coordination: Coordination | None = None
+        # Swap in generations other processes publish (the runner turns it on; in-process tests leave it off).
+        self._follow_index = follow_index
+        self._follower: asyncio.Task[None] | None = None
         self._cogs = tuple(cogs)
         self._dynamic_items = tuple(dynamic_items)
         self.metrics = metrics or Metrics()
@@ -95,8 +104,14 @@ class RedLinesBot(commands.AutoShardedBot):
             self.metrics.watch_index(lambda: (live.current.generation, len(live.current.passages)))
             self.metrics.watch_gateway(lambda: [(shard, ms / 1000 if ms is not None else None)
                                                 for shard, ms in self.gateway_latency_ms().items()])
-            self.audit = await asyncio.to_thread(self._open_audit_safely)
-            self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
+            self.audit = await asyncio.to_thread(self._open_safely, "the audit log", AuditLog)
+            # Shared with every process on this database: the corpus writers' lock and the published generation.
+            self.coordination = await asyncio.to_thread(self._open_safely, "index coordination", Coordination)
+            self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit,
+                                       self.coordination)
+            if self.coordination is not None and self._follow_index:
+                self._follower = asyncio.create_task(
+                    follow(self.coordination, self.updater, self.config.database.poll_seconds), name="index follower")
         for make_cog in self._cogs:
             await self.add_cog(make_cog(self))
         if self._dynamic_items:
@@ -107,14 +122,14 @@ class RedLinesBot(commands.AutoShardedBot):
             return self._open_store()
         except Exception:  # noqa: BLE001 - answering works without the database
             log.exception("could not open the database at %s; answering without feedback records",
-                          self.config.database_path)
+                          shown(self.config.database_target))
             return None
 
-    def _open_audit_safely(self) -> AuditLog | None:
+    def _open_safely(self, what: str, opener: Callable[[Path | str], Any]) -> Any:
         try:
-            return AuditLog(self.config.database_path)
-        except Exception:  # noqa: BLE001
-            log.exception("could not open the audit log at %s", self.config.database_path)
+            return opener(self.config.database_target)
+        except Exception:  # noqa: BLE001 - answering works without it
+            log.exception("could not open %s at %s", what, shown(self.config.database_target))
             return None
 
     async def find_entry(self, entry_id: str) -> FaqEntry:
@@ -146,7 +161,15 @@ class RedLinesBot(commands.AutoShardedBot):
         log.info("connected as %s (%s) to %d guild(s)", self.user, self.user.id, len(self.guilds))
 
     async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
         await super().close()
+        if self.coordination is not None:
+            await asyncio.to_thread(self.coordination.close)
+            self.coordination = None
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
             self.store = None

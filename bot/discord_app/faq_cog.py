@@ -178,7 +178,7 @@ class FaqCog(commands.Cog, name="FAQ"):
     @moderators_only()
     async def gaps(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        misses = await asyncio.to_thread(read_misses, self.bot.config.database_path)
+        misses = await asyncio.to_thread(read_misses, self.bot.config.database_target)
         groups = await asyncio.to_thread(group_misses, misses, self.bot.resources.encoder)
         await send_ephemeral(interaction, f"```\n{shorten(gaps_text(groups, limit=15), 1900)}\n```")
 

@@ -45,7 +45,7 @@ async def _serve(config: Config, token: str, load_resources: Callable[[], Resour
     load = load_resources or partial(build_resources, config)
     metrics = start_metrics(config.metrics.host, config.metrics.port)
     try:
-        async with create_bot(config=config, load_resources=load, metrics=metrics) as bot:
+        async with create_bot(config=config, load_resources=load, metrics=metrics, follow_index=True) as bot:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))

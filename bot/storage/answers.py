@@ -1,4 +1,4 @@
-"""SQLite records of what the bot answered, what people thought of it, and what it could not answer.
+"""Records of what the bot answered, what people thought of it, and what it could not answer.
 
 Moderators read these to see which answers helped and which questions need a new FAQ entry. Every
 method is synchronous and short; callers on an event loop run them with ``asyncio.to_thread``. A
@@ -12,30 +12,7 @@ import time
 from dataclasses import dataclass
 
 from bot.core.answer import Answer
-from bot.storage.sqlite_db import Database
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at REAL NOT NULL,
-    question TEXT NOT NULL,
-    answered INTEGER NOT NULL,
-    confidence REAL NOT NULL,
-    passages TEXT NOT NULL,          -- passage ids shown, best first, separated by newlines
-    via TEXT NOT NULL,               -- slash, mention, channel, context-menu, more
-    guild_id INTEGER, channel_id INTEGER, user_id INTEGER,
-    index_version TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id INTEGER NOT NULL REFERENCES answers(id),
-    passage_id TEXT NOT NULL,
-    user_id INTEGER NOT NULL,
-    helpful INTEGER NOT NULL,
-    given_at REAL NOT NULL,
-    PRIMARY KEY (answer_id, passage_id, user_id)
-);
-CREATE INDEX IF NOT EXISTS answers_unanswered ON answers (answered, asked_at);
-"""
+from bot.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -44,32 +21,30 @@ class StoredAnswer:
     question: str
     answered: bool
     passages: tuple[str, ...]
+    language: str | None = None
+    retriever: str | None = None
 
 
 class Store(Database):
-    """Answers and feedback in the bot's SQLite file."""
-
-    SCHEMA = SCHEMA
+    """Answers and feedback in the bot's database (SQLite, or PostgreSQL shared by every bot process: a button
+    pressed on any shard finds its answer)."""
 
     def record_answer(self, answer: Answer, via: str, *, guild_id: int | None = None,
                       channel_id: int | None = None, user_id: int | None = None) -> int:
         passages = "\n".join(e.passage_id for e in answer.excerpts) if answer.answered else ""
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO answers (asked_at, question, answered, confidence, passages, via, guild_id, channel_id,"
-                " user_id, index_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), answer.question, int(answer.answered), answer.confidence, passages, via, guild_id,
-                 channel_id, user_id, answer.index_version),
-            )
-            return int(cursor.lastrowid)
+        return self.insert(
+            "INSERT INTO answers (asked_at, question, answered, confidence, passages, via, guild_id, channel_id,"
+            " user_id, index_version, language, retriever) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (time.time(), answer.question, int(answer.answered), float(answer.confidence), passages, via, guild_id,
+             channel_id, user_id, answer.index_version, answer.language, answer.retriever))
 
     def answer(self, answer_id: int) -> StoredAnswer | None:
-        with self._lock:
-            row = self._db.execute("SELECT id, question, answered, passages FROM answers WHERE id = ?",
-                                   (answer_id,)).fetchone()
-        if row is None:
+        rows = self.execute("SELECT id, question, answered, passages, language, retriever FROM answers WHERE id = ?",
+                            (answer_id,))
+        if not rows:
             return None
-        return StoredAnswer(row[0], row[1], bool(row[2]), tuple(p for p in row[3].split("\n") if p))
+        row = rows[0]
+        return StoredAnswer(row[0], row[1], bool(row[2]), tuple(p for p in row[3].split("\n") if p), row[4], row[5])
 
     def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
         """Record one person's verdict on every passage of an answer; a second press replaces the first.
@@ -78,11 +53,10 @@ class Store(Database):
         if stored is None:
             return False
         now = time.time()
-        with self._lock:
-            self._db.executemany(
-                "INSERT INTO feedback (answer_id, passage_id, user_id, helpful, given_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (answer_id, passage_id, user_id) DO UPDATE SET helpful = excluded.helpful,"
-                " given_at = excluded.given_at",
-                [(answer_id, passage, user_id, int(helpful), now) for passage in stored.passages or ("",)],
-            )
+        self.executemany(
+            "INSERT INTO feedback (answer_id, passage_id, user_id, helpful, given_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (answer_id, passage_id, user_id) DO UPDATE SET helpful = excluded.helpful,"
+            " given_at = excluded.given_at",
+            [(answer_id, passage, user_id, int(helpful), now) for passage in stored.passages or ("",)],
+        )
         return True

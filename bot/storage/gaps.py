@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from bot.core.text import clean_question
 from bot.index.encoder import Encoder
+from bot.storage.database import Database, Target, is_postgres
 
 SIMILAR = 0.75
 
@@ -43,22 +43,20 @@ class Gap:
         return dt.datetime.fromtimestamp(self.last_asked, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def read_misses(database: Path, since: float | None = None) -> list[Miss]:
-    """Declined questions and questions whose answer someone marked not helpful."""
-    if not database.exists():
+def read_misses(database: Target, since: float | None = None) -> list[Miss]:
+    """Declined questions and questions whose answer someone marked not helpful (from every bot process, when
+    they share a PostgreSQL database)."""
+    if not is_postgres(database) and not Path(database).exists():
         return []
-    with sqlite3.connect(database, timeout=2.0) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "answers" not in tables:
-            return []
+    db = Database(database)
+    try:
         cutoff = since or 0.0
-        declined = db.execute("SELECT question, asked_at FROM answers WHERE answered = 0 AND asked_at >= ?",
-                              (cutoff,)).fetchall()
-        unhelpful = []
-        if "feedback" in tables:
-            unhelpful = db.execute(
-                "SELECT a.question, MAX(f.given_at) FROM feedback f JOIN answers a ON a.id = f.answer_id"
-                " WHERE f.helpful = 0 AND f.given_at >= ? GROUP BY f.answer_id, f.user_id", (cutoff,)).fetchall()
+        declined = db.execute("SELECT question, asked_at FROM answers WHERE answered = 0 AND asked_at >= ?", (cutoff,))
+        unhelpful = db.execute(
+            "SELECT a.question, MAX(f.given_at) FROM feedback f JOIN answers a ON a.id = f.answer_id"
+            " WHERE f.helpful = 0 AND f.given_at >= ? GROUP BY f.answer_id, f.user_id, a.question", (cutoff,))
+    finally:
+        db.close()
     return ([Miss(q, t, "declined") for q, t in declined] + [Miss(q, t, "not helpful") for q, t in unhelpful])
 
 
