@@ -7,6 +7,7 @@ with status 1 (2 for usage errors); only bugs show a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -227,8 +228,37 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
         if not status.fresh:
             print("Rebuild it with: redlines-bot index build", file=sys.stderr)
         return 0 if status.fresh else 1
+    coordination = _coordination(config)
+    try:
+        # One writer at a time across every bot process and command sharing the database; what is made current
+        # is published, and running bots swap it in within database.poll_seconds.
+        with coordination.writer_lock() if coordination else contextlib.nullcontext():
+            return _index_write(config, args, coordination)
+    finally:
+        if coordination:
+            coordination.close()
+
+
+def _coordination(config: Config):
+    """The shared coordination of the bot's database, or None (with a warning) when it can't be opened."""
+    from bot.storage.coordination import Coordination
+    from bot.storage.database import shown
+
+    try:
+        return Coordination(config.database_target)
+    except Exception as exc:  # noqa: BLE001 - the index can be built without; running bots won't hear of it
+        log.warning("cannot open %s (%s): running bots will pick up this index only when restarted or reloaded",
+                    shown(config.database_target), exc)
+        return None
+
+
+def _index_write(config: Config, args: argparse.Namespace, coordination) -> int:
+    from bot.index import store as index_store
+
     if args.index_command == "rollback":
         generation = index_store.rollback(config.index_dir)
+        if coordination:
+            coordination.publish(generation, "rollback")
         print(f"rolled back: {generation} is current")
         return 0
     from bot.corpus.reader import load_corpus
@@ -245,6 +275,8 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
     from bot.index.build_guard import guarded_build
 
     result = guarded_build(config, encoder, corpus, force=args.force, use_cache=not args.no_cache)
+    if coordination:
+        coordination.publish(result.generation, "build")
     manifest = result.manifest
     print(f"built {result.generation}: {manifest['passages']} passages, {manifest['rows']} vectors "
           f"({result.encoded} encoded, {result.reused} from cache) in {result.seconds:.1f} s")

@@ -225,3 +225,35 @@ def pytest_sessionfinish(session, exitstatus):
     complete = hardening_report.RECORDING_MODULES <= ran and not session.config.option.keyword
     if exitstatus == 0 and complete:
         hardening_report.write()
+
+
+# ---- PostgreSQL -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py); skipped, with the reason, where the
+    binaries are missing."""
+    from .postgres import Cluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = Cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """The address of a fresh, empty database in the session's cluster."""
+    return postgres_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(request, tmp_path):
+    """The same storage test against embedded SQLite and against PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "data" / "bot.sqlite3"
+    return request.getfixturevalue("postgres_url")
