@@ -32,6 +32,9 @@ OTHER_GUILD_ID = GUILD_ID + (1 << 22)
 OTHER_CHANNEL_ID = 900000000000000202
 TIMESTAMP = "2026-11-30T00:00:00+00:00"
 
+# The owner of every fake guild ("owner_id": "1"): Discord gives an owner every permission, Manage Server included.
+OWNER = {"id": "1", "username": "owner", "discriminator": "0", "global_name": "owner", "avatar": None, "bot": False,
+         "flags": 0}
 BOT_USER = {"id": str(BOT_ID), "username": "redlines", "discriminator": "0", "global_name": None, "avatar": None,
             "bot": True, "flags": 0}
 
@@ -337,24 +340,39 @@ class FakeDiscord:
         await self.dispatch("MESSAGE_CREATE", message)
         return message
 
-    def _interaction_base(self, kind: int, data: dict[str, Any], channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+    def _interaction_base(self, kind: int, data: dict[str, Any], channel_id: int = CHANNEL_ID,
+                          as_user: dict[str, Any] | None = None) -> dict[str, Any]:
         interaction_id = self.next_id()
         guild_id = self.guild_of(channel_id)
         self._interaction_channels[f"token-{interaction_id}"] = channel_id
         return {"id": str(interaction_id), "application_id": str(APP_ID), "type": kind, "token": f"token-{interaction_id}",
                 "version": 1, "guild_id": str(guild_id), "channel_id": str(channel_id),
                 "channel": text_channel(channel_id, "general", guild_id),
-                "member": {"user": user(), "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
+                "member": {"user": as_user or user(), "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
                            "permissions": "2248473465835073", "flags": 0},
                 "data": data, "locale": "en-US", "guild_locale": "en-US", "app_permissions": "2248473465835073",
                 "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id)}, "context": 0,
                 "attachment_size_limit": 10485760}
 
-    async def slash_command(self, name: str, *, in_channel: int = CHANNEL_ID, **options: Any) -> dict[str, Any]:
+    async def slash_command(self, name: str, *, in_channel: int = CHANNEL_ID, subcommand: str | None = None,
+                            as_user: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+        """``/name [subcommand] option:value...`` from a member (``as_user``; the guild's owner is ``OWNER``)."""
         typed = {str: 3, bool: 5, int: 4}
-        data = {"id": str(self.next_id()), "name": name, "type": 1,
-                "options": [{"name": k, "type": typed[type(v)], "value": v} for k, v in options.items()]}
-        interaction = self._interaction_base(2, data, in_channel)
+        values = [{"name": k, "type": typed[type(v)], "value": v} for k, v in options.items()]
+        if subcommand:
+            values = [{"name": subcommand, "type": 1, "options": values}]
+        data = {"id": str(self.next_id()), "name": name, "type": 1, "options": values}
+        interaction = self._interaction_base(2, data, in_channel, as_user)
+        await self.dispatch("INTERACTION_CREATE", interaction)
+        return interaction
+
+    async def submit_modal(self, shown: dict[str, Any], values: dict[str, str], *, in_channel: int = CHANNEL_ID,
+                           as_user: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fill in and send the form the bot showed (the body of its type-9 callback) with ``values`` by custom id."""
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": custom_id, "value": value}]}
+                for custom_id, value in values.items()]
+        interaction = self._interaction_base(5, {"custom_id": shown["data"]["custom_id"], "components": rows},
+                                             in_channel, as_user)
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction
 

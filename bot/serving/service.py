@@ -110,7 +110,8 @@ class AnswerService:
     async def feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
         """Record feedback; False when it could not be stored."""
         recorded = await self._with_store(f"record feedback on answer {answer_id}",
-                                          lambda store: store.record_feedback(answer_id, user_id, helpful), False)
-        if recorded:
-            self.metrics.feedback(helpful, None, None)
-        return recorded
+                                          lambda store: store.record_feedback(answer_id, user_id, helpful), None)
+        if recorded is None:
+            return False
+        self.metrics.feedback(helpful, recorded.language, recorded.retriever)
+        return True

@@ -46,12 +46,12 @@ class Store(Database):
         row = rows[0]
         return StoredAnswer(row[0], row[1], bool(row[2]), tuple(p for p in row[3].split("\n") if p), row[4], row[5])
 
-    def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
+    def record_feedback(self, answer_id: int, user_id: int, helpful: bool) -> StoredAnswer | None:
         """Record one person's verdict on every passage of an answer; a second press replaces the first.
-        False when the answer is unknown."""
+        The answer it was about, or None (falsy) when the answer is unknown."""
         stored = self.answer(answer_id)
         if stored is None:
-            return False
+            return None
         now = time.time()
         self.executemany(
             "INSERT INTO feedback (answer_id, passage_id, user_id, helpful, given_at) VALUES (?, ?, ?, ?, ?)"
@@ -59,4 +59,4 @@ class Store(Database):
             " given_at = excluded.given_at",
             [(answer_id, passage, user_id, int(helpful), now) for passage in stored.passages or ("",)],
         )
-        return True
+        return stored
