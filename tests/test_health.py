@@ -122,6 +122,19 @@ async def test_prometheus_metrics_count_answers_declines_feedback_and_show_the_i
     assert ("redlines_gateway_latency_seconds", (("shard", "1"),)) not in samples
 
 
+def test_processes_running_groups_of_shards_get_a_metrics_port_each(tmp_path):
+    import dataclasses
+
+    from bot.discord_app.runner import metrics_port
+
+    path = tmp_path / "config.yaml"
+    path.write_text("discord:\n  shard_count: 4\nmetrics:\n  port: 9100\n")
+    config = load_config(path)
+    assert metrics_port(config) == 9100
+    group = dataclasses.replace(config, discord=dataclasses.replace(config.discord, shard_ids=(2, 3)))
+    assert metrics_port(group) == 9102
+
+
 # ---- JSON logs -------------------------------------------------------------------------------------------
 
 
@@ -166,7 +179,8 @@ async def two_shard_project(tmp_path):
     fake.add_guild()
     await fake.start()
     config = make_project(tmp_path, discord_extra="  shard_count: 2\n"
-                                                  "health:\n  heartbeat_seconds: 0.2\n  stale_seconds: 5\n")
+                                                  "health:\n  heartbeat_seconds: 0.2\n  stale_seconds: 5\n"
+                                                  "metrics:\n  port: 0\n")  # any free port; the heartbeat says which
     fake_resources(config)  # build the index with the fake encoder, as the processes will load it
     processes = BotProcesses(fake, config.source, tmp_path)
     yield fake, config, processes
@@ -210,6 +224,13 @@ async def test_status_reports_each_process_and_fails_when_one_is_killed(two_shar
     assert "last hour: 1 answered, 0 declined" in output and "last hour: 0 answered, 1 declined" in output
     generation = beats_by_pid(config)[first.pid].index_generation
     assert generation and f"index {generation}" in output and "last answer" in output
+    # Each process serves its own Prometheus metrics, on the port its heartbeat gives.
+    second_metrics = await asyncio.to_thread(scrape, beats_by_pid(config)[second.pid].metrics_port)
+    assert second_metrics[("redlines_answers_total", (("language", "en"), ("retriever", "dense")))] == 1
+    assert second_metrics[("redlines_gateway_latency_seconds", (("shard", "1"),))] > 0
+    assert second_metrics[("redlines_index_info", (("generation", generation),))] == 1
+    first_metrics = await asyncio.to_thread(scrape, beats_by_pid(config)[first.pid].metrics_port)
+    assert sum(v for (name, _), v in first_metrics.items() if name == "redlines_declines_total") == 1
 
     processes.kill(second)
     await second.wait()

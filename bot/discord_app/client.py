@@ -199,7 +199,7 @@ class RedLinesBot(commands.AutoShardedBot):
             latency_ms=self.gateway_latency_ms(),
             index_generation=resources.live.current.generation if resources else None,
             last_answer_at=service.activity.last_answer_at if service else None,
-            answers_last_hour=answers, declines_last_hour=declines, version=__version__)
+            answers_last_hour=answers, declines_last_hour=declines, version=__version__, metrics_port=self.metrics.port)
 
     @property
     def live_index(self) -> LiveIndex:

@@ -41,9 +41,18 @@ def running_pids(config: Config) -> list[int]:
         return []
 
 
+def metrics_port(config: Config) -> int | None:
+    """metrics.port, plus the first shard id when this process runs a group of shards, so processes on one host
+    (redlines-bot@0-1, redlines-bot@2-3...) each get a port of their own: 9100, 9102..."""
+    port = config.metrics.port
+    if port is None or port == 0 or not config.discord.shard_ids:
+        return port
+    return port + min(config.discord.shard_ids)
+
+
 async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None) -> None:
     load = load_resources or partial(build_resources, config)
-    metrics = start_metrics(config.metrics.host, config.metrics.port)
+    metrics = start_metrics(config.metrics.host, metrics_port(config))
     try:
         async with create_bot(config=config, load_resources=load, metrics=metrics, follow_index=True) as bot:
             loop = asyncio.get_running_loop()

@@ -160,7 +160,8 @@ def format_status(report: StatusReport, now: float | None = None) -> str:
         shards = ",".join(map(str, beat.shard_ids)) or "-"
         total = f" of {beat.shard_count}" if beat.shard_count else ""
         lines.append(f"{beat.name}: {process.state.upper()} ({process.reason}; heartbeat {process.age:.0f} s ago)")
-        lines.append(f"  shards {shards}{total} · gateway latency {_latency(beat)}")
+        metrics = f" · metrics on port {beat.metrics_port}" if beat.metrics_port else ""
+        lines.append(f"  shards {shards}{total} · gateway latency {_latency(beat)}{metrics}")
         lines.append(f"  index {beat.index_generation or '-'} · last answer {_when(beat.last_answer_at, now)} · "
                      f"last hour: {beat.answers_last_hour} answered, {beat.declines_last_hour} declined")
     lines.extend(f"problem: {problem}" for problem in report.problems)

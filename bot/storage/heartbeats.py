@@ -43,6 +43,7 @@ class Heartbeat:
     answers_last_hour: int = 0
     declines_last_hour: int = 0
     version: str = ""
+    metrics_port: int | None = None
 
     @property
     def name(self) -> str:
@@ -65,6 +66,7 @@ class Heartbeat:
             index_generation=payload.get("index_generation"), last_answer_at=payload.get("last_answer_at"),
             answers_last_hour=int(payload.get("answers_last_hour", 0)),
             declines_last_hour=int(payload.get("declines_last_hour", 0)), version=str(payload.get("version", "")),
+            metrics_port=payload.get("metrics_port"),
         )
 
 
