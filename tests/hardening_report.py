@@ -10,7 +10,7 @@ from pathlib import Path
 ROWS: list[tuple[str, str, str]] = []
 # The test modules that record rows; the table is written only when all of them ran.
 RECORDING_MODULES = frozenset({"test_hardening.py", "test_discord_hardening.py", "test_discord_moderation.py",
-                               "test_discord_e2e.py", "test_load_burst.py"})
+                               "test_discord_e2e.py", "test_load_burst.py", "test_storage.py", "test_scale_out.py"})
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "hardening.md"
 
 HEADER = """# Hardening: cases tried and what happened

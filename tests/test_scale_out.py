@@ -18,6 +18,7 @@ from bot.storage.heartbeats import read_heartbeats
 from .bot_processes import BotProcesses
 from .discord_support import fake_resources, make_project
 from .fake_discord import BOT_ID, BOT_USER, CHANNEL_ID, OTHER_CHANNEL_ID, OWNER, FakeDiscord, user
+from .hardening_report import record
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
 
@@ -192,3 +193,7 @@ async def test_writers_on_both_processes_take_turns_and_a_killed_process_leaves_
     assert "CeSIA" in text_of(after)
     code, status = await processes.cli("status")
     assert code == 1 and f"-{a.pid}: DOWN" in status and f"-{b.pid}: UP" in status, status
+    record("fault", "SIGKILL of one of two bot processes (shards 0 and 1 of 2, one PostgreSQL)",
+           "the other keeps answering its shard; `status` reports the killed one DOWN and exits 1")
+    record("fault", "two moderators adding FAQ entries at once on two processes",
+           "they take turns (the writers' lock): both entries written, audited and answered by both processes")

@@ -22,6 +22,7 @@ from bot.storage.gaps import read_misses
 from bot.storage.schema import SCHEMA_VERSION
 
 from .conftest import REPO
+from .hardening_report import record
 
 GUILD = 900000000000000100  # Discord ids need 64 bits
 USER = 900000000000000300
@@ -193,6 +194,8 @@ def test_the_writers_lock_excludes_other_processes_and_dies_with_its_holder(data
         holder.wait(timeout=10)
         with coordination.writer_lock(wait=10):
             pass
+        record("fault", f"SIGKILL of a process holding the corpus writers' lock ({coordination.dialect.name})",
+               "the lock is released with the process; the next writer goes ahead (others wait, then are told to retry)")
     finally:
         holder.kill()
         holder.wait()
@@ -220,3 +223,22 @@ async def test_a_publication_wakes_postgresql_listeners_at_once_and_sqlite_ones_
         await changes.aclose()
         listener.close()
         publisher.close()
+
+
+def test_a_dropped_postgresql_connection_costs_one_call_then_reconnects(postgres_url):
+    import psycopg
+
+    store = Store(postgres_url)
+    try:
+        (backend,), = store.execute("SELECT pg_backend_pid()")
+        with psycopg.connect(postgres_url, autocommit=True) as admin:  # as a server restart or a network cut would
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        with pytest.raises(psycopg.OperationalError):
+            store.record_answer(answer("Lost?"), "slash")
+        recorded = store.record_answer(answer("Still there?"), "slash")  # the next call reconnects
+        assert store.answer(recorded).question == "Still there?"
+        assert store.execute("SELECT pg_backend_pid()")[0][0] != backend
+        record("fault", "the PostgreSQL connection dropped (server restart, network cut)",
+               "the call in flight fails (an answer is still given, its record is logged as lost); the next reconnects")
+    finally:
+        store.close()

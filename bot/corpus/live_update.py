@@ -248,7 +248,8 @@ class LiveUpdater:
             manifest = read_manifest(self.config.index_dir / latest.generation)
         except UserFacingError:
             return None
-        if manifest["corpus_hash"] != corpus_fingerprint(self.config.corpus_dir):
+        same_model = manifest["model"].get("fingerprint") == self.encoder.fingerprint
+        if not same_model or manifest["corpus_hash"] != corpus_fingerprint(self.config.corpus_dir):
             return None
         if self.live.current.generation != latest.generation:
             self.live.swap(read_generation(self.config.index_dir / latest.generation, self.encoder))
