@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/redlines-bot
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint test-unit test-model clean-index serving-venv lock
+.PHONY: install run test lint typecheck test-unit test-model hardening clean-index screenshots serving-venv lock
 
 # The development environment has everything: serving, building and exporting (torch), PostgreSQL, tests, plots.
 $(STAMP): pyproject.toml
@@ -20,22 +20,32 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Builds the index when it is missing or stale, then starts: on Discord when DISCORD_TOKEN is set,
-# otherwise in the local console.
+# otherwise in the local console. Exit status 3 from the build means the quality guard refused the new
+# index: the last good one stays current and is served (the bot and `index status` say so loudly).
 run: install
-	$(BIN) index build --if-needed
+	$(BIN) index build --if-needed || test $$? -eq 3
 	$(BIN) run
 
-# Lint, then fast tests with the fake encoder, then the tests that load the real packaged model.
-test: lint test-unit test-model
+# Lint, type-check, then fast tests with the fake encoder, then the tests that load the real packaged model.
+test: lint typecheck test-unit test-model
 
 lint: install
 	$(VENV)/bin/ruff check bot tests
+
+# mypy's settings are in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(VENV)/bin/mypy bot
 
 test-unit: install
 	$(PY) -m pytest -m "not model" -q
 
 test-model: install
 	$(PY) -m pytest -m model -q
+
+# Runs the unit suite and, when it passes, rewrites docs/hardening.md from what the tests recorded
+# (the tests themselves never write a tracked file).
+hardening: install
+	$(PY) -m tests.hardening_report
 
 # A lean environment for serving only (no torch), with the exact versions of requirements/serving.lock:
 # `make serving-venv SERVING_VENV=/opt/redlines-bot/.venv`. --no-deps: the lock lists every package, and keeps
@@ -58,3 +68,11 @@ lock: install
 
 clean-index:
 	rm -rf index/gen-* index/current index/previous index/.tmp-*
+
+# Pictures of the main flows for the README (docs/screenshots/*.png): the real bot in simcord's simulated Discord,
+# photographed by Debian's headless Chromium. Needs root for apt-get the first time.
+screenshots: install
+	$(PY) -m pip install --quiet -e '.[docs]'
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	$(BIN) index build --if-needed
+	$(PY) tools/screenshots.py

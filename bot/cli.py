@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
 from bot.errors import CorpusError, QuestionError, UserFacingError
@@ -25,11 +26,12 @@ COMMANDS_HELP = {
     "console": "Ask questions in an interactive local console that answers exactly as the bot does.",
     "ask": "Answer one question, or one per line of standard input with --jsonl.",
     "index": "Build, check or roll back the search index.",
-    "corpus": "Validate the corpus files.",
+    "corpus": "Validate the corpus files, or merge the maintainers' git branch into the bot's corpus.",
     "bench": "Measure encode and answer latency, search, cold start, build, update and memory, per encoder.",
     "reload": "Tell the running bot to pick up corpus files edited on disk (sends it SIGHUP).",
     "status": "Report every running bot process (shards, latency, index, answers); exit 1 if one is down or stale.",
     "report": "List the questions the bot could not answer, grouped by similarity, most frequent first.",
+    "purge": "Delete stored questions and member ids older than data.retention_days (the bot also does this itself).",
     "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
     "eval": "Measure retrieval on a question set, every retriever side by side; calibrate the decline threshold.",
 }
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, **kwargs: object) -> argparse.ArgumentParser:
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=COMMANDS_HELP.get(name, kwargs.pop("help", None)),
                                   description=COMMANDS_HELP.get(name), **kwargs)
         _add_config_option(sub)
@@ -83,18 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
     check = corpus_commands.add_parser("check", help="validate every corpus file; report problems with file and line")
     _add_config_option(check)
+    sync_corpus = corpus_commands.add_parser(
+        "sync", help="fetch the maintainers' branch and merge it into the corpus's git checkout (conflicts are shown, "
+                     "never resolved); then the running bot reloads")
+    _add_config_option(sync_corpus)
+    sync_corpus.add_argument("--from", dest="upstream", metavar="REMOTE/BRANCH",
+                             help="the branch to merge (default: the checkout's upstream, e.g. origin/main)")
 
     bench = command("bench")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--encoder", choices=["torch", "onnx", "all"], default="all",
                        help="which encoder(s) to measure (default: both, side by side)")
     bench.add_argument("--scale", action="store_true",
-                       help="also measure search and build cost at 1k, 10k and 100k synthetic passages")
+                       help="instead, time the real answer(), build and memory at 1k, 10k and 100k synthetic passages")
+    bench.add_argument("--huge", action="store_true", help="with --scale: also 1M passages (about 20 minutes, 3 GB)")
 
     reload = command("reload")
-    reload.add_argument("--pid", type=int, help="signal this process only (default: every bot process of this data folder)")
+    reload.add_argument("--pid", type=int, help="signal this process only (default: every bot of this data folder)")
     status = command("status")
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    purge = command("purge")
+    purge.add_argument("--days", type=int, metavar="N", help="keep N days instead of data.retention_days")
     report = command("report")
     report.add_argument("--csv", action="store_true", help="write CSV to standard output")
     report.add_argument("--limit", type=int, default=30, help="groups to list (default 30)")
@@ -182,6 +193,8 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
     from bot.serving.resources import build_resources
 
     _quiet_logs()
+    if hasattr(sys.stdin, "reconfigure"):  # a line that is not UTF-8 is refused with a message, not a traceback
+        sys.stdin.reconfigure(errors="surrogateescape")
     return run_console(build_resources(config), sys.stdin, sys.stdout)
 
 
@@ -196,16 +209,11 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     resources = build_resources(config)
     answerer = resources.answerer
     if args.jsonl:
-        for line in sys.stdin:
-            question = line.rstrip("\n")
+        # Bytes in, decoded line by line: one line that is not UTF-8 gets its own error object and the run goes on.
+        for number, question in enumerate(_stdin_lines(), start=1):
             if not question.strip():
                 continue
-            try:
-                payload = answerer.answer(question, retriever=args.retriever).to_json()
-            except QuestionError as exc:
-                payload = {"question": question, "answered": False, "excerpts": [], "latency_ms": 0.0,
-                           "error": str(exc)}
-            print(json.dumps(payload, ensure_ascii=False), flush=True)
+            print(json.dumps(_answer_line(answerer, question, number, args.retriever), ensure_ascii=False), flush=True)
         return 0
     answer = answerer.answer(args.question, retriever=args.retriever)
     if args.json:
@@ -213,6 +221,42 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     else:
         print(render_text(answer))
     return 0
+
+
+REFUSED_EXIT = 3  # `index build`: the quality guard refused the new index; the last good one stays current
+WRITER_WAIT_SECONDS = 900.0
+
+
+def _writes(config: Config, what: str):
+    """The corpus-and-index writer lock, waiting for a running bot's change (or another build) to finish."""
+    from bot.storage.locks import exclusive_writes
+
+    return exclusive_writes(config.index_dir, what, timeout=WRITER_WAIT_SECONDS,
+                            waiting=lambda message: print(f"{message} ...", file=sys.stderr))
+
+
+def _stdin_lines():
+    """Standard input's lines without their line ends; bytes that are not UTF-8 kept as lone surrogates (the
+    question path refuses them with a message) instead of ending the whole run with a decoding error."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # already text (tests, embedding)
+        yield from (line.rstrip("\r\n") for line in sys.stdin)
+        return
+    for raw in binary:
+        yield raw.rstrip(b"\r\n").decode("utf-8", errors="surrogateescape")
+
+
+def _answer_line(answerer, question: str, number: int, retriever: str | None) -> dict:
+    """One ``--jsonl`` result: the answer, or the question with an ``error``; never the end of the run."""
+    shown = question.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    refused = {"question": shown, "answered": False, "excerpts": [], "latency_ms": 0.0}
+    try:
+        return answerer.answer(question, retriever=retriever).to_json()
+    except QuestionError as exc:
+        return {**refused, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a bug on one line is logged and reported on that line only
+        log.exception("line %d: unexpected error", number)
+        return {**refused, "error": f"internal error ({exc.__class__.__name__}); see the log"}
 
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:
@@ -225,58 +269,67 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
         status = index_store.check_status(config, fingerprint)
         where = f" ({status.generation})" if status.generation else ""
         print(f"{status.state}{where}: {status.detail}")
-        if not status.fresh:
+        if not status.fresh and status.refusal is None:
             print("Rebuild it with: redlines-bot index build", file=sys.stderr)
         return 0 if status.fresh else 1
     coordination = _coordination(config)
     try:
-        # One writer at a time across every bot process and command sharing the database; what is made current
-        # is published, and running bots swap it in within database.poll_seconds.
-        with coordination.writer_lock() if coordination else contextlib.nullcontext():
+        # The database's writers' lock first (bot processes on every host), then the index folder's (this host);
+        # what is made current is published, and running bots swap it in within database.poll_seconds.
+        with coordination.writer_lock(WRITER_WAIT_SECONDS) if coordination else contextlib.nullcontext():
             return _index_write(config, args, coordination)
     finally:
         if coordination:
             coordination.close()
 
 
-def _coordination(config: Config):
-    """The shared coordination of the bot's database, or None (with a warning) when it can't be opened."""
+def _coordination(config: Config) -> Any:
+    """The coordination of the bot processes sharing the database, or None (with a warning) when it can't be opened."""
     from bot.storage.coordination import Coordination
     from bot.storage.database import shown
 
     try:
         return Coordination(config.database_target)
     except Exception as exc:  # noqa: BLE001 - the index can be built without; running bots won't hear of it
-        log.warning("cannot open %s (%s): running bots will pick up this index only when restarted or reloaded",
+        log.warning("cannot open %s (%s): running bots will pick up this index only when reloaded or restarted",
                     shown(config.database_target), exc)
         return None
 
 
-def _index_write(config: Config, args: argparse.Namespace, coordination) -> int:
+def _index_write(config: Config, args: argparse.Namespace, coordination: Any) -> int:
     from bot.index import store as index_store
 
     if args.index_command == "rollback":
-        generation = index_store.rollback(config.index_dir)
-        if coordination:
-            coordination.publish(generation, "rollback")
+        with _writes(config, "redlines-bot index rollback"):
+            generation = index_store.rollback(config.index_dir)
+            if coordination:
+                coordination.publish(generation, "rollback")
         print(f"rolled back: {generation} is current")
         return 0
     from bot.corpus.reader import load_corpus
+    from bot.index.build_guard import RegressionRefused, guarded_build
     from bot.index.encoders import load_encoder
 
-    corpus = load_corpus(config.corpus_dir)  # validate before loading the model
+    load_corpus(config.corpus_dir)  # validate before loading the model
     encoder = load_encoder(config)
-    if args.if_needed:
-        status = index_store.check_status(config, encoder.fingerprint)
-        if status.fresh:
-            print(f"index is fresh ({status.generation}); nothing to build")
-            return 0
-        print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
-    from bot.index.build_guard import guarded_build
-
-    result = guarded_build(config, encoder, corpus, force=args.force, use_cache=not args.no_cache)
-    if coordination:
-        coordination.publish(result.generation, "build")
+    with _writes(config, "redlines-bot index build"):
+        if args.if_needed:
+            status = index_store.check_status(config, encoder.fingerprint)
+            if status.fresh:
+                print(f"index is fresh ({status.generation}); nothing to build")
+                return 0
+            if status.refusal is not None and not args.force:
+                print(f"warning: {status.detail}", file=sys.stderr)
+                return REFUSED_EXIT
+            print(f"index is {status.state}: {status.detail}; building", file=sys.stderr)
+        try:
+            # The corpus is read again here, under the lock: a change published while the model loaded is included.
+            result = guarded_build(config, encoder, force=args.force, use_cache=not args.no_cache)
+        except RegressionRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return REFUSED_EXIT
+        if coordination:
+            coordination.publish(result.generation, "build")
     manifest = result.manifest
     print(f"built {result.generation}: {manifest['passages']} passages, {manifest['rows']} vectors "
           f"({result.encoded} encoded, {result.reused} from cache) in {result.seconds:.1f} s")
@@ -286,6 +339,9 @@ def _index_write(config: Config, args: argparse.Namespace, coordination) -> int:
 def cmd_corpus(config: Config, args: argparse.Namespace) -> int:
     from bot.corpus.passages import corpus_passages
     from bot.corpus.reader import load_corpus
+
+    if args.corpus_command == "sync":
+        return _sync_corpus(config, args)
 
     try:
         corpus = load_corpus(config.corpus_dir)
@@ -305,26 +361,27 @@ def cmd_bench(config: Config, args: argparse.Namespace) -> int:
     from bot.evaluation.metrics import load_questions
 
     _quiet_logs()
+    if config.source is None:
+        raise UserFacingError("bench needs a config file")
+    if args.scale:
+        from bot.evaluation.scale import format_scale, measure_scale
+
+        if not config.eval_questions.is_file():
+            raise UserFacingError(f"bench --scale asks the questions of {config.eval_questions}, which is missing")
+        measured = measure_scale(config.source, huge=args.huge)
+        print(json.dumps(measured) if args.json else format_scale(measured))
+        return 0
+    if args.huge:
+        raise UserFacingError("--huge goes with --scale")
     questions = [q.question for q in load_questions(config.eval_questions)] if config.eval_questions.is_file() \
         else ["What does the letter ask governments to do?"]
     encoders = ["torch", "onnx"] if args.encoder == "all" else [args.encoder]
-    if config.source is None:
-        raise UserFacingError("bench needs a config file")
     results = bench.run_bench(config.source, encoders, questions)
     configured = next((r for r in results if r["encoder"] == config.model.encoder), results[0])
-    scale = None
-    if args.scale:
-        from bot.evaluation.scale import measure_scale
-
-        scale = measure_scale(config)
     if args.json:
-        print(json.dumps({**configured, "encoders": results, **({"scale": scale} if scale else {})}))
+        print(json.dumps({**configured, "encoders": results}))
     else:
         print(bench.format_results(results))
-        if scale:
-            from bot.evaluation.scale import format_scale
-
-            print(format_scale(scale))
     return 0
 
 
@@ -333,22 +390,27 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     import signal
 
     from bot.corpus.reader import load_corpus
-    from bot.discord_app.runner import running_pids
+    from bot.storage.locks import running_bots
 
     load_corpus(config.corpus_dir)  # refuse a broken corpus here, with file and line
-    pids = [args.pid] if args.pid else running_pids(config)
-    signalled = []
+    # The pids are the ones holding the bots' locks now (from the kernel's lock table), never old pids from a
+    # file: those processes may be gone, and their pids reused by something unrelated. With --pid (systemd's
+    # ExecReload passes $MAINPID), only that process.
+    pids = [args.pid] if getattr(args, "pid", None) else running_bots(config.data_dir)
+    if not pids:
+        raise UserFacingError(f"no running bot found for the data folder {config.data_dir}; start it with "
+                              "`make run`, or rebuild the index with `redlines-bot index build`")
+    if 0 in pids:
+        raise UserFacingError("a bot is starting on this data folder; try again in a few seconds")
     for pid in pids:
         try:
             os.kill(pid, signal.SIGHUP)
-            signalled.append(pid)
         except ProcessLookupError:
-            continue
-    if not signalled:
-        where = f"process {args.pid}" if args.pid else f"live process in {config.heartbeat_dir} or {config.data_dir / 'bot.pid'}"
-        raise UserFacingError(f"no running bot found (no {where}); "
-                              "start it with `make run`, or rebuild the index with `redlines-bot index build`")
-    listed = ", ".join(map(str, signalled))
+            raise UserFacingError(f"the bot (pid {pid}) stopped just now; nothing to reload") from None
+        except PermissionError:
+            raise UserFacingError(f"not allowed to signal the bot (pid {pid}): it runs as another user. Run "
+                                  "`redlines-bot reload` as that user, or use /reload on Discord") from None
+    listed = ", ".join(map(str, pids))
     print(f"asked the bot (pid {listed}) to reload the corpus; its log says when the new index is live")
     return 0
 
@@ -367,11 +429,57 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _sync_corpus(config: Config, args: argparse.Namespace) -> int:
+    """Merge the maintainers' branch; refuse (and undo the merge) when the merged corpus does not validate."""
+    from bot.corpus import git_record
+    from bot.corpus.reader import load_corpus
+
+    try:
+        result = git_record.sync(config.corpus_dir, args.upstream)
+    except git_record.SyncConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.diff:
+            print("\nThe conflicting lines (<<<<<<< the bot's side, >>>>>>> the maintainers'):", file=sys.stderr)
+            print(exc.diff[:20000], file=sys.stderr)
+        return 1
+    if not result.merged:
+        print(f"already up to date with {result.upstream}; {result.bot_commits} moderator commit(s) here for the "
+              "maintainers to fetch")
+        return 0
+    try:
+        load_corpus(config.corpus_dir)
+    except CorpusError as exc:
+        git_record.undo_merge(config.corpus_dir, result.before)
+        print(f"error: after merging {result.upstream} the corpus does not validate, so the merge was undone; "
+              f"nothing changed.\n{exc}\nFix it on {result.upstream} (or merge by hand in the bot's checkout).",
+              file=sys.stderr)
+        return 1
+    changed = ", ".join(result.changed) or "no corpus files"
+    print(f"merged {result.upstream} ({result.before[:8]} -> {result.after[:8]}): {changed}; "
+          f"{result.bot_commits} moderator commit(s) here for the maintainers to fetch")
+    if result.changed:
+        try:
+            cmd_reload(config, args)
+        except UserFacingError:
+            print("no running bot to reload: the next start builds the index from the merged corpus")
+    return 0
+
+
+def cmd_purge(config: Config, args: argparse.Namespace) -> int:
+    from bot.storage.retention import purge_database
+
+    days = args.days if args.days is not None else config.data.retention_days
+    if days < 1:
+        raise UserFacingError("--days must be at least 1")
+    print(purge_database(config.database_target, days).summary())
+    return 0
+
+
 def cmd_report(config: Config, args: argparse.Namespace) -> int:
     import time
 
     from bot.index.encoders import load_encoder
-    from bot.storage.gaps import gaps_csv, gaps_text, group_misses, read_misses
+    from bot.storage.gaps import MAX_MISSES, gaps_csv, gaps_text, group_misses, read_misses
 
     _quiet_logs()
     since = time.time() - args.days * 86400 if args.days else None
@@ -380,7 +488,8 @@ def cmd_report(config: Config, args: argparse.Namespace) -> int:
     if args.csv:
         sys.stdout.write(gaps_csv(groups))
     else:
-        print(f"{len(misses)} unanswered or unhelpful question(s) in {len(groups)} group(s)")
+        capped = f" (the newest {MAX_MISSES:,} only)" if len(misses) >= MAX_MISSES else ""
+        print(f"{len(misses)} unanswered or unhelpful question(s) in {len(groups)} group(s){capped}")
         print(gaps_text(groups, limit=args.limit))
     return 0
 
@@ -454,5 +563,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
     "eval": cmd_eval, "sync-commands": cmd_sync_commands, "reload": cmd_reload, "report": cmd_report,
-    "bench": cmd_bench, "status": cmd_status,
+    "bench": cmd_bench, "purge": cmd_purge, "status": cmd_status,
 }

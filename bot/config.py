@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import AfterValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
 
@@ -110,6 +111,8 @@ class RetrievalSettings:
         if value < info.data.get("top_k", 1):
             raise ValueError("must be at least top_k")
         return value
+    # Above this many passages the dense index is approximate (FAISS IVF, recall@10 >= 0.98 against exact).
+    approximate_above: Annotated[Int, Field(ge=1000)] = 20_000
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -140,6 +143,20 @@ class DiscordSettings:
     busy_retry_seconds: Annotated[Int, Field(ge=1)] = 5
     database: PathSetting = Path("data/bot.sqlite3")
     report_url: Annotated[Text | None, AfterValidator(_http_url)] = None
+    moderators_channel: DiscordId | None = None
+    handoff_role: DiscordId | None = None
+    button_max_age_days: Annotated[Int, Field(ge=1)] = 30
+    language: Annotated[Text, Field(pattern=r"^[a-z]{2}$")] = "en"  # the server default; /setup changes it per server
+    repeat_window_minutes: Annotated[Float, Field(ge=0, le=1440)] = 10.0
+    message_content_intent: Bool | None = None
+
+    @property
+    def wants_message_content(self) -> bool:
+        """Whether to ask Discord for message content: as configured, else only when answer channels need it."""
+        if self.message_content_intent is not None:
+            return self.message_content_intent
+        return bool(self.answer_channels)
+    shutdown_grace_seconds: Annotated[Float, Field(ge=0, le=600)] = 10.0
     # Sharding: None lets Discord recommend the number of shards and this process runs them all; with
     # several processes, each gets the same shard_count and its own shard_ids (`run --shards` overrides).
     shard_count: Annotated[Int | None, Field(ge=1)] = None
@@ -220,6 +237,14 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True, config=SETTINGS)
+class DataSettings:
+    """What the bot keeps, for how long, and where moderators' changes go."""
+
+    retention_days: Annotated[Int, Field(ge=1, le=3650)] = 180
+    commit_corpus_changes: Bool = True
+
+
+@dataclass(frozen=True, config=SETTINGS)
 class Config:
     """All settings. Built by ``load_config``; never mutated."""
 
@@ -229,6 +254,7 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
+    data: DataSettings = field(default_factory=DataSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
@@ -269,6 +295,11 @@ class Config:
     def eval_questions(self) -> Path:
         return self._resolve(self.evaluation.questions)
 
+    @property
+    def project_root(self) -> Path | None:
+        """The folder the config file is in: relative paths start there."""
+        return self.source.parent if self.source is not None else None
+
     def _resolve(self, path: Path) -> Path:
         if path.is_absolute() or self.source is None:
             return path
@@ -289,6 +320,10 @@ def setting_names() -> list[str]:
 def discord_token() -> str | None:
     """The bot token, from the environment only; ``None`` means console mode."""
     token = os.environ.get(TOKEN_ENV_VAR, "").strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in token):
+        # Said without the token: a line break pasted inside it would otherwise fail deep in the HTTP client.
+        raise ConfigError(f"{TOKEN_ENV_VAR} has a line break, a space or a control character inside it; a Discord "
+                          "token is one line of letters, digits, dots, dashes and underscores: copy it again")
     return token or None
 
 
@@ -361,7 +396,7 @@ KINDS = {"int_type": "a whole number", "int_from_float": "a whole number", "floa
          "dataclass_exact_type": "a mapping"}
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     """One pydantic error in the house words: the dotted key, then the reason (never a huge value)."""
     key = _dotted(error["loc"])
     kind = error["type"]

@@ -7,13 +7,25 @@ logged with its traceback and the user sees a generic message.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class UserFacingError(Exception):
     """An error whose message is written for the user and safe to show as is."""
 
 
 class QuestionError(UserFacingError):
-    """The question cannot be answered as asked (empty, too long, no words)."""
+    """The question cannot be answered as asked: ``kind`` is "empty", "too_long" or "no_words" (front ends
+    that speak other languages word it from ``kind`` and ``params``)."""
+
+    def __init__(self, message: str, kind: str = "no_words", **params: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
+
+
+class ShuttingDown(UserFacingError):
+    """The bot is stopping: new questions and changes are turned away (what is in flight still finishes)."""
 
 
 class ConfigError(UserFacingError):
@@ -78,3 +90,12 @@ class StorageError(UserFacingError):
 
 class ModelUnavailableError(UserFacingError):
     """The embedding model could not be loaded (package missing, weights damaged)."""
+
+
+def without_server_paths(text: str, root: Path | None) -> str:
+    """``text`` with the project's absolute folder taken out of every path in it, for people who should not
+    learn the server's layout (moderators on Discord see ``corpus/faq/x.yaml``, not ``/srv/bot/corpus/...``)."""
+    if root is None:
+        return text
+    prefix = str(root).rstrip("/")
+    return text.replace(prefix + "/", "").replace(prefix, ".") if prefix else text

@@ -216,17 +216,6 @@ def torch_encoder():
     return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")))
 
 
-def pytest_sessionfinish(session, exitstatus):
-    """Write docs/hardening.md from what the hardening tests recorded: only after a passing run of all of
-    them, so a partial run (one file, -k) never leaves a partial table."""
-    from . import hardening_report
-
-    ran = {Path(str(item.fspath)).name for item in getattr(session, "items", [])}
-    complete = hardening_report.RECORDING_MODULES <= ran and not session.config.option.keyword
-    if exitstatus == 0 and complete:
-        hardening_report.write()
-
-
 # ---- PostgreSQL -----------------------------------------------------------------------------------------
 
 

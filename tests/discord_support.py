@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import Config, load_config
@@ -13,6 +17,11 @@ from bot.serving.resources import Resources
 from bot.storage.answers import Store
 
 from .conftest import FakeEncoder, write_config, write_corpus
+from .fake_discord import FakeDiscord
+
+# Test bots don't wait discord.py's default 2 s for more guilds after READY: the fake Discord sends its one
+# GUILD_CREATE right after READY.
+TEST_BOT_OPTIONS = {"guild_ready_timeout": 0.2}
 
 
 def make_project(root: Path, discord_extra: str = "") -> Config:
@@ -33,8 +42,10 @@ def make_bot(config: Config, resources: Resources | None = None, *, shard_count:
     """The real bot on the fake encoder. One shard by default (simcord needs the count up front); with
     ``shard_count=None`` it asks Discord's GET /gateway/bot how many, as a production bot does."""
     resources = resources or fake_resources(config)
+    # The fake Discord sends every guild at once: no need to wait discord.py's default 2 s for more.
     return create_bot(config=config, load_resources=lambda: resources,
-                       open_store=lambda: Store(config.database_path), shard_count=shard_count)
+                      open_store=lambda: Store(config.database_path), shard_count=shard_count,
+                      **TEST_BOT_OPTIONS)
 
 
 async def synced_guild(env, member_name: str):
@@ -45,3 +56,40 @@ async def synced_guild(env, member_name: str):
     channel = guild.create_text_channel("general")
     member = guild.add_member(env.create_user(member_name))
     return guild, channel, member
+
+
+async def start_bot(bot: RedLinesBot) -> asyncio.Task:
+    """Connect the bot (to the fake Discord the test points discord.py at) and wait until it is ready."""
+    task = asyncio.create_task(bot.start("fake-token-not-a-secret"))
+    await asyncio.sleep(0)  # let start() set the client up: since Python 3.12, wait_for doesn't yield first
+    await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
+    return task
+
+
+async def stop_bot(bot: RedLinesBot, task: asyncio.Task) -> None:
+    await bot.close()
+    await asyncio.wait_for(task, timeout=10)
+
+
+@contextmanager
+def fake_in_thread(server: FakeDiscord) -> Iterator[FakeDiscord]:
+    """The fake Discord on its own event loop, so ``run_discord`` can own the main thread (signals need it)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -115,6 +115,11 @@ def test_rollback_command(project, use_fake_encoder, capsys):
     code, _, err = run(capsys, "index", "rollback", "--config", config)
     assert code == 1 and "no previous generation" in err
     run(capsys, "index", "build", "--config", config)
+    run(capsys, "index", "build", "--config", config)  # the same content again: no rollback target
+    code, _, err = run(capsys, "index", "rollback", "--config", config)
+    assert code == 1 and "no previous generation" in err
+    faq = project / "corpus" / "faq" / "faq.yaml"
+    faq.write_text(faq.read_text().replace("Three nonprofits", "Three groups"), encoding="utf-8")
     run(capsys, "index", "build", "--config", config)
     code, out, _ = run(capsys, "index", "rollback", "--config", config)
     assert code == 0 and "rolled back" in out

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+from collections import deque
+from urllib.parse import unquote
 
 import discord
 import pytest
@@ -58,8 +60,22 @@ def handled_errors(env) -> list[str]:
     return [type(getattr(e, "original", e)).__name__ for e in env.errors]
 
 
+def reactions_by_bot(env) -> list[tuple[int, str]]:
+    """(message id, emoji) of every reaction the bot added."""
+    return [(int(r.path.split("/")[4]), unquote(r.path.split("/")[6])) for r in env.http_requests
+            if r.method == "PUT" and "/reactions/" in r.path and r.path.endswith("/@me")]
+
+
 def custom_ids(message) -> list[str]:
-    return [c["custom_id"] for row in message.components for c in row["components"]]
+    return [c["custom_id"] for row in message.components for c in row["components"] if "custom_id" in c]
+
+
+def link_urls(message) -> list[str]:
+    return [c["url"] for row in message.components for c in row["components"] if c.get("style") == 5]
+
+
+def labels(message) -> list[str]:
+    return [c.get("label") for row in message.components for c in row["components"]]
 
 
 async def test_ask_defers_then_answers_with_a_verbatim_cited_excerpt(world):
@@ -68,27 +84,30 @@ async def test_ask_defers_then_answers_with_a_verbatim_cited_excerpt(world):
     assert callback_types(env) == [5]  # deferred ("thinking"), then the follow-up
     assert not result.ephemeral
     embed = result.response.embeds[0]
-    assert "Three nonprofits organised it, CeSIA, The Future Society and CHAI." in embed.description
-    assert "— **FAQ: Who organised the call?** · <https://example.org/launch>" in embed.description
-    assert embed.fields[0].value == "Who organised the call?"
+    assert embed.title == "Who organised the call?"
+    assert "> Three nonprofits organised it, CeSIA, The Future Society and CHAI." in embed.description
+    assert "— the project's FAQ, from [Launch post](<https://example.org/launch>)" in embed.description
+    assert result.response.content == "Three nonprofits organised it, CeSIA, The Future Society and CHAI."
     ids = custom_ids(result.response)
     assert any(i.startswith("rl:more:") for i in ids) and any(i.startswith("rl:fb:") for i in ids)
+    assert "https://red-lines.ai/" in link_urls(result.response)
 
 
 async def test_ask_private_answers_ephemerally(world):
     env, _, channel, alice = world
     result = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
     assert result.ephemeral
-    assert "Test Letter, ¶3" in result.response.embeds[0].description
+    assert "— [the letter, ¶3](<https://example.org/letter>)" in result.response.embeds[0].description
 
 
-async def test_out_of_scope_question_is_declined_without_passages(world):
+async def test_out_of_scope_question_is_declined_privately_without_passages(world):
     env, _, channel, alice = world
     result = await alice.slash(channel, "ask", question="pizza recipe with mozzarella")
-    embed = result.response.embeds[0]
-    assert embed.title == "Not covered by the letter or the FAQ"
-    assert ">" not in (embed.description or "") and "example.org" not in (embed.description or "")
-    assert not custom_ids(result.response)
+    decline = result.followups[-1]
+    assert decline.ephemeral and not decline.embeds
+    assert "won't guess" in decline.content and ">" not in decline.content and "example.org" not in decline.content
+    bob = world[1].add_member(env.create_user("bob"))
+    assert not [m for m in channel.history(viewer=bob) if m.author.id == env.bot.user.id]  # nothing public left
 
 
 async def test_invalid_question_gets_an_ephemeral_user_error(world):
@@ -118,8 +137,27 @@ async def test_busy_notice_when_the_concurrency_cap_is_full(world):
     for _ in range(cap.limit):
         await cap._semaphore.acquire()
     result = await alice.slash(channel, "ask", question="When is the deadline?")
-    assert result.ephemeral and "busy" in result.response.content and "try again in 5 s" in result.response.content
-    assert handled_errors(env) == ["Busy"]
+    # Acknowledged first (Discord's 3 s rule), so the refusal is a follow-up: private, and the public
+    # "thinking…" is gone rather than turned into a public notice.
+    assert callback_types(env) == [5]
+    assert result.response is None and not channel.history()
+    [notice] = result.followups
+    assert notice.flags.ephemeral and "busy" in notice.content and "try again in 5 s" in notice.content
+    assert env.bot.service.cooldown._asked[alice.id] == deque()  # a busy bot costs the member no cooldown
+    for _ in range(cap.limit):
+        cap._semaphore.release()
+    again = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
+    assert again.response.embeds
+
+
+async def test_ask_private_busy_notice_replaces_the_private_thinking_message(world):
+    env, _, channel, alice = world
+    cap = env.bot.service.cap
+    cap.max_wait = 0
+    for _ in range(cap.limit):
+        await cap._semaphore.acquire()
+    result = await alice.slash(channel, "ask", question="When is the deadline?", private=True)
+    assert callback_types(env) == [5] and result.ephemeral and "busy" in result.response.content
 
 
 async def test_unexpected_error_is_logged_with_ids_and_answered_generically(world, caplog, monkeypatch):
@@ -156,28 +194,38 @@ async def test_check_against_the_letter_context_menu(world):
     result = await alice.context_menu(channel, "Check against the letter", claim)
     assert result.ephemeral
     embed = result.response.embeds[0]
-    assert embed.title == "Passages that bear on this message" and "CeSIA" in embed.description
+    assert embed.title.startswith("On this message: The call was organised by CeSIA") and "CeSIA" in embed.description
     off_topic = await alice.send(channel, "pizza recipe with mozzarella")
     result = await alice.context_menu(channel, "Check against the letter", off_topic)
-    assert result.response.embeds[0].title == "The letter and the FAQ don't address this"
+    assert result.ephemeral and "don't address this message" in result.response.content
 
 
-async def test_more_sources_button_shows_the_next_passages(world):
+async def test_more_sources_pages_in_place_with_previous_and_next(world):
     env, _, channel, alice = world
     first = await alice.slash(channel, "ask", question="honey bees sea governments organised")
     shown = first.response.embeds[0].description
     more = await alice.click(first.response, label="More sources")
     assert more.ephemeral
-    embed = more.response.embeds[0]
-    assert embed.title == "More sources" and embed.description.startswith("**4.**")
+    page = more.response
+    embed = page.embeds[0]
+    assert embed.title.startswith("More sources (2–") and embed.description.startswith("> ")
     assert embed.description.split("\n")[0] not in shown
+    assert labels(page)[:2] == ["Previous", "Next"]
+    previous, following = (c for row in page.components for c in row["components"] if "custom_id" in c)
+    assert previous.get("disabled") and not following.get("disabled")
+    turned = await alice.click(page, label="Next")
+    assert callback_types(env)[-1] == 6  # acknowledged at once as an update of the same message
+    assert not turned.followups  # no new message: the page changed in place
+    assert page.embeds[0].title.startswith("More sources (5") and page.embeds[0].description != embed.description
+    back = await alice.click(page, label="Previous")  # ``page`` shows the message as it is now, after the edit
+    assert not back.followups and page.embeds[0].title == embed.title
 
 
 async def test_feedback_buttons_are_recorded_per_answer_and_passage(world, config):
     env, _, channel, alice = world
     result = await alice.slash(channel, "ask", question="Who organised the call?")
     reply = await alice.click(result.response, label="Not helpful")
-    assert reply.ephemeral and "recorded" in reply.response.content
+    assert reply.ephemeral and "not helpful" in reply.response.content
     await alice.click(result.response, label="Helpful")  # changing one's mind replaces the vote
     rows = sqlite3.connect(config.database_path).execute(
         "SELECT passage_id, user_id, helpful FROM feedback ORDER BY passage_id").fetchall()
@@ -190,7 +238,7 @@ async def test_buttons_still_work_after_a_restart(world, config, resources):
     result = await alice.slash(channel, "ask", question="Who organised the call?")
     await env.restart_bot(make_bot(config, resources))
     reply = await alice.click(result.response, label="Helpful")
-    assert "recorded" in reply.response.content.lower()
+    assert "your vote" in reply.response.content.lower()
 
 
 async def test_mention_is_answered_in_a_reply(world):
@@ -198,7 +246,7 @@ async def test_mention_is_answered_in_a_reply(world):
     await alice.send(channel, f"{env.bot.user.mention} When is the deadline?")
     reply = channel.last_message
     assert reply.author.id == env.bot.user.id
-    assert reply.reference is not None and "Test Letter, ¶3" in reply.embeds[0].description
+    assert reply.reference is not None and "[the letter, ¶3]" in reply.embeds[0].description
 
 
 async def test_reply_to_the_bot_is_answered(world):
@@ -218,7 +266,7 @@ async def test_answer_channel_question_gets_a_thread_and_follow_ups_need_no_ment
     assert len(threads) == 1 and threads[0].name == "Who organised the call?"
     assert "CeSIA" in threads[0].last_message.embeds[0].description
     await alice.send(threads[0], "and when is the deadline")
-    assert "Test Letter, ¶3" in threads[0].last_message.embeds[0].description
+    assert "[the letter, ¶3]" in threads[0].last_message.embeds[0].description
     assert question.id
 
 
@@ -240,14 +288,15 @@ async def test_questions_with_mass_mentions_never_ping(world):
     await alice.send(channel, f"{env.bot.user.mention} @everyone {role.mention} Who organised the call?")
     request = next(r for r in reversed(env.http_requests) if r.method == "POST" and r.path.endswith("/messages"))
     assert request.json["allowed_mentions"] == {"parse": [], "replied_user": False}
-    field = channel.last_message.embeds[0].fields[0].value
-    assert "@everyone" not in field and "@\u200beveryone" in field
+    title = channel.last_message.embeds[0].title
+    assert "@everyone" not in title and "@\u200beveryone" in title
 
 
-async def test_user_error_in_a_mention_is_a_polite_reply(world):
+async def test_a_refused_mention_gets_a_reaction_not_a_message(world):
     env, _, channel, alice = world
-    await alice.send(channel, f"{env.bot.user.mention} ???")
-    assert "in words" in channel.last_message.content
+    asked = await alice.send(channel, f"{env.bot.user.mention} ???")
+    assert channel.last_message.id == asked.id  # nothing posted
+    assert reactions_by_bot(env) == [(asked.id, "❓")]
 
 
 async def test_every_command_and_option_has_a_description(world):

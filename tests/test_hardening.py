@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.answer import Answerer, LiveIndex
+from bot.core.answer import Answerer, DeclineKind, LiveIndex
 from bot.corpus.editing import draft_from_modal
 from bot.corpus.live_update import LiveUpdater
 from bot.corpus.reader import load_corpus, parse_document, parse_faq_file
@@ -387,19 +387,26 @@ def test_ten_thousand_random_questions_without_an_exception(answerer):
     rng = random.Random(1234)
     alphabet = ("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ?!.,'\"@#<>*_`~|\\/\n\t0123456789" + "éàçüß" +
                 "谁组织呼吁" + "من نظم" + "🔥😀" + "\u200b\u202e\u0301\x00\x1b")
+    quotable = {passage.text for passage in answerer.live.current.passages}
     answered = declined = refused = 0
     for _ in range(10_000):
         question = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
         try:
             answer = answerer.answer(question)
-        except QuestionError:
+        except QuestionError as exc:
+            assert str(exc)  # a refusal always says why
             refused += 1
             continue
+        # Whatever the input: at most top_k excerpts, each a verbatim passage, and a decline says its kind.
+        assert len(answer.excerpts) <= answerer.settings.top_k
+        assert all(excerpt.text in quotable for excerpt in answer.excerpts)
         if answer.answered:
+            assert answer.excerpts and answer.decline is None
             answered += 1
         else:
+            assert answer.decline in DeclineKind.ALL
             declined += 1
-    assert answered + declined + refused == 10_000
+    assert answered and declined and refused  # the random questions reach all three outcomes
     record("property", "10,000 random questions (mixed scripts, control and invisible characters)",
            f"no exception: {answered} answered, {declined} declined, {refused} refused with a message")
     record("property", "hypothesis: random text into the FAQ and document parsers, and the question path",

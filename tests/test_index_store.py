@@ -138,6 +138,8 @@ def test_unchanged_passages_are_not_encoded_again(config):
 
 def test_rollback_restores_the_previous_generation(config, fake_encoder):
     first = build_index(config, fake_encoder)
+    faq = config.corpus_dir / "faq" / "faq.yaml"
+    faq.write_text(faq.read_text().replace("Three nonprofits", "Three groups"), encoding="utf-8")
     second = build_index(config, fake_encoder)
     assert current_generation(config.index_dir) == second.generation
     assert rollback(config.index_dir) == first.generation

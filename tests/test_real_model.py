@@ -175,3 +175,44 @@ def test_bench_prints_the_documented_keys(real_project):
                 "update_one_s", "cold_start_s", "peak_rss_mb"):
         assert key in result and result[key] is not None, key
     assert result["encoder"] == "onnx" and result["encode_p50_ms"] > 0
+
+
+def test_onnx_query_encoding_of_many_texts_runs_in_batches_with_the_same_vectors(real_encoder, monkeypatch):
+    """H2 (red-team t21): many queries no longer go through ONNX as one padded batch."""
+    texts = [f"Question {i}: " + "which red line " * (i % 40) for i in range(50)]
+    one_by_one = np.concatenate([real_encoder.encode_queries([t]) for t in texts])
+    sizes = []
+    real_run = real_encoder._encode
+    monkeypatch.setattr(real_encoder, "_encode", lambda batch: sizes.append(len(batch)) or real_run(batch))
+    together = real_encoder.encode_queries(texts)
+    assert max(sizes) == real_encoder.batch_size and sum(sizes) == len(texts)
+    assert (together * one_by_one).sum(axis=1).min() >= 0.9999
+
+
+def test_bench_scale_times_the_real_answer_and_checks_ivf_recall(real_project):
+    """`bench --scale` per size (here 1,000 passages exact, and 1,500 above a lowered approximate_above):
+    the documented keys, and the IVF index's recall@10 against exact search."""
+    import yaml
+
+    from bot.evaluation.scale import format_scale, measure_size
+
+    from .conftest import REPO
+
+    raw = yaml.safe_load((real_project / "config.yaml").read_text(encoding="utf-8"))
+    raw.setdefault("evaluation", {})["questions"] = str(REPO / "tests/eval/dev-questions.yaml")
+    raw["retrieval"]["approximate_above"] = 1200
+    config = real_project / "config.yaml"
+    config.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    build = subprocess.run([sys.executable, "-m", "bot", "index", "build", "--config", str(config)],
+                           capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr
+    exact, approximate = measure_size(config, 1000), measure_size(config, 1500)
+    for row in (exact, approximate):
+        for key in ("passages", "answer_p50_ms", "answer_p99_ms", "first_answer_ms", "build_s", "rss_mb",
+                    "first_after_edit_ms", "beyond_encode_p50_ms", "peak_rss_mb"):
+            assert row[key] > 0, key
+    assert (exact["passages"], exact["index"], approximate["index"]) == (1000, "flat", "ivf")
+    assert "recall_at_10" not in exact and approximate["recall_at_10"] >= 0.98
+    table = format_scale({"scale": [exact, approximate], "threads": {"1_thread": {
+        "alone_p50_ms": 1.0, "two_at_once_p50_ms": 1.0, "two_at_once_per_s": 1.0}}})
+    assert "1,500" in table and "ivf" in table

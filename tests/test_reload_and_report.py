@@ -19,10 +19,12 @@ from bot import cli
 from bot.discord_app.runner import _serve, pid_file
 from bot.index import encoders as encoder_module
 from bot.storage.answers import Store
+from bot.storage.locks import running_bot
 
 from .conftest import FakeEncoder
-from .discord_support import fake_resources, make_project
+from .discord_support import TEST_BOT_OPTIONS, fake_resources, make_project
 from .fake_discord import BOT_ID, BOT_USER, CHANNEL_ID, FakeDiscord
+from .hardening_report import record
 
 
 @pytest.mark.asyncio
@@ -34,10 +36,10 @@ async def test_sighup_makes_the_running_bot_pick_up_hand_edited_files(tmp_path, 
     await fake.start()
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    task = asyncio.create_task(_serve(config, "fake-token-not-a-secret", lambda: resources))
+    task = asyncio.create_task(_serve(config, "fake-token-not-a-secret", lambda: resources, **TEST_BOT_OPTIONS))
     try:
         await fake.wait_for(lambda: fake.identifies == 1 and pid_file(config).exists())
-        assert pid_file(config).read_text() == str(os.getpid())
+        assert pid_file(config).read_text().strip() == str(os.getpid())
         faq = config.corpus_dir / "faq" / "faq.yaml"
         faq.write_text(faq.read_text().replace("Three nonprofits organised it", "Three groups ran it"))
         generation = resources.live.current.generation
@@ -50,7 +52,7 @@ async def test_sighup_makes_the_running_bot_pick_up_hand_edited_files(tmp_path, 
         os.kill(os.getpid(), signal.SIGTERM)  # the bot's own handler closes it
         await asyncio.wait_for(task, timeout=20)
         await fake.stop()
-    assert not pid_file(config).exists()
+    assert pid_file(config).read_text() == "" and running_bot(config.data_dir) is None
 
 
 def test_reload_command_signals_the_running_bot(project, capsys):
@@ -58,13 +60,13 @@ def test_reload_command_signals_the_running_bot(project, capsys):
     marker = project / "hup-received"
     child = subprocess.Popen([sys.executable, "-c", (
         "import signal, sys, time, pathlib\n"
+        "from bot.storage.locks import BotLock\n"
+        f"lock = BotLock(pathlib.Path({str(project / 'data')!r})).acquire()  # what `run` holds for its life\n"
         f"signal.signal(signal.SIGHUP, lambda *a: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
         "print('ready', flush=True)\n"
         "time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"
-        (project / "data").mkdir(exist_ok=True)
-        (project / "data" / "bot.pid").write_text(str(child.pid))
         assert cli.main(["reload", "--config", str(config_path)]) == 0
         deadline = time.time() + 10
         while not marker.exists() and time.time() < deadline:
@@ -74,6 +76,23 @@ def test_reload_command_signals_the_running_bot(project, capsys):
     finally:
         child.kill()
         child.wait()
+
+
+def test_reload_never_signals_a_process_named_by_a_stale_pid_file(project, capsys):
+    """M1: a bot killed with SIGKILL leaves its pid behind; the pid may now belong to anything."""
+    bystander = subprocess.Popen(["sleep", "30"])
+    try:
+        (project / "data").mkdir(exist_ok=True)
+        (project / "data" / "bot.pid").write_text(f"{bystander.pid}\n")
+        assert cli.main(["reload", "--config", str(project / "config.yaml")]) == 1
+        assert "no running bot found" in capsys.readouterr().err
+        time.sleep(0.2)
+        assert bystander.poll() is None  # not signalled
+    finally:
+        bystander.kill()
+        bystander.wait()
+    record("reliability", "M1: `redlines-bot reload` with data/bot.pid naming an unrelated live process",
+           "refused (“no running bot found”); the process is not signalled: the pid comes from the kernel's lock table")
 
 
 def test_reload_command_refuses_a_broken_corpus_and_a_missing_bot(project, capsys):

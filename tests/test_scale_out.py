@@ -76,8 +76,15 @@ async def ask(fake: FakeDiscord, channel_id: int, question: str, timeout: float 
 
 
 def text_of(body: dict) -> str:
-    embed = (body.get("embeds") or [{}])[0]
-    return f"{embed.get('title', '')}\n{embed.get('description', '')}"
+    """What a member reads in a reply: its text (a decline) and its embeds (an answer's excerpts)."""
+    embeds = "\n".join(f"{e.get('title', '')}\n{e.get('description', '')}" for e in body.get("embeds") or [])
+    return f"{body.get('content') or ''}\n{embeds}"
+
+
+def button(body: dict, prefix: str, helpful: bool | None = None) -> str:
+    """The custom id of a button under a reply (``rl:fb:<answer>:<1|0>...``, ``rl:more:...``)."""
+    ids = [c.get("custom_id", "") for row in body.get("components") or [] for c in row["components"]]
+    return next(i for i in ids if i.startswith(prefix) and (helpful is None or i.split(":")[3][0] == str(int(helpful))))
 
 
 async def faq_add(fake: FakeDiscord, channel_id: int, entry_id: str, values: dict[str, str]) -> dict:
@@ -102,13 +109,13 @@ async def test_a_moderators_change_on_one_process_answers_on_the_other_within_5_
     fake, config, processes, a, b = two_processes
     question = "How tall is the lighthouse at the harbour?"
     before = await ask(fake, B_CHANNEL, question)
-    assert "forty metres" not in text_of(before) and "Not covered" in text_of(before)
+    assert "forty metres" not in text_of(before) and "won't guess" in text_of(before)
 
     submitted = time.perf_counter()
     form = await faq_add(fake, A_CHANNEL, "lighthouse", new_faq("lighthouse", question, "The lighthouse is forty metres tall."))
     ack = await acknowledgement(fake, form)
     acknowledged = time.perf_counter()
-    assert ack.startswith("Added `lighthouse`"), ack
+    assert "Added" in ack and "`lighthouse`" in ack, ack
 
     # Ask process B until it answers from the new entry (a new member each time: the cooldown is per member).
     deadline = acknowledged + 5.0
@@ -134,30 +141,30 @@ async def test_feedback_from_both_processes_lands_in_one_table_and_buttons_work_
     fake, config, processes, a, b = two_processes
     on_a = await ask(fake, A_CHANNEL, "Who organised the call?")
     on_b = await ask(fake, B_CHANNEL, "When is the deadline?")
-    ids = {}
-    for name, body, channel in (("a", on_a, A_CHANNEL), ("b", on_b, B_CHANNEL)):
-        buttons = [c["custom_id"] for row in body["components"] for c in row["components"]]
-        helpful = next(c for c in buttons if c.startswith("rl:fb:") and c.endswith(":1"))
-        ids[name] = int(helpful.split(":")[2])
-        press = await fake.press_button(helpful, fake.message(channel, body))
-        await fake.wait_for(lambda press=press: fake.posts(f"/interactions/{press['id']}/{press['token']}/callback"))
+    answer_of = {name: int(button(body, "rl:fb:").split(":")[2]) for name, body in (("a", on_a), ("b", on_b))}
+    assert answer_of["a"] != answer_of["b"]
+
+    async def press(custom_id: str, channel: int, body: dict) -> None:
+        pressed = await fake.press_button(custom_id, fake.message(channel, body))
+        await fake.wait_for(lambda: fake.posts(f"/interactions/{pressed['id']}/{pressed['token']}/callback"))
+
+    # Each process records a Helpful under its own answer...
+    await press(button(on_a, "rl:fb:", helpful=True), A_CHANNEL, on_a)
+    await press(button(on_b, "rl:fb:", helpful=True), B_CHANNEL, on_b)
     database = Database(config.database_target)
+
+    def verdicts(expected: set[tuple[int, int]]):
+        rows = set(database.execute("SELECT DISTINCT answer_id, helpful FROM feedback"))
+        return rows if rows == expected else None
+
     try:
-        rows = await fake.wait_for(lambda: database.execute(
-            "SELECT DISTINCT answer_id FROM feedback WHERE helpful = 1 ORDER BY answer_id"))
-        assert sorted(row[0] for row in rows) == sorted(ids.values()) and ids["a"] != ids["b"]
+        assert await fake.wait_for(lambda: verdicts({(answer_of["a"], 1), (answer_of["b"], 1)}))
+        # The member changes their mind under process B's answer, pressing where process A serves: A finds that
+        # answer in the shared database and records the new verdict in place of the old one.
+        await press(button(on_b, "rl:fb:", helpful=False), A_CHANNEL, on_b)
+        assert await fake.wait_for(lambda: verdicts({(answer_of["a"], 1), (answer_of["b"], 0)}))
     finally:
         database.close()
-    # Process B's answer, its "More sources" pressed where process A serves: A finds it in the shared database.
-    more = next(c["custom_id"] for row in on_b["components"] for c in row["components"] if c["custom_id"].startswith("rl:more:"))
-    press = await fake.press_button(more, fake.message(A_CHANNEL, on_b))
-    def followup():
-        return next((r.body for r in fake.requests if r.method == "POST" and r.path.startswith("/webhooks/")
-                     and press["token"] in r.path), None)
-
-    body = await fake.wait_for(followup)
-    assert "no longer have that answer" not in (body.get("content") or "")
-    assert body["embeds"][0]["title"] == "More sources" or "no further passages" in (body.get("content") or "")
 
 
 async def test_writers_on_both_processes_take_turns_and_a_killed_process_leaves_the_other_answering(two_processes):
@@ -168,7 +175,7 @@ async def test_writers_on_both_processes_take_turns_and_a_killed_process_leaves_
         faq_add(fake, A_CHANNEL, "lighthouse", new_faq("lighthouse", "How tall is the lighthouse?", "Forty metres, built in 1911.")),
         faq_add(fake, B_CHANNEL, "ferry", new_faq("ferry", "When does the ferry leave?", "The ferry leaves at noon every day.")))
     acks = [await acknowledgement(fake, form) for form in forms]
-    assert acks[0].startswith("Added `lighthouse`") and acks[1].startswith("Added `ferry`"), acks
+    assert "Added" in acks[0] and "`lighthouse`" in acks[0] and "Added" in acks[1] and "`ferry`" in acks[1], acks
     moderators_file = (config.corpus_dir / "faq" / "90-moderators.yaml").read_text()
     assert "id: lighthouse" in moderators_file and "id: ferry" in moderators_file
     database = Database(config.database_target)

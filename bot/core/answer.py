@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import RetrievalSettings
-from bot.core.retrieval import Candidate, retrieve
+from bot.core.retrieval import Candidate, prepare, retrieve
 from bot.core.text import clean_question, detect_language, has_words
 from bot.corpus.passages import Passage
 from bot.errors import QuestionError
@@ -35,6 +35,7 @@ class Source:
     url: str | None
     kind: str
     language: str
+    cites: str | None = None  # FAQ excerpts: the source the project's answer summarises, by its own name
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,12 @@ class LiveIndex:
     """Holds the index generation in use; a swap is one reference assignment.
 
     A question reads ``current`` once at its start, so a question in flight during a swap finishes on
-    the generation it started with.
+    the generation it started with. Every generation is prepared (its keyword index built) before it is
+    installed, so no question ever waits for that.
     """
 
     def __init__(self, index: SearchIndex) -> None:
-        self._index = index
+        self._index = prepare(index)
         self._lock = threading.Lock()
 
     @property
@@ -128,6 +130,7 @@ class LiveIndex:
 
     def swap(self, index: SearchIndex) -> SearchIndex:
         """Install a new generation; return the one it replaced."""
+        prepare(index)
         with self._lock:
             old, self._index = self._index, index
         return old
@@ -145,15 +148,22 @@ class Answerer:
         """The cleaned question, or a ``QuestionError`` saying what is wrong with it."""
         if not isinstance(question, str):
             raise QuestionError("Please ask a question in words.")
+        # Bytes that were not UTF-8 reach us as lone surrogates (a latin-1 terminal, a log piped into --jsonl).
+        bad = next((i for i, ch in enumerate(question) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise QuestionError(f"The question is not valid UTF-8 text (character {bad + 1} is a byte that is not); "
+                                "please send it as UTF-8.")
         cleaned = clean_question(question)
         if not cleaned:
-            raise QuestionError("Please ask a question: the message was empty.")
+            raise QuestionError("Please ask a question: the message was empty.", "empty")
         if len(cleaned) > self.settings.max_question_chars:
             raise QuestionError(
                 f"That question is {len(cleaned):,} characters long; please keep it under "
-                f"{self.settings.max_question_chars:,} characters.")
+                f"{self.settings.max_question_chars:,} characters.", "too_long", length=len(cleaned),
+                limit=self.settings.max_question_chars)
         if len(cleaned) < self.settings.min_question_chars or not has_words(cleaned):
-            raise QuestionError("Please ask a question in words, for example: What does the letter ask governments to do?")
+            raise QuestionError("Please ask a question in words, for example: What does the letter ask governments to do?",
+                                "no_words")
         return cleaned
 
     def answer(self, question: str, context: Sequence[str] = (), *, retriever: str | None = None,
@@ -206,5 +216,6 @@ def _suggestions(passages: tuple[Passage, ...], chosen: list[Candidate], count: 
 
 
 def _excerpt(passage: Passage, score: float) -> Excerpt:
-    source = Source(passage.doc_id, passage.title, passage.locator, passage.url, passage.kind, passage.language)
+    source = Source(passage.doc_id, passage.title, passage.locator, passage.url, passage.kind, passage.language,
+                    passage.source_title)
     return Excerpt(passage.text, score, source, passage.id)

@@ -1,5 +1,8 @@
 """Retrievers: dense (FAISS cosine), bm25 (keywords, ``bm25s``) and hybrid (their convex combination).
 
+A question scores a few hundred candidates, not the corpus: FAISS's best rows and BM25's best passages
+(``retrieve``), with everything derived from a generation built when it is loaded (``prepare``).
+
 Each returns candidates best first with two numbers: ``score`` ranks passages; ``confidence`` is what
 the decline threshold is compared with. Confidence is the same for every retriever, so one calibrated
 threshold serves them all: a mix of the dense cosine (absolute, unlike BM25 scores, which compare only
@@ -11,17 +14,29 @@ look alike to it, so an off-topic French question can reach a high cosine with a
 from __future__ import annotations
 
 import logging
-import math
 import threading
+import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from bot.config import RetrievalSettings
+from bot.config import RETRIEVERS, RetrievalSettings
 from bot.core.text import words
 from bot.index.encoder import Encoder
-from bot.index.store import SearchIndex
+from bot.index.store import SearchIndex, return_freed_memory
+
+log = logging.getLogger(__name__)
+
+# Up to this many passages every passage is scored; above, each retriever proposes this many (FAISS rows,
+# BM25 passages) and only their union is scored in numpy (grown 4x when that could miss one: see retrieve).
+POOL = 256
+RRF_K = 60
+# Bounds are compared with a margin so that float32 rounding (FAISS's sums against numpy's) never passes
+# a check that exact arithmetic would fail.
+BOUND_MARGIN = 1e-5
 
 # Words that say nothing about which passage answers a question, in the two corpus languages.
 STOPWORDS = frozenset("""
@@ -65,45 +80,109 @@ def keyword_tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class KeywordIndex:
-    """BM25 over the passages of one generation, and each passage's set of words for coverage."""
+    """BM25 over the passages of one generation (``bm25s``), and its inverted index for word coverage.
 
-    bm25: object
-    words: tuple[frozenset[str], ...]
+    bm25s keeps, for each vocabulary word, the passages containing it (its CSC matrix: ``postings`` from
+    ``starts[t]`` to ``starts[t + 1]``, sorted), so "which of these passages contain the question's words"
+    needs no copy of the corpus's words (a frozenset of words per passage, as before, took 370 MB at 100k).
+    """
+
+    bm25: Any
+    vocabulary: dict[str, int]
+    starts: np.ndarray
+    postings: np.ndarray
+
+    @classmethod
+    def build(cls, keyword_texts: Sequence[str]) -> KeywordIndex:
+        import bm25s
+
+        # bm25s sets its own logger to DEBUG on import, which floods application logs.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        canonical: dict[str, str] = {}  # one string object per word: 100k passages hold 4M token references
+        tokens = [[canonical.setdefault(t, t) for t in keyword_tokens(text)] or ["__empty__"] for text in keyword_texts]
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        del tokens
+        starts = np.asarray(bm25.scores["indptr"], dtype=np.int64)
+        postings = np.asarray(bm25.scores["indices"])
+        # ``coverage`` needs each word's passages sorted (bm25s writes them in corpus order; checked, not assumed).
+        rising = np.diff(postings) > 0
+        boundaries = starts[(starts > 0) & (starts < len(postings))]
+        rising[boundaries - 1] = True
+        if not rising.all():
+            postings = postings.copy()
+            for word in range(len(starts) - 1):
+                postings[starts[word]:starts[word + 1]].sort()
+        return cls(bm25, dict(bm25.vocab_dict), starts, postings)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of every passage: a sum over the question words' postings, in numpy (what ``bm25s.retrieve``
+        computes before its top-k; called directly because fusion needs the exact scores of dense candidates)."""
+        if not tokens:
+            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+    def coverage(self, tokens: list[str], passages: np.ndarray) -> np.ndarray:
+        """For each listed passage, the share of the question's distinct words that it (or a phrasing) contains."""
+        wanted = set(tokens)
+        found = np.zeros(len(passages), dtype=np.int64)
+        if not wanted or not len(passages):
+            return found.astype(np.float64)
+        for word in wanted:
+            position = self.vocabulary.get(word)
+            if position is None or position + 1 >= len(self.starts):  # bm25s's empty token has no postings
+                continue
+            holders = self.postings[self.starts[position]:self.starts[position + 1]]
+            if not len(holders):
+                continue
+            at = np.minimum(np.searchsorted(holders, passages), len(holders) - 1)
+            found += holders[at] == passages
+        return found / len(wanted)
 
 
-_KEYWORD_LOCK = threading.Lock()
+KEYWORD = "keyword"
+_PREPARE_LOCK = threading.Lock()
+
+
+def prepare(index: SearchIndex) -> SearchIndex:
+    """Build everything a question needs from this generation, once, before it serves: when it is loaded at
+    start, after a moderator's edit, a reload or an undo (``LiveIndex`` calls this before a swap). At 100k
+    passages this is seconds of work that would otherwise fall on the first asker."""
+    with _PREPARE_LOCK:
+        if KEYWORD not in index.derived:
+            started = time.perf_counter()
+            index.derived[KEYWORD] = KeywordIndex.build([p.keyword_text for p in index.passages])
+            log.debug("keyword index of %s built in %.2f s", index.generation, time.perf_counter() - started)
+            return_freed_memory()
+    # A question through every retriever now (a passage's own vector and words), so that first-use costs
+    # (FAISS and numpy allocations, pages of the index not yet touched) are not the first asker's either.
+    if index.passages and int(index.vectors.ntotal):
+        probe = index.passages[0]
+        for name in RETRIEVERS:
+            rank(name, index, index.row_vectors(np.array([0]))[0], keyword_tokens(probe.text), probe.language,
+                 RetrievalSettings())
+    return index
 
 
 def keyword_index(index: SearchIndex) -> KeywordIndex:
-    """The generation's keyword index, built on first use and kept with the generation (cheap: the
-    corpus is small; a swapped-out generation takes its keyword index with it)."""
-    found = index.derived.get("keyword")
+    """The generation's keyword index (built by ``prepare``; built here only for an unprepared generation)."""
+    found = index.derived.get(KEYWORD)
     if found is None:
-        with _KEYWORD_LOCK:
-            found = index.derived.get("keyword")
-            if found is None:
-                import bm25s
-
-                # bm25s sets its own logger to DEBUG on import, which floods application logs.
-                logging.getLogger("bm25s").setLevel(logging.WARNING)
-                tokens = [keyword_tokens(p.keyword_text) for p in index.passages]
-                bm25 = bm25s.BM25()
-                bm25.index([t or ["__empty__"] for t in tokens], show_progress=False)
-                found = index.derived["keyword"] = KeywordIndex(bm25, tuple(frozenset(t) for t in tokens))
+        log.warning("generation %s was not prepared: building its keyword index during a question", index.generation)
+        prepare(index)
+        found = index.derived[KEYWORD]
     return found
 
 
 def keyword_coverage(index: SearchIndex, question: str, passages: list[int]) -> dict[int, float]:
     """For each passage, the share of the question's content words found in it or its phrasings."""
-    wanted = set(keyword_tokens(question))
-    if not wanted:
-        return {p: 0.0 for p in passages}
-    words = keyword_index(index).words
-    return {p: len(wanted & words[p]) / len(wanted) for p in passages}
+    ids = np.asarray(passages, dtype=np.int64)
+    shares = keyword_index(index).coverage(keyword_tokens(question), ids)
+    return {int(p): float(c) for p, c in zip(ids, shares, strict=True)}
 
 
 def dense_scores(index: SearchIndex, encoder: Encoder, question: str) -> np.ndarray:
-    """Cosine of the question with every passage (its best embedded row), -1 where none."""
+    """Cosine of the question with every passage (its best embedded row), -1 where none (exhaustive)."""
     query = encoder.encode_queries([question])[0]
     scores = index.passage_scores(query)
     scores[np.isneginf(scores)] = -1.0
@@ -111,20 +190,22 @@ def dense_scores(index: SearchIndex, encoder: Encoder, question: str) -> np.ndar
 
 
 def bm25_scores(index: SearchIndex, question: str) -> np.ndarray:
-    tokens = keyword_tokens(question)
-    if not tokens or not index.passages:
-        return np.zeros(len(index.passages), dtype=np.float32)
-    return np.asarray(keyword_index(index).bm25.get_scores(tokens), dtype=np.float32)
+    """BM25 of every passage for ``question``."""
+    if not index.passages:
+        return np.zeros(0, dtype=np.float32)
+    return keyword_index(index).scores(keyword_tokens(question))
 
 
-def convex_fusion(dense: np.ndarray, keyword: np.ndarray, weight: float) -> np.ndarray:
-    """weight × dense + (1 − weight) × BM25 scaled to [0, 1] by this query's best BM25 score."""
-    top = float(keyword.max()) if len(keyword) else 0.0
+def convex_fusion(dense: np.ndarray, keyword: np.ndarray, weight: float, top: float | None = None) -> np.ndarray:
+    """weight × dense + (1 − weight) × BM25 scaled to [0, 1] by this query's best BM25 score (``top``, over
+    every passage; by default the best of ``keyword``)."""
+    if top is None:
+        top = float(keyword.max()) if len(keyword) else 0.0
     scaled = keyword / top if top > 0 else np.zeros_like(keyword)
     return weight * dense + (1.0 - weight) * scaled
 
 
-def rrf_fusion(dense: np.ndarray, keyword: np.ndarray, k: int = 60) -> np.ndarray:
+def rrf_fusion(dense: np.ndarray, keyword: np.ndarray, k: int = RRF_K) -> np.ndarray:
     """Reciprocal-rank fusion, kept for comparison in ``eval`` (convex fusion measured better here)."""
     fused = np.zeros_like(dense)
     for scores in (dense, keyword):
@@ -137,31 +218,167 @@ def rrf_fusion(dense: np.ndarray, keyword: np.ndarray, k: int = 60) -> np.ndarra
 
 def retrieve(name: str, index: SearchIndex, encoder: Encoder, question: str, language: str,
              settings: RetrievalSettings) -> list[Candidate]:
-    """Candidates for ``question`` with retriever ``name``, best first."""
+    """Candidates for ``question`` with retriever ``name``, best first (at most ``settings.candidates``).
+
+    Up to ``POOL`` passages every passage is scored. Above, each retriever proposes its best ``POOL`` (FAISS's
+    best rows, BM25's best passages), only their union is scored, and the result is checked: when a passage
+    outside the pools could still outrank the last candidate kept (bounded by the pools' lowest scores and
+    the language bonus), the pools grow 4x and it runs again. So with the exact (flat) index the candidates
+    are those of scoring every passage; with IVF, as exact as its recall. For ``hybrid-rrf`` the BM25 ranks
+    are exact but a passage outside the dense pool counts as ranked just past it (exact up to ``POOL``
+    passages, an approximation above: it is kept for comparison only).
+    """
+    if name not in RETRIEVERS:
+        raise ValueError(f"unknown retriever {name!r}")
     if not index.passages:
         return []
-    dense = dense_scores(index, encoder, question)
-    if name == "dense":
-        ranking = dense.copy()
-    elif name == "bm25":
-        ranking = bm25_scores(index, question)
-    elif name == "hybrid":
-        ranking = convex_fusion(dense, bm25_scores(index, question), settings.hybrid_weight)
-    elif name == "hybrid-rrf":
-        ranking = rrf_fusion(dense, bm25_scores(index, question))
+    return rank(name, index, encoder.encode_queries([question])[0], keyword_tokens(question), language, settings)
+
+
+def rank(name: str, index: SearchIndex, query: np.ndarray, tokens: list[str], language: str,
+         settings: RetrievalSettings) -> list[Candidate]:
+    """``retrieve`` for an encoded question and its keyword tokens."""
+    keywords = keyword_index(index)
+    bm25 = keywords.scores(tokens) if name != "dense" else None
+    if len(index.passages) <= POOL:
+        passages, ranking, dense = _score_every_passage(name, index, query, bm25, settings)
     else:
-        raise ValueError(f"unknown retriever {name!r}")
+        passages, ranking, dense = _score_pools(name, index, query, bm25, language, settings)
+    value = ranking.astype(np.float64) + np.where(index.languages[passages] == language, settings.language_bonus, 0.0)
+    keep = ~np.isnan(value)
+    passages, value, dense = passages[keep], value[keep], dense[keep]
+    order = np.lexsort((passages, -value))[: settings.candidates]
+    passages, value, dense = passages[order], value[order], dense[order]
+    weight = settings.coverage_weight
+    confidence = (1.0 - weight) * dense.astype(np.float64) + weight * keywords.coverage(tokens, passages)
+    return [Candidate(int(p), float(v), float(c)) for p, v, c in zip(passages, value, confidence, strict=True)]
+
+
+def _score_every_passage(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndarray | None,
+                         settings: RetrievalSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(passages, ranking score, cosine) of every passage — of those with a keyword in common for bm25."""
+    dense = index.passage_scores(query)
+    dense[np.isneginf(dense)] = -1.0
+    passages = np.arange(len(index.passages))
+    if name == "dense":
+        return passages, dense, dense
+    assert bm25 is not None
     if name == "bm25":
         # Passages sharing no word with the question are not candidates at all.
-        keep = np.flatnonzero(ranking > 0)
-    else:
-        keep = np.arange(len(ranking))
-    bonus = settings.language_bonus
-    ranked = sorted(
-        ((float(ranking[i]) + (bonus if index.passages[i].language == language else 0.0), int(i))
-         for i in keep if not math.isnan(float(ranking[i]))),
-        key=lambda item: (-item[0], item[1]),
-    )[: settings.candidates]
-    coverage = keyword_coverage(index, question, [i for _, i in ranked])
-    weight = settings.coverage_weight
-    return [Candidate(i, score, (1.0 - weight) * float(dense[i]) + weight * coverage[i]) for score, i in ranked]
+        passages = np.flatnonzero(bm25 > 0)
+        return passages, bm25[passages], dense[passages]
+    if name == "hybrid":
+        return passages, convex_fusion(dense, bm25, settings.hybrid_weight), dense
+    return passages, rrf_fusion(dense, bm25), dense
+
+
+def _score_pools(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndarray | None, language: str,
+                 settings: RetrievalSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(passages, ranking score, cosine) of the union of the retrievers' pools, grown until provably enough."""
+    total_rows = int(index.vectors.ntotal)
+    positives = np.flatnonzero(bm25 > 0) if bm25 is not None else np.zeros(0, dtype=np.int64)
+    top = float(bm25.max()) if bm25 is not None and len(bm25) else 0.0
+    bonus = max(settings.language_bonus, 0.0)
+    size = POOL
+    while True:
+        dense_pool, dense_floor, dense_done, seen = _dense_pool(index, query, size, total_rows, name != "bm25")
+        if name == "hybrid-rrf":
+            assert bm25 is not None  # rank() computes BM25 for every retriever but "dense"
+            keyword_pool, keyword_floor = _bm25_order(bm25, positives, size), 0.0
+            keyword_done = len(keyword_pool) >= len(index.passages)
+        else:
+            keyword_pool, keyword_floor, keyword_done = _keyword_pool(bm25, positives, size, name != "dense")
+        passages = np.union1d(dense_pool, keyword_pool)
+        dense = index.exact_passage_scores(query, passages, seen)
+        if name == "dense":
+            ranking, bound = dense, dense_floor + bonus
+        elif name == "bm25":
+            assert bm25 is not None
+            ranking = bm25[passages]
+            bound = keyword_floor + bonus if keyword_floor > 0 else -np.inf  # zero-BM25 passages never count
+        elif name == "hybrid":
+            assert bm25 is not None
+            weight = settings.hybrid_weight
+            ranking = convex_fusion(dense, bm25[passages], weight, top)
+            bound = weight * dense_floor + (1.0 - weight) * (keyword_floor / top if top > 0 else 0.0) + bonus
+        else:
+            assert bm25 is not None
+            ranking = _pool_rrf(passages, dense, bm25, dense_pool)
+            bound = 1.0 / (RRF_K + len(dense_pool) + 1) + 1.0 / (RRF_K + len(keyword_pool) + 1) + bonus
+        # With IVF nothing is provable (a passage it missed may be anywhere), so one round: its recall is the limit.
+        if (dense_done and keyword_done) or index.approximate or _enough(ranking, passages, index, language,
+                                                                          settings, bound):
+            return passages, ranking, dense
+        size *= 4
+
+
+def _dense_pool(index: SearchIndex, query: np.ndarray, size: int, total_rows: int,
+                wanted: bool) -> tuple[np.ndarray, float, bool, tuple[np.ndarray, np.ndarray]]:
+    """The passages of FAISS's best ``size`` rows; the cosine no passage outside them exceeds; whether
+    every row was seen; and the (rows, cosines) found, so that they need not be computed again."""
+    if not wanted:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, -1.0, True, (empty, np.zeros(0, dtype=np.float32))
+    scores, rows = index.search_rows(query, size)
+    everything = len(rows) >= total_rows
+    floor = -1.0 if everything or not len(scores) else float(scores[-1])
+    return np.unique(index.row_passage[rows]), floor, everything, (rows, scores)
+
+
+def _keyword_pool(bm25: np.ndarray | None, positives: np.ndarray, size: int,
+                  wanted: bool) -> tuple[np.ndarray, float, bool]:
+    """The ``size`` passages of highest BM25; the BM25 no passage outside them exceeds; whether that is all
+    passages with a word in common."""
+    if not wanted or bm25 is None:
+        return np.zeros(0, dtype=np.int64), 0.0, True
+    if len(positives) <= size:
+        return positives, 0.0, True
+    best = positives[np.argpartition(-bm25[positives], size - 1)[:size]]
+    return best, float(bm25[best].min()), False
+
+
+def _enough(ranking: np.ndarray, passages: np.ndarray, index: SearchIndex, language: str,
+            settings: RetrievalSettings, bound: float) -> bool:
+    """Whether the ``candidates``-th best of the pools outranks anything outside them (``bound``)."""
+    value = ranking.astype(np.float64) + np.where(index.languages[passages] == language, settings.language_bonus, 0.0)
+    value = value[~np.isnan(value)]
+    need = settings.candidates
+    if len(value) < need:
+        return False
+    kth = np.partition(-value, need - 1)[need - 1]
+    return -kth > bound + BOUND_MARGIN
+
+
+def _pool_rrf(passages: np.ndarray, dense: np.ndarray, all_bm25: np.ndarray, dense_pool: np.ndarray) -> np.ndarray:
+    """RRF of the candidates: BM25 ranks exact (over every passage, zeros by position, as ``rrf_fusion``),
+    dense ranks within the dense pool, and just past it for a passage outside."""
+    fused = np.zeros(len(passages), dtype=np.float32)
+    member = np.isin(passages, dense_pool)
+    inside = np.flatnonzero(member)
+    ranks = np.full(len(passages), len(dense_pool) + 1, dtype=np.int64)
+    ranks[inside[np.lexsort((passages[inside], -dense[inside]))]] = np.arange(1, len(inside) + 1)
+    fused += 1.0 / (RRF_K + ranks)
+    fused += 1.0 / (RRF_K + _bm25_ranks(all_bm25, passages))
+    return fused
+
+
+def _bm25_order(bm25: np.ndarray, positives: np.ndarray, size: int) -> np.ndarray:
+    """The first ``size`` passages in BM25 order (score descending, then position; zeros last)."""
+    ordered = positives[np.lexsort((positives, -bm25[positives]))][:size]
+    if len(ordered) < size:
+        zeros = np.flatnonzero(bm25 <= 0)[: size - len(ordered)]
+        ordered = np.concatenate([ordered, zeros])
+    return ordered
+
+
+def _bm25_ranks(all_scores: np.ndarray, passages: np.ndarray) -> np.ndarray:
+    """Each listed passage's 1-based rank in BM25 order over every passage (ties by position), as
+    ``rrf_fusion`` ranks them: the passages with a word in common first, then the rest by position."""
+    positives = np.flatnonzero(all_scores > 0)
+    ordered = positives[np.lexsort((positives, -all_scores[positives]))]
+    place = np.full(len(all_scores), -1, dtype=np.int64)
+    place[ordered] = np.arange(len(ordered))
+    ranks = place[passages] + 1
+    zero = ranks == 0
+    ranks[zero] = len(positives) + passages[zero] - np.searchsorted(positives, passages[zero]) + 1
+    return ranks

@@ -52,20 +52,3 @@ def detect_language(text: str) -> str:
     french += 2 * len(re.findall(r"\b(?:qu|l|d|n|s|c|j)['’]", text.lower()))
     return "fr" if french > english else "en"
 
-
-_QUESTION_OPENERS = frozenset("""
-who whom whose what which when where why how is are was were do does did can could should would will shall may
-might has have had isn't aren't doesn't didn't tell explain
-qui que quoi quel quelle quels quelles quand où pourquoi comment combien est-ce est-il est-elle
-""".split())
-
-
-def looks_like_question(text: str) -> bool:
-    """A message in an answer channel is treated as a question when it ends with '?' or opens like one."""
-    stripped = text.strip()
-    if not stripped or not has_words(stripped):
-        return False
-    if stripped.rstrip(" )»\"”").endswith(("?", "？")):
-        return True
-    first = stripped.split()[0].lower().strip(",:;")
-    return first in _QUESTION_OPENERS

@@ -54,15 +54,16 @@ class FaqEditConflict(FaqEditError):
 
     def __init__(self, entry_id: str, current: FaqEntry | None, yours: FaqEntry | FaqDraft) -> None:
         self.entry_id = entry_id
-        self.current = entry_yaml(current) if current is not None else None
+        self.current: str | None = None
         self.yours = entry_yaml(yours)
         if current is None:
             now = "It has been removed since."
         else:
+            self.current = current_text = entry_yaml(current)
             differ = [name for name in ("question", "alternatives", "answer", "sources", "language")
                       if getattr(current, name) != getattr(yours, name)]
             now = (f"Your version and the current one differ in: {', '.join(differ) or 'nothing'}.\n"
-                   f"**Now:**\n{_code_block(self.current)}")
+                   f"**Now:**\n{_code_block(current_text)}")
         super().__init__(
             f"Not saved: `{entry_id}` was changed after you opened the form (by another moderator or by hand), "
             f"and saving would overwrite that change. Open `/faq edit {entry_id}` again to start from the current "

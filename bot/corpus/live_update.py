@@ -11,18 +11,24 @@ A file change and its audit record are one unit: the record is written ahead as 
 the change is live, dropped if the change is put back (see ``bot.storage.audit``), so a process killed
 half-way never leaves a change that the audit log, and so ``/faq undo``, doesn't know about.
 
+Each change holds the writer lock shared with every other process on the project (``index build`` and
+``index rollback`` on the command line, another bot), so two writers never interleave: an entry added by
+one is never dropped by the other's write, and no build's generation is pruned before it is published.
+A reload that finds nothing new (the corpus is what the live index was built from) changes nothing.
+
 With several bot processes sharing a database (``coordination``), a change also takes the corpus writers'
-lock, so writers on every process go one at a time, and publishes the new generation; the other processes
-swap it in (``adopt``) as soon as they hear of it.
+lock of that database (a PostgreSQL advisory lock reaches processes on other hosts) and publishes the new
+generation; the other processes swap it in (``adopt``) as soon as they hear of it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +36,24 @@ from bot.config import Config
 from bot.core.answer import LiveIndex
 from bot.corpus.editing import FaqDraft, PlannedWrite, plan_add, plan_edit, plan_remove
 from bot.corpus.reader import Corpus, load_corpus
-from bot.errors import StorageError, UserFacingError
+from bot.errors import IndexUnavailableError, ShuttingDown, StorageError, UserFacingError
 from bot.index.encoder import Encoder
-from bot.index.store import build_index, corpus_fingerprint, previous_generation, publish, read_generation, read_manifest
+from bot.index.store import (
+    SearchIndex,
+    build_index,
+    check_status,
+    current_generation,
+    fingerprint_of,
+    load_corpus_snapshot,
+    previous_generation,
+    publish,
+    read_generation,
+    return_freed_memory,
+)
 from bot.storage.atomic import read_text_exact, write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
 from bot.storage.coordination import Coordination
+from bot.storage.locks import exclusive_writes
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +68,9 @@ class UpdateResult:
     encoded: int
     seconds: float
     passages: int
+    path: str | None = None         # the corpus file changed, relative to the corpus folder
+    audit_id: int | None = None     # its audit record (None when the audit log is unavailable)
+    changed: bool = True            # False: a reload found nothing new, and the live index stayed as it was
 
 
 class ChangeNotLiveError(UserFacingError):
@@ -57,6 +78,9 @@ class ChangeNotLiveError(UserFacingError):
 
 
 class LiveUpdater:
+    # How long a change waits for another process's (an `index build`, say) to finish; Discord allows 15 min.
+    WRITER_WAIT_SECONDS = 120.0
+
     def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None,
                  coordination: Coordination | None = None) -> None:
         self.config = config
@@ -67,18 +91,40 @@ class LiveUpdater:
         self._lock = threading.Lock()
         # The publication record of the generation live here: an older one heard of late is never swapped in.
         self._published_id = 0
+        self._stopping = threading.Event()
+        self.busy: str | None = None  # the change being made now, for the shutdown report
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """One change at a time in this process and, with a shared database, across every process."""
+    def stop(self) -> None:
+        """Refuse changes from now on (a change already running finishes)."""
+        self._stopping.set()
+
+    def idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a running change to finish; True when none is running."""
+        if not self._lock.acquire(timeout=max(timeout, 0)):
+            return False
+        self._lock.release()
+        return True
+
+    @contextmanager
+    def _exclusive(self, what: str) -> Iterator[None]:
+        """One change at a time: in this process (threads) and across processes (the writer lock)."""
+        if self._stopping.is_set():
+            raise ShuttingDown("The bot is restarting; nothing was changed. Try again in a minute.")
         with self._lock:
-            if self.coordination is None:
-                yield
-                return
-            with self.coordination.writer_lock():
-                if self.audit is not None:
+            if self._stopping.is_set():
+                raise ShuttingDown("The bot is restarting; nothing was changed. Try again in a minute.")
+            # The database's lock first (every process on every host), then the index folder's (this host).
+            shared = self.coordination.writer_lock(self.WRITER_WAIT_SECONDS) if self.coordination else nullcontext()
+            with shared, exclusive_writes(self.config.index_dir, f"redlines-bot: {what}",
+                                          timeout=self.WRITER_WAIT_SECONDS, waiting=log.info,
+                                          cancelled=self._stopping.is_set):
+                if self.coordination is not None and self.audit is not None:
                     self.audit.recover(writers_locked=True)  # intents of a writer that died, on any host
-                yield
+                self.busy = what
+                try:
+                    yield
+                finally:
+                    self.busy = None
 
     # ---- moderator edits ---------------------------------------------------------------------------------
 
@@ -94,7 +140,7 @@ class LiveUpdater:
 
     def _change(self, action: str, entry_id: str, plan: Callable[[Corpus], PlannedWrite], actor: str,
                 actor_id: int | None) -> UpdateResult:
-        with self._writing():
+        with self._exclusive(f"{action} {entry_id} by {actor}"):
             started = time.perf_counter()
             corpus = load_corpus(self.config.corpus_dir)
             planned = plan(corpus)
@@ -107,14 +153,54 @@ class LiveUpdater:
     # ---- files edited by hand ------------------------------------------------------------------------------
 
     def reload(self, actor: str, actor_id: int | None = None) -> UpdateResult:
-        """Pick up corpus files changed on disk; a broken file is refused and the live index kept."""
-        with self._writing():
+        """Pick up corpus files changed on disk; a broken file is refused and the live index kept.
+
+        When the corpus is what the live index was built from, nothing is rebuilt: the generation current on
+        disk is loaded if it is newer and fresh (built by `index build`, say), else nothing changes at all."""
+        with self._exclusive(f"reload by {actor}"):
             started = time.perf_counter()
             generation_before = self.live.current.generation
-            result = self._already_published(started) or self._rebuild("reload", None, started)
+            corpus = load_corpus_snapshot(self.config.corpus_dir)  # raises CorpusError with file and line
+            fingerprint = fingerprint_of(corpus.content_hash)
+            result = None
+            if self.live.current.manifest["corpus_hash"] == fingerprint:
+                result = self._adopt_current(fingerprint, started)
+                if result is not None and not result.changed:
+                    log.info("reload: nothing changed; generation %s keeps serving", generation_before)
+                    return result
+            else:
+                # Built already (by `index build`, or by another process sharing the index folder that got the
+                # same reload): swap in that index rather than build the same one again.
+                result = self._adopt_built(fingerprint, started)
+            if result is None:
+                result = self._rebuild("reload", None, started, corpus)
             self._audit(AuditRecord(action="reload", entry_id=None, path=None, actor=actor, actor_id=actor_id,
                                     generation_before=generation_before, generation_after=result.generation))
             return result
+
+    def _adopt_current(self, fingerprint: str, started: float) -> UpdateResult | None:
+        """The live index already matches the corpus: serve the current generation on disk if it is fresh too.
+        None when it is not (then the caller rebuilds)."""
+        live = self.live.current
+        current = current_generation(self.config.index_dir)
+        if current == live.generation:
+            return UpdateResult("reload", None, live.generation, 0, time.perf_counter() - started,
+                                len(live.passages), changed=False)
+        return self._adopt_built(fingerprint, started)
+
+    def _adopt_built(self, fingerprint: str, started: float) -> UpdateResult | None:
+        """Serve the current generation on disk when it is fresh and built from ``fingerprint``; else None."""
+        status = check_status(self.config, self.encoder.fingerprint)
+        if not status.fresh or status.generation is None or status.manifest is None \
+                or status.manifest["corpus_hash"] != fingerprint:
+            return None
+        try:
+            index = read_generation(self.config.index_dir / status.generation, self.encoder)
+        except IndexUnavailableError:
+            return None
+        self.live.swap(index)
+        log.info("reload: generation %s, current on disk, now serving", index.generation)
+        return UpdateResult("reload", None, index.generation, 0, time.perf_counter() - started, len(index.passages))
 
     # ---- undo ----------------------------------------------------------------------------------------------
 
@@ -122,10 +208,12 @@ class LiveUpdater:
         """Undo the last moderator change: restore its file and the index generation from before it."""
         if self.audit is None:
             raise UserFacingError("Undo needs the audit log, and the database is unavailable.")
-        with self._writing():
+        with self._exclusive(f"undo by {actor}"):
             last = self.audit.last_change()
             if last is None:
                 raise UserFacingError("There is no moderator change to undo.")
+            if last.path is None:  # add, edit and remove always record their file
+                raise UserFacingError(f"The last moderator change ({last.action} {last.entry_id}) names no file to restore.")
             started = time.perf_counter()
             path = self.config.corpus_dir / last.path
             try:
@@ -145,15 +233,27 @@ class LiveUpdater:
 
     def _back_to_before(self, last: AuditRecord, started: float) -> UpdateResult:
         previous = last.generation_before
-        index_dir = self.config.index_dir
-        if previous and previous == previous_generation(index_dir) and (index_dir / previous).is_dir():
-            # The generation from before the change is kept: make it current again, no rebuild.
-            publish(index_dir, previous)
-            self.live.swap(read_generation(index_dir / previous, self.encoder))
+        restored = self._kept_generation(previous)
+        if previous is not None and restored is not None:
+            # The generation from before the change is kept and readable: make it current again, no rebuild.
+            publish(self.config.index_dir, previous)
+            self.live.swap(restored)
             self._announce(previous, "undo")
+            return_freed_memory()
             return UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
                                 len(self.live.current.passages))
         return self._rebuild("undo", last.entry_id, started)
+
+    def _kept_generation(self, generation: str | None) -> SearchIndex | None:
+        """The previous generation, loaded, if it is ``generation`` and can be read; else None."""
+        index_dir = self.config.index_dir
+        if not generation or generation != previous_generation(index_dir) or not (index_dir / generation).is_dir():
+            return None
+        try:
+            return read_generation(index_dir / generation, self.encoder)
+        except IndexUnavailableError as exc:
+            log.warning("cannot restore generation %s (%s); rebuilding instead", generation, exc.detail)
+            return None
 
     # ---- shared ----------------------------------------------------------------------------------------------
 
@@ -182,7 +282,7 @@ class LiveUpdater:
             self._settle(intent, record, None, happened=False)
             raise
         self._settle(intent, record, result.generation, happened=True)
-        return result
+        return dataclasses.replace(result, path=record.path, audit_id=intent)
 
     def _begin(self, record: AuditRecord, path: Path) -> int | None:
         if self.audit is None:
@@ -216,12 +316,14 @@ class LiveUpdater:
         except OSError as exc:
             raise StorageError(path, exc) from exc
 
-    def _rebuild(self, action: str, entry_id: str | None, started: float) -> UpdateResult:
-        corpus: Corpus = load_corpus(self.config.corpus_dir)  # raises CorpusError with file and line
-        built = build_index(self.config, self.encoder, corpus, show_progress=False)
-        index = read_generation(self.config.index_dir / built.generation, self.encoder)
+    def _rebuild(self, action: str, entry_id: str | None, started: float, corpus: Corpus | None = None) -> UpdateResult:
+        corpus = corpus or load_corpus_snapshot(self.config.corpus_dir)  # raises CorpusError with file and line
+        # build_index reads the generation back before publishing it: an unreadable one never becomes current.
+        built = build_index(self.config, self.encoder, corpus, show_progress=False, previous=self.live.current)
+        index = built.index or read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
         self._announce(built.generation, action)
+        return_freed_memory()  # the rebuild's garbage and the generation replaced (unless a question still holds it)
         seconds = time.perf_counter() - started
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))
@@ -238,25 +340,6 @@ class LiveUpdater:
             log.exception("generation %s is live in this process but could not be published to %s", generation,
                           self.coordination.where)
 
-    def _already_published(self, started: float) -> UpdateResult | None:
-        """When another process already published an index of the corpus as it is on disk (every process got the
-        same reload), swap that in rather than build the same index again."""
-        latest = self.coordination.latest() if self.coordination is not None else None
-        if latest is None:
-            return None
-        try:
-            manifest = read_manifest(self.config.index_dir / latest.generation)
-        except UserFacingError:
-            return None
-        same_model = manifest["model"].get("fingerprint") == self.encoder.fingerprint
-        if not same_model or manifest["corpus_hash"] != corpus_fingerprint(self.config.corpus_dir):
-            return None
-        if self.live.current.generation != latest.generation:
-            self.live.swap(read_generation(self.config.index_dir / latest.generation, self.encoder))
-        self._published_id = max(self._published_id, latest.id)
-        return UpdateResult("reload", None, latest.generation, 0, time.perf_counter() - started,
-                            len(self.live.current.passages))
-
     def adopt(self, generation: str, published_id: int) -> bool:
         """Swap in a generation another process published (record ``published_id``); False when it is already live
         here or older than what is."""
@@ -265,16 +348,18 @@ class LiveUpdater:
                 return False
             if self.live.current.generation != generation:
                 self.live.swap(read_generation(self.config.index_dir / generation, self.encoder))
+                return_freed_memory()
             self._published_id = published_id
             return True
 
-    def _audit(self, record: AuditRecord) -> None:
+    def _audit(self, record: AuditRecord) -> int | None:
         if self.audit is None:
-            return
+            return None
         try:
-            self.audit.record(record)
+            return self.audit.record(record)
         except Exception:  # noqa: BLE001 - the reload is live; a failed audit write is logged loudly
             log.exception("could not write the audit record for %s %s", record.action, record.entry_id)
+            return None
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,14 +16,17 @@ from bot.corpus.reader import Corpus, Document, FaqEntry, split_paragraphs
 # all-MiniLM-L6-v2 truncates at 256 word pieces; one word is rarely more than 1.6 pieces in this corpus,
 # so a paragraph longer than this many words is indexed by its sentences only.
 MAX_WORDS_FOR_WHOLE = 150
-SPLITTER_VERSION = "2"
+SPLITTER_VERSION = "3"  # 3: FAQ passages carry the title of the source they summarise
 
 _SENTENCE_END = re.compile(r"(?<=[.!?»\"”])\s+(?=[A-ZÀ-Ý«\"“])")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
-    """Something the bot can quote: verbatim text and where it comes from."""
+    """Something the bot can quote: verbatim text and where it comes from.
+
+    Slotted: a corpus of 100k passages holds 100k of these, and a per-object ``__dict__`` would add ~40 MB.
+    """
 
     id: str
     doc_id: str
@@ -37,6 +40,7 @@ class Passage:
     path: str
     line: int | None
     phrasings: tuple[str, ...] = ()
+    source_title: str | None = None  # FAQ entries: the title of the source the answer summarises
 
     def __post_init__(self) -> None:
         # Passages read back from JSON carry lists; keep the dataclass hashable and immutable.
@@ -95,6 +99,7 @@ def faq_passage(entry: FaqEntry) -> Passage:
         language=entry.language, url=entry.sources[0].url if entry.sources else None, locator=f"FAQ {entry.id}",
         text=entry.answer, group=f"faq:{entry.id}", path=entry.path, line=entry.line,
         phrasings=(entry.question, *entry.alternatives),
+        source_title=entry.sources[0].title if entry.sources else None,
     )
 
 

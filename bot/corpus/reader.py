@@ -192,7 +192,8 @@ def parse_document(text: str, relative: str, problems: list[CorpusProblem]) -> D
         return None
     before = len(problems)
     _check_keys(meta, DOCUMENT_KEYS, relative, problems, line_offset=1, what="front matter")
-    values = {key: meta.get(key) for key in DOCUMENT_KEYS}
+    # Any: the checks below make the required values non-empty text, or add a problem (and nothing is built).
+    values: dict[str, Any] = {key: meta.get(key) for key in DOCUMENT_KEYS}
     for key in ("id", "title", "kind", "language", "date", "provenance"):
         _check_text(meta, key, relative, problems, line_offset=1, required=DOCUMENT_KEYS[key])
     _check_choice(meta, "kind", DOCUMENT_KINDS, relative, problems, 1)

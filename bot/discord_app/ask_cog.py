@@ -1,28 +1,34 @@
-"""Asking: /ask, /about, the "Check against the letter" message command, mentions, replies and answer channels."""
+"""Asking with commands: /ask, /about and the "Check against the letter" message command.
+
+(Questions asked in messages — mentions, replies, answer channels, threads — are the Conversation cog's.)
+"""
 
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.text import looks_like_question
-from bot.discord_app.components import buttons_for
-from bot.discord_app.render import CONTENT_LIMIT, render, shorten
-from bot.discord_app.replies import GENERIC_ERROR, NO_MENTIONS
+from bot.discord_app.acknowledge import Acknowledgement
+from bot.discord_app.components import present
+from bot.discord_app.conversation import Conversations
+from bot.discord_app.i18n import t
+from bot.discord_app.render import shorten
+from bot.discord_app.repeats import passages_of
+from bot.discord_app.replies import error_text, interaction_language, send_to_interaction
+from bot.discord_app.tree import command_text
 from bot.errors import UserFacingError
+from bot.serving.limits import Busy
 from bot.serving.service import Asked
+from bot.storage.conversations import Exchange
 
 if TYPE_CHECKING:
     from bot.discord_app.client import RedLinesBot
 
 log = logging.getLogger(__name__)
-
-THREAD_NAME_LIMIT = 100
 
 
 class AskCog(commands.Cog, name="Ask"):
@@ -30,7 +36,8 @@ class AskCog(commands.Cog, name="Ask"):
 
     def __init__(self, bot: RedLinesBot) -> None:
         self.bot = bot
-        self.check_menu = app_commands.ContextMenu(name="Check against the letter", callback=self.check_message)
+        self.conversations = Conversations(bot.conversations)
+        self.check_menu = app_commands.ContextMenu(name=command_text("check.name"), callback=self.check_message)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.check_menu)
@@ -38,118 +45,61 @@ class AskCog(commands.Cog, name="Ask"):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.check_menu.name, type=self.check_menu.type)
 
-    @app_commands.command(name="ask", description="Ask a question about the Global Call for AI Red Lines.")
-    @app_commands.describe(question="Your question, e.g. What does the letter ask governments to do?",
-                           private="Only you see the answer (default: everyone in the channel)")
+    @app_commands.command(name=command_text("ask.name"), description=command_text("ask.description"))
+    @app_commands.rename(question=command_text("ask.question"), private=command_text("ask.private"))
+    @app_commands.describe(question=command_text("ask.question_description"),
+                           private=command_text("ask.private_description"))
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000],
                   private: bool = False) -> None:
-        # Refusals (bad question, cooldown, busy) come before the defer, so they can be private.
-        async with self.bot.service.admitted(question, user_id=interaction.user.id) as admission:
-            await interaction.response.defer(thinking=True, ephemeral=private)
-            asked = await admission.answer(via="slash", guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id)
+        # A bad question or the cooldown is refused at once (privately, by the tree's handler); then the
+        # interaction is acknowledged before waiting for a slot (Discord's 3 s rule).
+        acknowledge = Acknowledgement(interaction, ephemeral=private)
+        try:
+            async with self.bot.service.admitted(question, user_id=interaction.user.id,
+                                                 acknowledge=acknowledge) as admission:
+                asked = await admission.answer(via="slash", guild_id=interaction.guild_id,
+                                               channel_id=interaction.channel_id)
+        except Busy as exc:
+            await acknowledge.refuse(error_text(exc, interaction_language(interaction)))
+            return
         await self._follow_up(interaction, asked, question, ephemeral=private)
 
-    @app_commands.command(name="about", description="What this bot is, what it quotes, and how to report a wrong answer.")
+    @app_commands.command(name=command_text("about.name"), description=command_text("about.description"))
     async def about(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(embed=self.bot.about_embed(), ephemeral=True)
+        await interaction.response.send_message(
+            embed=self.bot.about_embed(interaction_language(interaction), interaction.guild_id), ephemeral=True)
 
     async def check_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Message command: the passages that bear on a message, or a plain "not addressed"."""
         text = message.content.strip()
         if not text:
-            raise UserFacingError("That message has no text to check.")
+            raise UserFacingError(t(interaction_language(interaction), "errors.no_text"))
         question = shorten(text, self.bot.config.retrieval.max_question_chars)
-        async with self.bot.service.admitted(question, user_id=interaction.user.id) as admission:
-            await interaction.response.defer(thinking=True, ephemeral=True)
-            asked = await admission.answer(via="context-menu", guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id)
-        answer = asked.answer
-        if answer.answered:
-            embed = render(answer, heading="Passages that bear on this message", question=text)
-        else:
-            embed = render(answer, question=text)
-            embed.title = "The letter and the FAQ don't address this"
-        await interaction.followup.send(embed=embed, view=buttons_for(asked), ephemeral=True,
-                                        allowed_mentions=NO_MENTIONS)
+        acknowledge = Acknowledgement(interaction, ephemeral=True)
+        try:
+            async with self.bot.service.admitted(question, user_id=interaction.user.id,
+                                                 acknowledge=acknowledge) as admission:
+                asked = await admission.answer(via="context-menu", guild_id=interaction.guild_id,
+                                               channel_id=interaction.channel_id)
+        except Busy as exc:
+            await acknowledge.refuse(error_text(exc, interaction_language(interaction)))
+            return
+        outgoing = present(asked, self.bot.config, moderators_channel=self._handoff(interaction.guild_id),
+                           locale=interaction.locale, claim=text)
+        await send_to_interaction(interaction, outgoing, ephemeral=True)
 
     async def _follow_up(self, interaction: discord.Interaction, asked: Asked, question: str, *,
                          ephemeral: bool) -> None:
-        await interaction.followup.send(embed=render(asked.answer, question=question), view=buttons_for(asked),
-                                        ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
+        outgoing = present(asked, self.bot.config, moderators_channel=self._handoff(interaction.guild_id),
+                           locale=interaction.locale)
+        sent = await send_to_interaction(interaction, outgoing, ephemeral=ephemeral)
+        if sent is not None and not (ephemeral or outgoing.private) and interaction.channel_id is not None:
+            # Remembered like a message's answer: its asker can delete it (🗑️), a reply to it is a follow-up.
+            await self.conversations.record(Exchange(
+                question=question, question_channel_id=interaction.channel_id, conversation_id=sent.id,
+                asker_id=interaction.user.id, answer_message_id=sent.id, answer_channel_id=sent.channel.id,
+                passages=passages_of(asked.answer)))
 
-    # Messages: mentions, replies to the bot, answer channels and their threads.
-
-    def question_from(self, message: discord.Message) -> tuple[str, str] | None:
-        """(question, how) when this message asks the bot something, else None."""
-        me = self.bot.user
-        if me is None or message.author.bot or message.guild is None:
-            return None
-        channels = self.bot.config.discord.answer_channels
-        channel = message.channel
-        text = strip_mentions_of(message.content, me.id)
-        if isinstance(channel, discord.Thread) and channel.parent_id in channels and channel.owner_id == me.id:
-            return (text, "thread") if text else None
-        if me in message.mentions or _is_reply_to(message, me.id):
-            return (text, "mention")
-        if channel.id in channels and looks_like_question(text):
-            return (text, "channel")
-        return None
-
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        found = self.question_from(message)
-        if found is None:
-            return
-        question, how = found
-        try:
-            asked = await self.bot.service.ask(question, user_id=message.author.id, via=how,
-                                               guild_id=message.guild.id if message.guild else None,
-                                               channel_id=message.channel.id)
-        except UserFacingError as exc:
-            await self._reply(message, content=str(exc))
-            return
-        except Exception:  # noqa: BLE001 - one bad message must not stop the listener
-            log.exception("unexpected error answering message %s in channel %s", message.id, message.channel.id)
-            await self._reply(message, content=GENERIC_ERROR)
-            return
-        embed = render(asked.answer, question=question)
-        view = buttons_for(asked)
-        if how == "channel" and self.bot.config.discord.answer_in_threads:
-            thread = await self._open_thread(message, question)
-            if thread is not None:
-                try:
-                    await thread.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-                    return
-                except discord.HTTPException:
-                    log.warning("could not post in thread %s; replying in the channel", thread.id, exc_info=True)
-        await self._reply(message, embed=embed, view=view)
-
-    async def _open_thread(self, message: discord.Message, question: str) -> discord.Thread | None:
-        name = shorten(" ".join(question.split()), THREAD_NAME_LIMIT) or "Question"
-        try:
-            return await message.create_thread(name=name, auto_archive_duration=1440)
-        except discord.HTTPException:
-            log.warning("could not open a thread on message %s; replying in the channel", message.id, exc_info=True)
-            return None
-
-    async def _reply(self, message: discord.Message, *, content: str | None = None, embed: discord.Embed | None = None,
-                     view: Any = discord.utils.MISSING) -> None:
-        try:
-            await message.reply(content=shorten(content, CONTENT_LIMIT) if content else None, embed=embed,
-                                view=view, mention_author=False,
-                                allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("could not reply to message %s in channel %s", message.id, message.channel.id, exc_info=True)
-
-
-def strip_mentions_of(content: str, user_id: int) -> str:
-    """The message text without mentions of the bot itself."""
-    return " ".join(re.sub(rf"<@!?{user_id}>", " ", content).split())
-
-
-def _is_reply_to(message: discord.Message, user_id: int) -> bool:
-    reference = message.reference
-    resolved = reference.resolved if reference else None
-    return isinstance(resolved, discord.Message) and resolved.author.id == user_id
-
+    def _handoff(self, guild_id: int | None) -> int | None:
+        """The server's moderators' channel for "Ask a moderator" (/setup over config.yaml), if any."""
+        return self.bot.settings_for(guild_id).moderators_channel

@@ -5,40 +5,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
 
 from bot.config import Config
 from bot.discord_app.assembly import create_bot
+from bot.discord_app.client import stored_answer_channels
 from bot.errors import UserFacingError
-from bot.serving.health import beat, pid_alive
+from bot.serving.health import beat
 from bot.serving.metrics import start_metrics
 from bot.serving.resources import Resources, build_resources
-from bot.storage.heartbeats import read_heartbeats, this_host
+from bot.storage.locks import BOT_LOCK, BotLock
 
 log = logging.getLogger(__name__)
 
 
-def pid_file(config: Config):
-    return config.data_dir / "bot.pid"
-
-
-def running_pids(config: Config) -> list[int]:
-    """Live bot processes of this data folder on this host: from their heartbeats, else the pid file."""
-    beats, _ = read_heartbeats(config.heartbeat_dir)
-    host = this_host()
-    pids = [b.pid for b in beats if b.host == host and pid_alive(b.pid)]
-    if pids:
-        return pids
-    try:
-        return [int(pid_file(config).read_text().strip())]
-    except (OSError, ValueError):
-        return []
+def pid_file(config: Config) -> Path:
+    """The running bot's lock file; it holds the bot's pid while the bot runs (see ``bot.storage.locks``)."""
+    return config.data_dir / BOT_LOCK
 
 
 def metrics_port(config: Config) -> int | None:
@@ -50,19 +40,27 @@ def metrics_port(config: Config) -> int | None:
     return port + min(config.discord.shard_ids)
 
 
-async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None) -> None:
+async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None,
+                 **bot_options: Any) -> None:
     load = load_resources or partial(build_resources, config)
-    metrics = start_metrics(config.metrics.host, metrics_port(config))
-    try:
-        async with create_bot(config=config, load_resources=load, metrics=metrics, follow_index=True) as bot:
+    # One bot per data folder (or per group of shards), for the whole life of the process: a second one would
+    # answer every question twice and its edits would race this one's.
+    with BotLock(config.data_dir, config.discord.shard_ids), \
+            contextlib.closing(start_metrics(config.metrics.host, metrics_port(config))) as metrics:
+        # Answer channels set with /setup need the message-content intent, chosen before connecting.
+        read_message_content = await asyncio.to_thread(stored_answer_channels, config)
+        bot_options.setdefault("follow_index", True)  # swap in what other processes sharing the database publish
+        async with create_bot(config=config, load_resources=load, read_message_content=read_message_content,
+                              metrics=metrics, **bot_options) as bot:
             loop = asyncio.get_running_loop()
+            grace = config.discord.shutdown_grace_seconds
+            handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
             for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-            # SIGHUP (or `redlines-bot reload`) picks up corpus files edited on disk.
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(bot.reload_corpus("SIGHUP")))
-            path = pid_file(config)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(str(os.getpid()))
+                # The first signal finishes what is in flight (up to the grace period); a second one stops at once.
+                loop.add_signal_handler(signum, bot.request_shutdown, grace)
+            # SIGHUP (or `redlines-bot reload`) picks up corpus files edited on disk; a burst of them is one reload.
+            loop.add_signal_handler(signal.SIGHUP, bot.request_reload, "SIGHUP")
+            # The heartbeat `redlines-bot status` reads; the file goes when the process stops cleanly.
             heartbeat = asyncio.create_task(beat(config.heartbeat_dir, bot.heartbeat, config.health.heartbeat_seconds))
             try:
                 await bot.start(token)
@@ -70,11 +68,8 @@ async def _serve(config: Config, token: str, load_resources: Callable[[], Resour
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
-                with contextlib.suppress(OSError):  # another process of this data folder may own it now
-                    if path.read_text().strip() == str(os.getpid()):
-                        path.unlink()
-    finally:
-        metrics.close()
+                for signum in handled:
+                    loop.remove_signal_handler(signum)
 
 
 def run_discord(config: Config, token: str) -> int:
@@ -86,9 +81,22 @@ def run_discord(config: Config, token: str) -> int:
     except discord.LoginFailure:
         raise UserFacingError("Discord refused the token in DISCORD_TOKEN (check it in the developer portal)") from None
     except discord.PrivilegedIntentsRequired:
-        raise UserFacingError("Discord refused the message content intent: enable it for the bot in the developer "
-                              "portal, or leave discord.answer_channels empty") from None
+        raise UserFacingError("Discord refused the Message Content intent: enable it on the Bot page of the developer "
+                              "portal, or set discord.message_content_intent: false (answer channels then only "
+                              "see messages that mention the bot)") from None
+    except discord.ConnectionClosed as exc:
+        raise UserFacingError(_closed_message(exc.code, exc.reason)) from None
+    except discord.HTTPException as exc:  # 5xx after discord.py's retries, or another refusal at login
+        raise UserFacingError(f"Discord answered {exc.status} ({exc.text or 'no reason given'}) while connecting; "
+                              "it may be having an outage: try again later") from None
     return 0
+
+
+def _closed_message(code: int | None, reason: str | None) -> str:
+    if code == 4004:
+        return ("Discord closed the connection: authentication failed (4004). The token was probably reset or "
+                "revoked in the developer portal: put the new one in DISCORD_TOKEN and start again")
+    return f"Discord closed the connection (code {code}{': ' + reason if reason else ''}); start again"
 
 
 async def _sync(config: Config, token: str, guild_id: int | None) -> int:

@@ -34,7 +34,10 @@ class SentenceTransformerEncoder:
         self.fingerprint = weights_fingerprint(folder)
         get_dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
-        self.dimension = int(get_dimension())
+        dimension = get_dimension()
+        if dimension is None:
+            raise ModelUnavailableError(f"the model in {folder} does not state its embedding dimension")
+        self.dimension = int(dimension)
         self.batch_size = batch_size
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -54,6 +54,33 @@ class Cooldown:
         if len(self._asked) > 10_000:  # forget idle members so memory stays bounded
             self._asked = {u: t for u, t in self._asked.items() if t and now - t[-1] < self.per}
 
+    def refund(self, user_id: int) -> None:
+        """Give back the question ``check`` just counted (it was refused afterwards, e.g. busy)."""
+        times = self._asked.get(user_id)
+        if times:
+            times.pop()
+
+
+class NoticeLimit:
+    """At most one notice per member per ``per`` seconds, so that refusing a flood never becomes a flood of
+    refusals (each notice would be another message in the channel's rate-limit bucket)."""
+
+    def __init__(self, per: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per = per
+        self.clock = clock
+        self._last: dict[int, float] = {}
+
+    def allow(self, user_id: int) -> bool:
+        """True (and counted) when ``user_id`` has had no notice in the window."""
+        now = self.clock()
+        last = self._last.get(user_id)
+        if last is not None and now - last < self.per:
+            return False
+        self._last[user_id] = now
+        if len(self._last) > 10_000:  # forget members whose window has passed, so memory stays bounded
+            self._last = {u: t for u, t in self._last.items() if now - t < self.per}
+        return True
+
 
 class ConcurrencyCap:
     """At most ``limit`` questions answered at once; a question waits up to ``max_wait`` seconds for a
@@ -69,15 +96,22 @@ class ConcurrencyCap:
     def in_flight(self) -> int:
         return self.limit - self._semaphore._value  # noqa: SLF001 - asyncio keeps no public count
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def acquire(self) -> None:
+        """Take a slot, waiting up to ``max_wait`` seconds for one; ``Busy`` when none came."""
         if self._semaphore.locked() and self.max_wait <= 0:
             raise Busy(self.retry_after)
         try:
             await asyncio.wait_for(self._semaphore.acquire(), timeout=self.max_wait or None)
         except TimeoutError:
             raise Busy(self.retry_after) from None
+
+    def release(self) -> None:
+        self._semaphore.release()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        await self.acquire()
         try:
             yield
         finally:
-            self._semaphore.release()
+            self.release()

@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.answer import Answer, Answerer
+from bot.core.answer import Answer, Answerer, DeclineKind
+from bot.errors import ShuttingDown
 from bot.serving.health import Activity
-from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.serving.limits import Busy, ConcurrencyCap, Cooldown
 from bot.serving.metrics import Metrics
 from bot.storage.answers import Store, StoredAnswer
 
@@ -41,15 +42,17 @@ class Admission:
         self.user_id = user_id
 
     async def answer(self, *, via: str, guild_id: int | None = None, channel_id: int | None = None,
-                     offset: int = 0, limit: int | None = None, context: Sequence[str] = ()) -> Asked:
-        """Encode and search in a worker thread, then record the answer."""
+                     offset: int = 0, limit: int | None = None, context: Sequence[str] = (),
+                     message_id: int | None = None) -> Asked:
+        """Encode and search in a worker thread, then record the answer (``message_id``: the member's message,
+        so moderators can jump to it from /faq gaps)."""
         service = self.service
         answer = await asyncio.to_thread(service.answerer.answer, self.question, tuple(context),
                                          offset=offset, limit=limit)
         if offset == 0:  # "More sources" shows more of an answer already counted
             service.activity.record(answer.answered)
             service.metrics.answered(answer)
-        answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id)
+        answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id, message_id)
         return Asked(answer, answer_id)
 
 
@@ -60,32 +63,52 @@ class AnswerService:
         self.store = store
         self.cooldown = cooldown
         self.cap = cap
+        self.stopping = False
         self.metrics = metrics or Metrics()
         self.activity = activity or Activity()
 
-    @asynccontextmanager
-    async def admitted(self, question: str, *, user_id: int,
-                       count_towards_cooldown: bool = True) -> AsyncIterator[Admission]:
-        """Check a question before any work is promised: raises QuestionError, Busy or RateLimited.
+    def stop_admitting(self) -> None:
+        """From now on, turn new questions away with a short notice; questions already admitted finish."""
+        self.stopping = True
 
-        Front ends enter this before acknowledging (so refusals can be private and immediate), then
-        call ``answer`` on the admission. A bad question or a busy bot costs the member no cooldown.
+    @asynccontextmanager
+    async def admitted(self, question: str, *, user_id: int, count_towards_cooldown: bool = True,
+                       acknowledge: Callable[[], Awaitable[object]] | None = None) -> AsyncIterator[Admission]:
+        """Check a question, then wait for an answering slot: raises QuestionError, RateLimited or Busy.
+
+        The instant checks (a bad question, the member's cooldown) come first, so a front end can refuse
+        privately and at once; then ``acknowledge`` is awaited, before any waiting: a chat platform that
+        needs an answer within seconds (Discord: 3 s) gets it even when every slot is taken, and ``Busy``
+        can only come after it. A bad question or a busy bot costs the member no cooldown.
         """
+        if self.stopping:
+            raise ShuttingDown("I'm restarting; please ask again in a minute.")
         self.answerer.validate(question)
-        queued = time.perf_counter()
-        async with self.cap.slot():
+        if count_towards_cooldown:
+            self.cooldown.check(user_id)
+        try:
+            if acknowledge is not None:
+                await acknowledge()
+            queued = time.perf_counter()
+            await self.cap.acquire()
             self.metrics.queue_wait(time.perf_counter() - queued)
+        except Busy:
             if count_towards_cooldown:
-                self.cooldown.check(user_id)
+                self.cooldown.refund(user_id)
+            raise
+        try:
             yield Admission(self, question, user_id)
+        finally:
+            self.cap.release()
 
     async def ask(self, question: str, *, user_id: int, via: str, guild_id: int | None = None,
                   channel_id: int | None = None, offset: int = 0, limit: int | None = None,
-                  count_towards_cooldown: bool = True, context: Sequence[str] = ()) -> Asked:
+                  count_towards_cooldown: bool = True, context: Sequence[str] = (),
+                  message_id: int | None = None) -> Asked:
         """Admit and answer in one step, for callers with nothing to do in between."""
         async with self.admitted(question, user_id=user_id, count_towards_cooldown=count_towards_cooldown) as admission:
             return await admission.answer(via=via, guild_id=guild_id, channel_id=channel_id, offset=offset, limit=limit,
-                                          context=context)
+                                          context=context, message_id=message_id)
 
     async def _with_store(self, what: str, call: Callable[[Store], T], fallback: T) -> T:
         """Run ``call(store)`` in a worker thread; a missing or broken database logs and gives ``fallback``,
@@ -96,13 +119,15 @@ class AnswerService:
         try:
             return await asyncio.to_thread(call, store)
         except Exception:  # noqa: BLE001
-            log.exception("could not %s in %s", what, store.path)
+            log.exception("could not %s in %s", what, store.where)
             return fallback
 
     async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
-                      user_id: int) -> int | None:
+                      user_id: int, message_id: int | None = None) -> int | None:
+        if answer.decline == DeclineKind.CHITCHAT:
+            return None  # "thanks!" is neither an answer to review nor a gap in the FAQ
         return await self._with_store("record an answer", lambda store: store.record_answer(
-            answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id), None)
+            answer, via, guild_id=guild_id, channel_id=channel_id, user_id=user_id, message_id=message_id), None)
 
     async def stored(self, answer_id: int) -> StoredAnswer | None:
         return await self._with_store(f"read answer {answer_id}", lambda store: store.answer(answer_id), None)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("id, at, actor, actor_id, action, entry_id, path, entry_before, entry_after, file_before, file_after,"
            " generation_before, generation_after, undoes, state")
+FORGOTTEN_ACTOR = "(a moderator; name removed after the retention period)"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class AuditRecord:
 
 
 class AuditLog(Database):
-    """The audit table in the bot's database. Opening it settles changes a killed process left pending."""
+    """The audit table in the bot's database (defined in ``bot.storage.schema``). Opening it settles changes a
+    killed process left pending."""
 
     def __init__(self, target: Target) -> None:
         super().__init__(target)
@@ -121,6 +123,20 @@ class AuditLog(Database):
                             entry_before=r[7], entry_after=r[8], file_before=r[9], file_after=r[10],
                             generation_before=r[11], generation_after=r[12], undoes=r[13], state=r[14])
                 for r in rows]
+
+    def get(self, record_id: int) -> AuditRecord | None:
+        found = self._rows("WHERE id = ?", (record_id,), limit=1)
+        return found[0] if found else None
+
+    def undo_of(self, record_id: int) -> AuditRecord | None:
+        """The undo that undid record ``record_id``, if any."""
+        found = self._rows("WHERE action = 'undo' AND undoes = ?", (record_id,), limit=1)
+        return found[0] if found else None
+
+    def forget_actors_before(self, cutoff: float) -> int:
+        """Keep what changed, forget who changed it: records older than ``cutoff`` lose the moderator's name and id."""
+        return self.rowcount("UPDATE audit SET actor = ?, actor_id = NULL WHERE at < ? AND actor_id IS NOT NULL",
+                             (FORGOTTEN_ACTOR, cutoff))
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
         """The latest records, pending intents left out."""

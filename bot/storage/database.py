@@ -146,7 +146,46 @@ def dialect_of(target: Target) -> type[SQLite] | type[PostgreSQL]:
     return PostgreSQL if is_postgres(target) else SQLite
 
 
-class Database:
+class _Statements:
+    """Running SQL written once for both engines on one connection: the same calls inside and outside a
+    transaction."""
+
+    dialect: type[SQLite] | type[PostgreSQL]
+
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement; the rows it returns (none for most writes)."""
+        cursor = self._cursor(sql, params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self.execute(sql, params)
+        return rows[0] if rows else None
+
+    def rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; how many rows it changed."""
+        return int(self._cursor(sql, params).rowcount)
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an ``INSERT ... RETURNING id``; the new row's id."""
+        rows = self.execute(sql, params)
+        if not rows:
+            raise RuntimeError("the statement inserted no row")
+        return int(rows[0][0])
+
+
+class _Transaction(_Statements):
+    def __init__(self, connection: Any, dialect: type[SQLite] | type[PostgreSQL]) -> None:
+        self.connection = connection
+        self.dialect = dialect
+
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
+        return self.connection.execute(self.dialect.sql(sql), tuple(params))
+
+
+class Database(_Statements):
     """One connection to the bot's database, used under a lock from worker threads. Opening it creates the
     schema or brings it up to date (``bot.storage.schema``)."""
 
@@ -154,7 +193,7 @@ class Database:
         from bot.storage.schema import ensure_schema
 
         self.target = target
-        self.path = target  # kept for log messages written before PostgreSQL ("could not ... in <path>")
+        self.path = target  # the name log messages have always used
         self.dialect = dialect_of(target)
         self._lock = threading.Lock()
         self._db = self.dialect.connect(target)
@@ -169,39 +208,43 @@ class Database:
         return shown(self.target)
 
     def _connection(self) -> Any:
-        if self.dialect.broken(self._db):  # PostgreSQL restarted or the network dropped: reconnect once
+        if self.dialect.broken(self._db):  # PostgreSQL restarted or the network dropped: reconnect
             log.warning("reconnecting to %s", self.where)
             self._db = self.dialect.connect(self.target)
         return self._db
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Run one statement; the rows it returns (none for most writes)."""
+    def _cursor(self, sql: str, params: Sequence[Any]) -> Any:
         with self._lock:
+            return self._connection().execute(self.dialect.sql(sql), tuple(params))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._lock:  # fetch under the lock too: the connection is shared between threads
             cursor = self._connection().execute(self.dialect.sql(sql), tuple(params))
             return list(cursor.fetchall()) if cursor.description else []
 
-    def rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; how many rows it changed."""
-        with self._lock:
-            return int(self._connection().execute(self.dialect.sql(sql), tuple(params)).rowcount)
-
-    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run an INSERT ... RETURNING id; the new row's id."""
-        rows = self.execute(sql, params)
-        return int(rows[0][0])
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Run one statement for each row; how many rows they changed in all."""
+        if not rows:
+            return 0
         with self._lock:
             connection = self._connection()
             if self.dialect is SQLite:
-                connection.executemany(sql, rows)
-            else:
-                with connection.cursor() as cursor:
-                    cursor.executemany(self.dialect.sql(sql), rows)
+                return int(connection.executemany(sql, rows).rowcount)
+            with connection.cursor() as cursor:
+                cursor.executemany(self.dialect.sql(sql), rows)
+                return int(cursor.rowcount)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Transaction]:
+        """Statements that happen together or not at all (the connection is this thread's meanwhile)."""
+        with self._lock:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE" if self.dialect is SQLite else "BEGIN")
+            yield from self._settle(connection)
 
     @contextmanager
     def migrating(self) -> Iterator[Any]:
-        """A transaction in which one process at a time brings the schema up to date: (raw connection, dialect)."""
+        """A transaction in which one process at a time brings the schema up to date: the raw connection."""
         with self._lock:
             connection = self._connection()
             self.dialect.begin_migration(connection)
@@ -212,6 +255,19 @@ class Database:
                 raise
             connection.execute("COMMIT")
 
+    def _settle(self, connection: Any) -> Iterator[_Transaction]:
+        try:
+            yield _Transaction(connection, self.dialect)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def exists(target: Target) -> bool:
+    """Whether there is a database to read: always for PostgreSQL (the server says), else the file."""
+    return is_postgres(target) or Path(target).exists()

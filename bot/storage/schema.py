@@ -18,10 +18,12 @@ from bot.errors import UserFacingError
 if TYPE_CHECKING:
     from bot.storage.database import Database
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES: dict[str, str] = {
-    # What the bot answered; ``language`` and ``retriever`` label the feedback metrics.
+    # What the bot answered. ``message_id`` is the member's message (for a jump link from /faq gaps);
+    # ``decline`` is the DeclineKind when declined; ``gap_closed_at`` is set when a moderator dismissed the
+    # question from /faq gaps or wrote an FAQ entry for it.
     "answers": """
 CREATE TABLE IF NOT EXISTS answers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -30,10 +32,13 @@ CREATE TABLE IF NOT EXISTS answers (
     answered INTEGER NOT NULL,
     confidence REAL NOT NULL,
     passages TEXT NOT NULL,          -- passage ids shown, best first, separated by newlines
-    via TEXT NOT NULL,               -- slash, mention, channel, context-menu, more
+    via TEXT NOT NULL,               -- slash, mention, channel, forum, thread, context-menu, more
     guild_id INTEGER, channel_id INTEGER, user_id INTEGER,
     index_version TEXT NOT NULL,
-    language TEXT,
+    message_id INTEGER,
+    decline TEXT,
+    gap_closed_at REAL,
+    language TEXT,                   -- the question's language and the retriever: labels of the feedback metrics
     retriever TEXT
 )""",
     # One person's verdict on each passage of an answer.
@@ -46,8 +51,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     given_at REAL NOT NULL,
     PRIMARY KEY (answer_id, passage_id, user_id)
 )""",
-    # The moderators' audit log: who changed which FAQ entry, with the text before and after; a change is
-    # written ahead as a pending intent (see bot.storage.audit).
+    # The moderators' audit log: who changed which FAQ entry, with the text before and after.
     "audit": """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -65,6 +69,30 @@ CREATE TABLE IF NOT EXISTS audit (
     file_path TEXT,                      -- absolute path of the changed file, to settle a pending intent
     pid INTEGER                          -- the process making a pending change
 )""",
+    # Per-server settings made with /setup: a JSON object holding only the keys set there (the rest come
+    # from config.yaml). JSON in a TEXT column keeps the table the same in SQLite and PostgreSQL.
+    "guild_settings": """
+CREATE TABLE IF NOT EXISTS guild_settings (
+    guild_id INTEGER PRIMARY KEY,
+    settings TEXT NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+    # Which chat message answered which question (follow-up context, edits, deletions, repeats).
+    "exchanges": """
+CREATE TABLE IF NOT EXISTS exchanges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at REAL NOT NULL,
+    question TEXT NOT NULL,
+    question_message_id INTEGER UNIQUE,  -- the member's message (NULL for /ask)
+    question_channel_id INTEGER NOT NULL, -- where it was asked (the answer channel, not the thread opened for it)
+    conversation_id INTEGER NOT NULL,    -- the thread, or the first message of a reply chain
+    asker_id INTEGER NOT NULL,
+    answer_message_id INTEGER UNIQUE,    -- the bot's message (NULL when it only reacted)
+    answer_channel_id INTEGER,           -- where that message is (a thread or the question's channel)
+    opened_thread_id INTEGER,            -- a thread the bot opened for this question
+    passages TEXT NOT NULL DEFAULT '',   -- passage ids shown, best first, newline-separated ('' if declined)
+    linked INTEGER NOT NULL DEFAULT 0    -- 1 when the reply only linked an earlier answer
+)""",
     # Index generations as they were made live, newest last: every bot process sharing this database swaps in
     # the latest one (bot.storage.coordination), so a moderator's change on one process is live on all.
     "index_generations": """
@@ -78,14 +106,20 @@ CREATE TABLE IF NOT EXISTS index_generations (
 )""",
 }
 
+
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS answers_unanswered ON answers (answered, asked_at)",
+    "CREATE INDEX IF NOT EXISTS answers_asked_at ON answers (asked_at)",
+    "CREATE INDEX IF NOT EXISTS feedback_given_at ON feedback (given_at)",
+    "CREATE INDEX IF NOT EXISTS exchanges_conversation ON exchanges (conversation_id, asked_at)",
+    "CREATE INDEX IF NOT EXISTS exchanges_channel ON exchanges (question_channel_id, asked_at)",
 )
 
-# Columns added after their table was first released, with their types (version 1 had none of these).
+# Columns added after their table was first released (version 1 had none of these).
 COLUMNS_ADDED: dict[str, tuple[tuple[str, str], ...]] = {
+    "answers": (("message_id", "INTEGER"), ("decline", "TEXT"), ("gap_closed_at", "REAL"), ("language", "TEXT"),
+                ("retriever", "TEXT")),
     "audit": (("state", "TEXT NOT NULL DEFAULT 'done'"), ("file_path", "TEXT"), ("pid", "INTEGER")),
-    "answers": (("language", "TEXT"), ("retriever", "TEXT")),
 }
 
 
