@@ -80,3 +80,28 @@ async def test_a_process_runs_only_its_shards_and_bad_shard_layouts_are_refused(
     assert cli.main(["run", "--shards", "3-5", "--config", str(path)]) == 1
     assert "--shards 3,4,5: each id must be between 0 and shard_count - 1 (3)" in capsys.readouterr().err
     assert cli.parse_shard_ids("0-2,5") == (0, 1, 2, 5)
+
+
+async def test_bots_for_groups_of_shards_share_a_data_folder_but_never_serve_a_shard_twice(tmp_path):
+    import os
+
+    from bot.storage.locks import AlreadyRunning, BotLock, running_bots
+
+    first = BotLock(tmp_path, (0, 1)).acquire()
+    second = BotLock(tmp_path, (2, 3)).acquire()  # another group beside it: fine
+    try:
+        assert (tmp_path / "bot-shards-0-1.pid").exists() and running_bots(tmp_path) == [os.getpid(), os.getpid()]
+        with pytest.raises(AlreadyRunning, match="already running"):
+            BotLock(tmp_path, (0, 1)).acquire()  # the same group twice would answer its guilds twice
+        with pytest.raises(AlreadyRunning, match="a group of shards"):
+            BotLock(tmp_path).acquire()  # nor may a bot for every shard start beside them
+    finally:
+        first.release()
+        second.release()
+    alone = BotLock(tmp_path).acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match="every shard"):
+            BotLock(tmp_path, (0,)).acquire()
+    finally:
+        alone.release()
+    assert running_bots(tmp_path) == []
