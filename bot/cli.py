@@ -7,6 +7,7 @@ with status 1 (2 for usage errors); only bugs show a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 from bot.config import DEFAULT_CONFIG_PATH, RETRIEVERS, Config, discord_token, load_config
 from bot.errors import CorpusError, ModelUnavailableError, QuestionError, UserFacingError
+from bot.log_setup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ COMMANDS_HELP = {
     "corpus": "Validate the corpus files, or merge the maintainers' git branch into the bot's corpus.",
     "bench": "Measure encode and answer latency, search, cold start, build, update and memory, per encoder.",
     "reload": "Tell the running bot to pick up corpus files edited on disk (sends it SIGHUP).",
+    "status": "Report every running bot process (shards, latency, index, answers); exit 1 if one is down or stale.",
     "report": "List the questions the bot could not answer, grouped by similarity, most frequent first.",
     "purge": "Delete stored questions and member ids older than data.retention_days (the bot also does this itself).",
     "sync-commands": "Register the slash commands with Discord (run once after a change, not on every start).",
@@ -53,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run")
     run.add_argument("--console", action="store_true", help="use the local console even if DISCORD_TOKEN is set")
+    run.add_argument("--shards", metavar="IDS", type=parse_shard_ids,
+                     help="run only these shards, e.g. 0-3 or 0,2 (overrides discord.shard_ids; needs discord.shard_count)")
     command("console")
 
     ask = command("ask")
@@ -95,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instead, time the real answer(), build and memory at 1k, 10k and 100k synthetic passages")
     bench.add_argument("--huge", action="store_true", help="with --scale: also 1M passages (about 20 minutes, 3 GB)")
 
-    command("reload")
+    reload = command("reload")
+    reload.add_argument("--pid", type=int, help="signal this process only (default: every bot of this data folder)")
+    status = command("status")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
     purge = command("purge")
     purge.add_argument("--days", type=int, metavar="N", help="keep N days instead of data.retention_days")
     report = command("report")
@@ -126,16 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("faiss.loader", "sentence_transformers", "transformers", "httpx", "discord.gateway"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(verbose=args.verbose)
     if not args.command:
         parser.print_help()
         return 2
     handler = HANDLERS[args.command]
     try:
         config = load_config(getattr(args, "config", DEFAULT_CONFIG_PATH))
+        configure_logging(config.logging, verbose=args.verbose)
         return handler(config, args)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -149,8 +155,34 @@ def _quiet_logs() -> None:
     logging.getLogger().setLevel(logging.WARNING)
 
 
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """"3", "0-3" or "0,2,5-7" -> shard ids (the instance name of redlines-bot@.service)."""
+    ids: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            ids.extend(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of shard ids like 0-3 or 0,2") from None
+    if not ids:
+        raise argparse.ArgumentTypeError(f"{text!r} names no shard")
+    return tuple(ids)
+
+
+def with_shards(config: Config, shard_ids: tuple[int, ...]) -> Config:
+    import dataclasses
+
+    from bot.config import shard_problems
+
+    for key, reason in shard_problems(shard_ids, config.discord.shard_count).items():
+        raise UserFacingError(f"--shards {','.join(map(str, shard_ids))}: {reason} (discord.{key} in {config.source})")
+    return dataclasses.replace(config, discord=dataclasses.replace(config.discord, shard_ids=shard_ids))
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     token = discord_token()
+    if getattr(args, "shards", None):
+        config = with_shards(config, args.shards)
     if token and not args.console:
         from bot.discord_app.runner import run_discord
 
@@ -248,9 +280,38 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
         if not status.fresh and status.refusal is None:
             print("Rebuild it with: redlines-bot index build", file=sys.stderr)
         return 0 if status.fresh else 1
+    coordination = _coordination(config)
+    try:
+        # The database's writers' lock first (bot processes on every host), then the index folder's (this host);
+        # what is made current is published, and running bots swap it in within database.poll_seconds.
+        with coordination.writer_lock(WRITER_WAIT_SECONDS) if coordination else contextlib.nullcontext():
+            return _index_write(config, args, coordination)
+    finally:
+        if coordination:
+            coordination.close()
+
+
+def _coordination(config: Config) -> Any:
+    """The coordination of the bot processes sharing the database, or None (with a warning) when it can't be opened."""
+    from bot.storage.coordination import Coordination
+    from bot.storage.database import shown
+
+    try:
+        return Coordination(config.database_target)
+    except Exception as exc:  # noqa: BLE001 - the index can be built without; running bots won't hear of it
+        log.warning("cannot open %s (%s): running bots will pick up this index only when reloaded or restarted",
+                    shown(config.database_target), exc)
+        return None
+
+
+def _index_write(config: Config, args: argparse.Namespace, coordination: Any) -> int:
+    from bot.index import store as index_store
+
     if args.index_command == "rollback":
         with _writes(config, "redlines-bot index rollback"):
             generation = index_store.rollback(config.index_dir)
+            if coordination:
+                coordination.publish(generation, "rollback")
         print(f"rolled back: {generation} is current")
         return 0
     from bot.corpus.reader import load_corpus
@@ -275,6 +336,8 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
         except RegressionRefused as exc:
             print(f"error: {exc}", file=sys.stderr)
             return REFUSED_EXIT
+        if coordination:
+            coordination.publish(result.generation, "build")
     manifest = result.manifest
     print(f"built {result.generation}: {manifest['passages']} passages, {manifest['rows']} vectors "
           f"({result.encoded} encoded, {result.reused} from cache) in {result.seconds:.1f} s")
@@ -335,26 +398,43 @@ def cmd_reload(config: Config, args: argparse.Namespace) -> int:
     import signal
 
     from bot.corpus.reader import load_corpus
-    from bot.storage.locks import running_bot
+    from bot.storage.locks import running_bots
 
     load_corpus(config.corpus_dir)  # refuse a broken corpus here, with file and line
-    # The pid is the one holding the bot's lock now (from the kernel's lock table), never an old pid from a
-    # file: that process may be gone, and its pid reused by something unrelated.
-    pid = running_bot(config.data_dir)
-    if pid is None:
+    # The pids are the ones holding the bots' locks now (from the kernel's lock table), never old pids from a
+    # file: those processes may be gone, and their pids reused by something unrelated. With --pid (systemd's
+    # ExecReload passes $MAINPID), only that process.
+    pids = [args.pid] if getattr(args, "pid", None) else running_bots(config.data_dir)
+    if not pids:
         raise UserFacingError(f"no running bot found for the data folder {config.data_dir}; start it with "
                               "`make run`, or rebuild the index with `redlines-bot index build`")
-    if pid == 0:
+    if 0 in pids:
         raise UserFacingError("a bot is starting on this data folder; try again in a few seconds")
-    try:
-        os.kill(pid, signal.SIGHUP)
-    except ProcessLookupError:
-        raise UserFacingError(f"the bot (pid {pid}) stopped just now; nothing to reload") from None
-    except PermissionError:
-        raise UserFacingError(f"not allowed to signal the bot (pid {pid}): it runs as another user. Run "
-                              "`redlines-bot reload` as that user, or use /reload on Discord") from None
-    print(f"asked the bot (pid {pid}) to reload the corpus; its log says when the new index is live")
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except ProcessLookupError:
+            raise UserFacingError(f"the bot (pid {pid}) stopped just now; nothing to reload") from None
+        except PermissionError:
+            raise UserFacingError(f"not allowed to signal the bot (pid {pid}): it runs as another user. Run "
+                                  "`redlines-bot reload` as that user, or use /reload on Discord") from None
+    listed = ", ".join(map(str, pids))
+    print(f"asked the bot (pid {listed}) to reload the corpus; its log says when the new index is live")
     return 0
+
+
+def cmd_status(config: Config, args: argparse.Namespace) -> int:
+    from bot.serving.health import format_status, status_report
+
+    report = status_report(config.heartbeat_dir, stale_seconds=config.health.stale_seconds,
+                           shard_count=config.discord.shard_count)
+    if args.json:
+        print(json.dumps({"ok": report.ok, "problems": report.problems,
+                          "processes": [{"state": p.state, "reason": p.reason, "heartbeat_age_s": round(p.age, 1),
+                                         **p.beat.to_json()} for p in report.processes]}))
+    else:
+        print(format_status(report))
+    return 0 if report.ok else 1
 
 
 def _sync_corpus(config: Config, args: argparse.Namespace) -> int:
@@ -399,7 +479,7 @@ def cmd_purge(config: Config, args: argparse.Namespace) -> int:
     days = args.days if args.days is not None else config.data.retention_days
     if days < 1:
         raise UserFacingError("--days must be at least 1")
-    print(purge_database(config.database_path, days).summary())
+    print(purge_database(config.database_target, days).summary())
     return 0
 
 
@@ -411,7 +491,7 @@ def cmd_report(config: Config, args: argparse.Namespace) -> int:
 
     _quiet_logs()
     since = time.time() - args.days * 86400 if args.days else None
-    misses = read_misses(config.database_path, since)
+    misses = read_misses(config.database_target, since)
     groups = group_misses(misses, load_encoder(config)) if misses else []
     if args.csv:
         sys.stdout.write(gaps_csv(groups))
@@ -511,5 +591,5 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run, "console": cmd_console, "ask": cmd_ask, "index": cmd_index, "corpus": cmd_corpus,
     "eval": cmd_eval, "sync-commands": cmd_sync_commands, "reload": cmd_reload, "report": cmd_report,
-    "bench": cmd_bench, "purge": cmd_purge,
+    "bench": cmd_bench, "purge": cmd_purge, "status": cmd_status,
 }

@@ -15,6 +15,7 @@ import typing
 from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import AfterValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError, ValidationInfo, field_validator
@@ -25,6 +26,8 @@ from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 TOKEN_ENV_VAR = "DISCORD_TOKEN"
+DATABASE_URL_ENV_VAR = "REDLINES_DATABASE_URL"
+LOG_LEVELS = ("debug", "info", "warning", "error")
 RETRIEVERS = ("dense", "bm25", "hybrid", "hybrid-rrf")
 ENCODERS = ("torch", "onnx")
 
@@ -160,6 +163,83 @@ class DiscordSettings:
             return self.message_content_intent
         return bool(self.answer_channels)
     shutdown_grace_seconds: Annotated[Float, Field(ge=0, le=600)] = 10.0
+    # Sharding: None lets Discord recommend the number of shards and this process runs them all; with
+    # several processes, each gets the same shard_count and its own shard_ids (`run --shards` overrides).
+    shard_count: Annotated[Int | None, Field(ge=1)] = None
+    shard_ids: tuple[Annotated[Int, Field(ge=0)], ...] = ()
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_fit(cls, value: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        for reason in shard_problems(value, info.data.get("shard_count")).values():
+            raise ValueError(reason)
+        return value
+
+
+def shard_problems(shard_ids: tuple[int, ...], shard_count: int | None) -> dict[str, str]:
+    """Why a shard layout is impossible, by key (empty when it is fine)."""
+    if shard_ids and shard_count is None:
+        return {"shard_ids": "needs shard_count (the total number of shards across every process)"}
+    if shard_count is not None and any(not 0 <= i < shard_count for i in shard_ids):
+        return {"shard_ids": f"each id must be between 0 and shard_count - 1 ({shard_count - 1})"}
+    if len(set(shard_ids)) != len(shard_ids):
+        return {"shard_ids": "lists a shard twice"}
+    return {}
+
+
+def _database_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("must be a postgresql://user@host/dbname address (leave it empty for SQLite)")
+    if parts.password:
+        raise ValueError("must not hold a password: put it in PGPASSWORD in the environment (or ~/.pgpass)")
+    return value
+
+
+@dataclass(frozen=True, config=SETTINGS)
+class DatabaseSettings:
+    """Where answers, feedback and the audit log are kept. The password never goes here."""
+
+    # postgresql://user@host:5432/dbname: PostgreSQL, shared by every bot process. Empty: SQLite in the file
+    # discord.database. The password comes from PGPASSWORD (or ~/.pgpass), as for every libpq client;
+    # REDLINES_DATABASE_URL in the environment overrides this key.
+    url: Annotated[Text | None, AfterValidator(_database_url)] = None
+    # How often each process checks the shared store for an index generation published by another one,
+    # besides PostgreSQL's instant notifications (and the only way with SQLite).
+    poll_seconds: Annotated[Float, Field(ge=0.1, le=60)] = 2.0
+
+
+@dataclass(frozen=True, config=SETTINGS)
+class HealthSettings:
+    """Heartbeats that `redlines-bot status` reads."""
+
+    heartbeat_seconds: Annotated[Float, Field(ge=0.1, le=3600)] = 10.0
+    stale_seconds: Float = 60.0
+
+    @field_validator("stale_seconds")
+    @classmethod
+    def _longer_than_a_beat(cls, value: float, info: ValidationInfo) -> float:
+        if value <= info.data.get("heartbeat_seconds", 0):
+            raise ValueError("must be longer than heartbeat_seconds")
+        return value
+
+
+@dataclass(frozen=True, config=SETTINGS)
+class MetricsSettings:
+    """Prometheus metrics over HTTP; off unless a port is set."""
+
+    port: Annotated[Int | None, Field(ge=0, le=65535)] = None  # 0: any free port
+    host: Text = "127.0.0.1"
+
+
+@dataclass(frozen=True, config=SETTINGS)
+class LoggingSettings:
+    """Log format: lines for people, or one JSON object per line for log shippers."""
+
+    json: Bool = False
+    level: Annotated[Text, _one_of(LOG_LEVELS)] = "info"
 
 
 @dataclass(frozen=True, config=SETTINGS)
@@ -181,6 +261,10 @@ class Config:
     evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     data: DataSettings = field(default_factory=DataSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: Path | None = None  # the file it was loaded from (set by load_config, not a setting)
 
     @property
@@ -198,6 +282,20 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self._resolve(self.discord.database)
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL address when one is configured (the environment first), else None for SQLite."""
+        return os.environ.get(DATABASE_URL_ENV_VAR, "").strip() or self.database.url
+
+    @property
+    def database_target(self) -> Path | str:
+        """What the storage modules open: the PostgreSQL address, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def heartbeat_dir(self) -> Path:
+        return self.data_dir / "processes"
 
     @property
     def eval_questions(self) -> Path:

@@ -224,3 +224,35 @@ def torch_encoder():
 
     config = load_config(REPO / "config.yaml")
     return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")))
+
+
+# ---- PostgreSQL -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py); skipped, with the reason, where the
+    binaries are missing."""
+    from .postgres import Cluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = Cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """The address of a fresh, empty database in the session's cluster."""
+    return postgres_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_target(request, tmp_path):
+    """The same storage test against embedded SQLite and against PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "data" / "bot.sqlite3"
+    return request.getfixturevalue("postgres_url")

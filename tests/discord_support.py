@@ -41,11 +41,14 @@ def fake_resources(config: Config) -> Resources:
     return Resources(config, encoder, live, Answerer(config.retrieval, encoder, live))
 
 
-def make_bot(config: Config, resources: Resources | None = None) -> RedLinesBot:
+def make_bot(config: Config, resources: Resources | None = None, *, shard_count: int | None = 1) -> RedLinesBot:
+    """The real bot on the fake encoder. One shard by default (simcord needs the count up front); with
+    ``shard_count=None`` it asks Discord's GET /gateway/bot how many, as a production bot does."""
     resources = resources or fake_resources(config)
     # The fake Discord sends every guild at once: no need to wait discord.py's default 2 s for more.
     return create_bot(config=config, load_resources=lambda: resources,
-                      open_store=lambda: Store(config.database_path), **TEST_BOT_OPTIONS)
+                      open_store=lambda: Store(config.database_path), shard_count=shard_count,
+                      **TEST_BOT_OPTIONS)
 
 
 async def synced_guild(env, member_name: str):
@@ -61,6 +64,7 @@ async def synced_guild(env, member_name: str):
 async def start_bot(bot: RedLinesBot) -> asyncio.Task:
     """Connect the bot (to the fake Discord the test points discord.py at) and wait until it is ready."""
     task = asyncio.create_task(bot.start("fake-token-not-a-secret"))
+    await asyncio.sleep(0)  # let start() set the client up: since Python 3.12, wait_for doesn't yield first
     await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
     return task
 

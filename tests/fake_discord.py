@@ -10,6 +10,10 @@ history), opens threads the way Discord does (a thread on a message has the mess
 with THREAD_CREATE), and enforces Discord's interaction deadlines: the first response to an interaction later
 than ``callback_deadline`` (3 s) after it was created, or a follow-up later than ``followup_deadline``
 (15 min), gets Discord's 404 and is listed in ``late`` (taken from the red-team kit's ``fake_plus.py``).
+
+Sharding works as on Discord: ``GET /gateway/bot`` recommends ``shard_count`` shards, each connection
+IDENTIFYs with ``[shard_id, shard_count]``, and a guild's events go only to the connection of shard
+``(guild_id >> 22) % shard_count``. Several bot processes (one per group of shards) can share one fake.
 """
 
 from __future__ import annotations
@@ -32,9 +36,15 @@ CHANNEL_ID = 900000000000000200
 ANSWER_CHANNEL_ID = 900000000000000201
 FORUM_CHANNEL_ID = 900000000000000202
 USER_ID = 900000000000000300
+# A second guild, on the other shard of two: (guild_id >> 22) % 2 is 1 for GUILD_ID and 0 for this one.
+OTHER_GUILD_ID = GUILD_ID + (1 << 22)
+OTHER_CHANNEL_ID = 900000000000000210
 TIMESTAMP = "2026-11-30T00:00:00+00:00"
 MESSAGE_CONTENT_INTENT = 1 << 15
 
+# The owner of every fake guild ("owner_id": "1"): Discord gives an owner every permission, Manage Server included.
+OWNER = {"id": "1", "username": "owner", "discriminator": "0", "global_name": "owner", "avatar": None, "bot": False,
+         "flags": 0}
 BOT_USER = {"id": str(BOT_ID), "username": "redlines", "discriminator": "0", "global_name": None, "avatar": None,
             "bot": True, "flags": 0}
 
@@ -44,8 +54,13 @@ def user(user_id: int = USER_ID, name: str = "alice", bot: bool = False) -> dict
             "bot": bot, "flags": 0}
 
 
-def text_channel(channel_id: int, name: str, kind: int = 0) -> dict[str, Any]:
-    return {"id": str(channel_id), "type": kind, "guild_id": str(GUILD_ID), "name": name, "position": 0,
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's routing of a guild to a shard."""
+    return (guild_id >> 22) % shard_count
+
+
+def text_channel(channel_id: int, name: str, kind: int = 0, guild_id: int = GUILD_ID) -> dict[str, Any]:
+    return {"id": str(channel_id), "type": kind, "guild_id": str(guild_id), "name": name, "position": 0,
             "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None, "rate_limit_per_user": 0,
             "last_message_id": None, "flags": 0}
 
@@ -86,6 +101,16 @@ class FakeDiscord:
     _created_at: dict[str, float] = field(default_factory=dict)         # interaction token -> time
     _query: dict[str, str] = field(default_factory=dict)                # of the request being routed
     intents: int | None = None                                          # what the bot identified with
+    # Shards recommended by GET /gateway/bot, and the gateway heartbeat interval sent in HELLO.
+    shard_count: int = 1
+    heartbeat_interval_ms: int = 41250
+    # Guilds besides the default one: guild id -> its text channels (id, name). See add_guild.
+    other_guilds: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    # (shard_id, shard_count) of every IDENTIFY received, in order.
+    identified_shards: list[tuple[int, int]] = field(default_factory=list)
+    _socket_shards: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _session_shards: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _interaction_channels: dict[str, int] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(910000000000000000))
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Event | None = None
@@ -194,6 +219,10 @@ class FakeDiscord:
         parts = path.strip("/").split("/")
         if method == "GET" and path == "/users/@me":
             return self._json(BOT_USER)
+        if method == "GET" and path == "/gateway/bot":
+            return self._json({"url": self.gateway_url, "shards": self.shard_count,
+                               "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
+                                                       "max_concurrency": 1}})
         if method == "GET" and path == "/oauth2/applications/@me":
             return self._json({"id": str(APP_ID), "name": "redlines", "description": "", "icon": None,
                                "bot_public": True, "bot_require_code_grant": False, "owner": user(1, "owner"),
@@ -270,7 +299,8 @@ class FakeDiscord:
         if method == "DELETE":
             return web.Response(status=204)
         if method in ("POST", "PATCH"):
-            message = self.message(CHANNEL_ID, body)
+            channel_id = self._interaction_channels.get(parts[2] if len(parts) > 2 else "", CHANNEL_ID)
+            message = self.message(channel_id, body)
             message["webhook_id"] = str(APP_ID)
             return self._json(message)
         return None
@@ -296,7 +326,8 @@ class FakeDiscord:
         return list(reversed(self.history(channel_id, 1000, None)))
 
     def message(self, channel_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        message = {"id": str(self.next_id()), "channel_id": str(channel_id), "guild_id": str(GUILD_ID), "author": BOT_USER,
+        guild_id = self.guild_of(channel_id)
+        message = {"id": str(self.next_id()), "channel_id": str(channel_id), "guild_id": str(guild_id), "author": BOT_USER,
                    "content": body.get("content") or "", "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
                    "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
                    "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": body.get("flags", 0),
@@ -306,7 +337,7 @@ class FakeDiscord:
             message["type"] = 19
             message["message_reference"] = {"message_id": str(reference["message_id"]),
                                             "channel_id": str(reference.get("channel_id") or channel_id),
-                                            "guild_id": str(GUILD_ID)}
+                                            "guild_id": str(guild_id)}
         self.messages[int(message["id"])] = message
         return message
 
@@ -342,7 +373,7 @@ class FakeDiscord:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self._sockets.append(socket)
-        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
         try:
             async for frame in socket:
                 if frame.type != WSMsgType.TEXT:
@@ -354,34 +385,62 @@ class FakeDiscord:
                 elif op == 2:
                     self.identifies += 1
                     self.intents = int((message.get("d") or {}).get("intents") or 0)
+                    shard_id, shard_count = (message.get("d") or {}).get("shard") or (0, 1)
+                    self._socket_shards[id(socket)] = (int(shard_id), int(shard_count))
                     await self._on_identify(socket)
                 elif op == 6:
                     self.resumes += 1
+                    shard = self._session_shards.get((message.get("d") or {}).get("session_id"), (0, 1))
+                    self._socket_shards[id(socket)] = shard
                     await self._send(socket, "RESUMED", {})
                 self._notify()
         finally:
             if socket in self._sockets:
                 self._sockets.remove(socket)
+            self._socket_shards.pop(id(socket), None)
             self._notify()
         return socket
 
     async def _on_identify(self, socket: web.WebSocketResponse) -> None:
+        shard_id, shard_count = self._socket_shards.get(id(socket), (0, 1))  # from the IDENTIFY
+        self.identified_shards.append((shard_id, shard_count))
+        # One session per shard, so a RESUME says which shard the new connection is.
+        session_id = self.session_id if shard_count == 1 else f"{self.session_id}-shard-{shard_id}"
+        self._session_shards[session_id] = (shard_id, shard_count)
+        guild_ids = [g for g in (GUILD_ID, *self.other_guilds) if shard_of(g, shard_count) == shard_id]
         await self._send(socket, "READY", {
-            "v": 10, "user": BOT_USER, "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": self.session_id, "resume_gateway_url": self.gateway_url,
+            "v": 10, "user": BOT_USER, "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
+            "session_id": session_id, "resume_gateway_url": self.gateway_url, "shard": [shard_id, shard_count],
             "application": {"id": str(APP_ID), "flags": 0}, "private_channels": [], "relationships": [],
         })
-        await self._send(socket, "GUILD_CREATE", {
-            "id": str(GUILD_ID), "name": "Red Lines Community", "icon": None, "owner_id": "1", "features": [],
-            "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
+        for guild_id in guild_ids:
+            await self._send(socket, "GUILD_CREATE", self.guild_payload(guild_id))
+
+    def guild_payload(self, guild_id: int) -> dict[str, Any]:
+        return {
+            "id": str(guild_id), "name": "Red Lines Community", "icon": None, "owner_id": "1", "features": [],
+            "roles": [{"id": str(guild_id), "name": "@everyone", "permissions": "2248473465835073", "position": 0,
                        "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [text_channel(CHANNEL_ID, "general"), text_channel(ANSWER_CHANNEL_ID, "ask-the-letter"),
-                         forum_channel(FORUM_CHANNEL_ID, "questions-forum")],
+            "channels": self._channels_of(guild_id),
             "threads": [], "members": [], "emojis": [], "stickers": [], "voice_states": [], "presences": [],
             "member_count": 2, "large": False, "unavailable": False, "joined_at": TIMESTAMP,
             "premium_tier": 0, "preferred_locale": "en-US", "system_channel_flags": 0, "verification_level": 0,
             "default_message_notifications": 0, "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0,
-        })
+        }
+
+    def _channels_of(self, guild_id: int) -> list[dict[str, Any]]:
+        if guild_id == GUILD_ID:
+            return [text_channel(CHANNEL_ID, "general"), text_channel(ANSWER_CHANNEL_ID, "ask-the-letter"),
+                    forum_channel(FORUM_CHANNEL_ID, "questions-forum")]
+        return [text_channel(channel_id, name, guild_id=guild_id) for channel_id, name in self.other_guilds[guild_id]]
+
+    def add_guild(self, guild_id: int = OTHER_GUILD_ID, channel_id: int = OTHER_CHANNEL_ID, name: str = "general") -> None:
+        """Another guild with one text channel (by default the other shard's of two)."""
+        self.other_guilds[guild_id] = [(channel_id, name)]
+
+    def guild_of(self, channel_id: int) -> int:
+        return next((g for g, channels in self.other_guilds.items() if any(c == channel_id for c, _ in channels)),
+                    GUILD_ID)
 
     async def _send(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
         self.sequence += 1
@@ -390,8 +449,12 @@ class FakeDiscord:
         await socket.send_str(json.dumps(frame))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway event to every connected client."""
+        """Send a gateway event to the connection serving its guild's shard (every connection without a guild)."""
+        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
         for socket in list(self._sockets):
+            shard = self._socket_shards.get(id(socket))
+            if guild_id is not None and shard is not None and shard_of(guild_id, shard[1]) != shard[0]:
+                continue
             await self._send(socket, event, data)
 
     async def drop_connections(self, code: int = 4000) -> None:
@@ -414,7 +477,8 @@ class FakeDiscord:
         author = author or user()
         if not self.reads_content(mentions):
             content = ""  # Discord withholds the text from a bot without the Message Content intent
-        message = {"id": str(message_id or self.next_id()), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
+        guild_id = self.guild_of(channel_id)
+        message = {"id": str(message_id or self.next_id()), "channel_id": str(channel_id), "guild_id": str(guild_id),
                    "author": author, "member": {"roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
                                                 "flags": 0},
                    "content": content, "timestamp": TIMESTAMP, "edited_timestamp": None, "tts": False,
@@ -423,7 +487,7 @@ class FakeDiscord:
                    "components": []}
         if referenced:
             message["message_reference"] = {"message_id": referenced["id"], "channel_id": referenced["channel_id"],
-                                            "guild_id": str(GUILD_ID)}
+                                            "guild_id": str(guild_id)}
             if resolve_reference:
                 message["referenced_message"] = referenced
         self.messages[int(message["id"])] = message
@@ -477,28 +541,45 @@ class FakeDiscord:
         """The bot's reactions on a message."""
         return list(self.messages.get(int(message["id"]), message).get("bot_reactions", []))
 
-    def _interaction_base(self, kind: int, data: dict[str, Any], channel_id: int = CHANNEL_ID) -> dict[str, Any]:
+    def _interaction_base(self, kind: int, data: dict[str, Any], channel_id: int = CHANNEL_ID,
+                          as_user: dict[str, Any] | None = None) -> dict[str, Any]:
         interaction_id = self.next_id()
         self._created_at[f"token-{interaction_id}"] = time.monotonic()
+        self._interaction_channels[f"token-{interaction_id}"] = channel_id
+        guild_id = self.guild_of(channel_id)
         return {"id": str(interaction_id), "application_id": str(APP_ID), "type": kind, "token": f"token-{interaction_id}",
-                "version": 1, "guild_id": str(GUILD_ID), "channel_id": str(channel_id),
-                "channel": text_channel(channel_id, "general"),
-                "member": {"user": user(), "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
+                "version": 1, "guild_id": str(guild_id), "channel_id": str(channel_id),
+                "channel": text_channel(channel_id, "general", guild_id=guild_id),
+                "member": {"user": as_user or user(), "roles": [], "joined_at": TIMESTAMP, "deaf": False, "mute": False,
                            "permissions": "2248473465835073", "flags": 0},
                 "data": data, "locale": "en-US", "guild_locale": "en-US", "app_permissions": "2248473465835073",
-                "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0,
+                "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id)}, "context": 0,
                 "attachment_size_limit": 10485760}
 
-    async def slash_command(self, name: str, **options: Any) -> dict[str, Any]:
+    async def slash_command(self, name: str, *, in_channel: int = CHANNEL_ID, subcommand: str | None = None,
+                            as_user: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
+        """``/name [subcommand] option:value...`` from a member (``as_user``; the guild's owner is ``OWNER``)."""
         typed = {str: 3, bool: 5, int: 4}
-        data = {"id": str(self.next_id()), "name": name, "type": 1,
-                "options": [{"name": k, "type": typed[type(v)], "value": v} for k, v in options.items()]}
-        interaction = self._interaction_base(2, data)
+        values = [{"name": k, "type": typed[type(v)], "value": v} for k, v in options.items()]
+        if subcommand:
+            values = [{"name": subcommand, "type": 1, "options": values}]
+        data = {"id": str(self.next_id()), "name": name, "type": 1, "options": values}
+        interaction = self._interaction_base(2, data, in_channel, as_user)
+        await self.dispatch("INTERACTION_CREATE", interaction)
+        return interaction
+
+    async def submit_modal(self, shown: dict[str, Any], values: dict[str, str], *, in_channel: int = CHANNEL_ID,
+                           as_user: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fill in and send the form the bot showed (the body of its type-9 callback) with ``values`` by custom id."""
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": custom_id, "value": value}]}
+                for custom_id, value in values.items()]
+        interaction = self._interaction_base(5, {"custom_id": shown["data"]["custom_id"], "components": rows},
+                                             in_channel, as_user)
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction
 
     async def press_button(self, custom_id: str, message: dict[str, Any]) -> dict[str, Any]:
-        interaction = self._interaction_base(3, {"custom_id": custom_id, "component_type": 2})
+        interaction = self._interaction_base(3, {"custom_id": custom_id, "component_type": 2}, int(message["channel_id"]))
         interaction["message"] = message
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction

@@ -88,6 +88,7 @@ async def run_burst(make_bot, questions: int = 500, users: int = 50, timeout: fl
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
     bot = make_bot()
     task = asyncio.create_task(bot.start("fake-token-not-a-secret"))
+    await asyncio.sleep(0)  # let start() set the client up: since Python 3.12, wait_for doesn't yield first
     report = BurstReport(questions, users)
     try:
         await asyncio.wait_for(bot.wait_until_ready(), timeout=120)

@@ -125,6 +125,7 @@ async def test_the_token_never_appears_in_logs_errors_or_about(config, monkeypat
     bot = make_bot(config)
     caplog.set_level(logging.DEBUG)
     task = asyncio.create_task(bot.start(SECRET))
+    await asyncio.sleep(0)  # let start() set the client up: since Python 3.12, wait_for doesn't yield first
     try:
         await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
         await fake.member_message(f"<@{BOT_ID}> Who organised the call?", mentions=[BOT_USER])

@@ -15,6 +15,10 @@ Each change holds the writer lock shared with every other process on the project
 ``index rollback`` on the command line, another bot), so two writers never interleave: an entry added by
 one is never dropped by the other's write, and no build's generation is pruned before it is published.
 A reload that finds nothing new (the corpus is what the live index was built from) changes nothing.
+
+With several bot processes sharing a database (``coordination``), a change also takes the corpus writers'
+lock of that database (a PostgreSQL advisory lock reaches processes on other hosts) and publishes the new
+generation; the other processes swap it in (``adopt``) as soon as they hear of it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +53,7 @@ from bot.index.store import (
 )
 from bot.storage.atomic import read_text_exact, write_text_atomic
 from bot.storage.audit import AuditLog, AuditRecord
+from bot.storage.coordination import Coordination
 from bot.storage.locks import exclusive_writes
 
 log = logging.getLogger(__name__)
@@ -77,12 +82,16 @@ class LiveUpdater:
     # How long a change waits for another process's (an `index build`, say) to finish; Discord allows 15 min.
     WRITER_WAIT_SECONDS = 120.0
 
-    def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None) -> None:
+    def __init__(self, config: Config, encoder: Encoder, live: LiveIndex, audit: AuditLog | None,
+                 coordination: Coordination | None = None) -> None:
         self.config = config
         self.encoder = encoder
         self.live = live
         self.audit = audit
+        self.coordination = coordination
         self._lock = threading.Lock()
+        # The publication record of the generation live here: an older one heard of late is never swapped in.
+        self._published_id = 0
         self._stopping = threading.Event()
         self.busy: str | None = None  # the change being made now, for the shutdown report
 
@@ -105,8 +114,13 @@ class LiveUpdater:
         with self._lock:
             if self._stopping.is_set():
                 raise ShuttingDown("The bot is restarting; nothing was changed. Try again in a minute.")
-            with exclusive_writes(self.config.index_dir, f"redlines-bot: {what}", timeout=self.WRITER_WAIT_SECONDS,
-                                  waiting=log.info, cancelled=self._stopping.is_set):
+            # The database's lock first (every process on every host), then the index folder's (this host).
+            shared = self.coordination.writer_lock(self.WRITER_WAIT_SECONDS) if self.coordination else nullcontext()
+            with shared, exclusive_writes(self.config.index_dir, f"redlines-bot: {what}",
+                                          timeout=self.WRITER_WAIT_SECONDS, waiting=log.info,
+                                          cancelled=self._stopping.is_set):
+                if self.coordination is not None and self.audit is not None:
+                    self.audit.recover(writers_locked=True)  # intents of a writer that died, on any host
                 self.busy = what
                 try:
                     yield
@@ -155,6 +169,10 @@ class LiveUpdater:
                 if result is not None and not result.changed:
                     log.info("reload: nothing changed; generation %s keeps serving", generation_before)
                     return result
+            else:
+                # Built already (by `index build`, or by another process sharing the index folder that got the
+                # same reload): swap in that index rather than build the same one again.
+                result = self._adopt_built(fingerprint, started)
             if result is None:
                 result = self._rebuild("reload", None, started, corpus)
             self._audit(AuditRecord(action="reload", entry_id=None, path=None, actor=actor, actor_id=actor_id,
@@ -169,6 +187,10 @@ class LiveUpdater:
         if current == live.generation:
             return UpdateResult("reload", None, live.generation, 0, time.perf_counter() - started,
                                 len(live.passages), changed=False)
+        return self._adopt_built(fingerprint, started)
+
+    def _adopt_built(self, fingerprint: str, started: float) -> UpdateResult | None:
+        """Serve the current generation on disk when it is fresh and built from ``fingerprint``; else None."""
         status = check_status(self.config, self.encoder.fingerprint)
         if not status.fresh or status.generation is None or status.manifest is None \
                 or status.manifest["corpus_hash"] != fingerprint:
@@ -217,6 +239,7 @@ class LiveUpdater:
             # The generation from before the change is kept and readable: make it current again, no rebuild.
             publish(self.config.index_dir, previous)
             self.live.swap(restored)
+            self._announce(previous, "undo")
             return_freed_memory()
             return UpdateResult("undo", last.entry_id, previous, 0, time.perf_counter() - started,
                                 len(self.live.current.passages))
@@ -302,10 +325,35 @@ class LiveUpdater:
                             derive=carry_over(self.live.current))
         index = built.index or read_generation(self.config.index_dir / built.generation, self.encoder)
         self.live.swap(index)
+        self._announce(built.generation, action)
         return_freed_memory()  # the rebuild's garbage and the generation replaced (unless a question still holds it)
         seconds = time.perf_counter() - started
         log.info("%s: generation %s live in %.2f s (%d texts encoded)", action, built.generation, seconds, built.encoded)
         return UpdateResult(action, entry_id, built.generation, built.encoded, seconds, len(index.passages))
+
+    # ---- several processes ----------------------------------------------------------------------------------
+
+    def _announce(self, generation: str, action: str) -> None:
+        """Tell every process sharing the database that ``generation`` is live (they swap it in)."""
+        if self.coordination is None:
+            return
+        try:
+            self._published_id = self.coordination.publish(generation, action)
+        except Exception:  # noqa: BLE001 - live here; the others catch up with the next published change
+            log.exception("generation %s is live in this process but could not be published to %s", generation,
+                          self.coordination.where)
+
+    def adopt(self, generation: str, published_id: int) -> bool:
+        """Swap in a generation another process published (record ``published_id``); False when it is already live
+        here or older than what is."""
+        with self._lock:
+            if published_id <= self._published_id:
+                return False
+            if self.live.current.generation != generation:
+                self.live.swap(read_generation(self.config.index_dir / generation, self.encoder))
+                return_freed_memory()
+            self._published_id = published_id
+            return True
 
     def _audit(self, record: AuditRecord) -> int | None:
         if self.audit is None:

@@ -23,7 +23,7 @@ from bot.storage.answers import Store
 
 def create_bot(*, config: Config, load_resources: Callable[[], Resources] | None,
                open_store: Callable[[], Store] | None = None, **options: Any) -> RedLinesBot:
-    """The bot with its cogs and persistent buttons."""
+    """The bot with its cogs and persistent buttons; ``options`` go to the client (``metrics``, ``shard_count``...)."""
     return RedLinesBot(config=config, load_resources=load_resources, open_store=open_store,
                        cogs=(AskCog, ConversationCog, FaqCog, SetupCog, HelpCog),
                        dynamic_items=(*DYNAMIC_ITEMS, UndoButton, DetailsButton), **options)

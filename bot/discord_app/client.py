@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import math
+import os
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import discord
@@ -20,14 +25,19 @@ from bot.corpus.reader import FaqEntry, load_corpus
 from bot.discord_app.i18n import DEFAULT, t
 from bot.discord_app.tree import AnswerTree, CatalogueTranslator
 from bot.errors import UserFacingError
+from bot.serving.follower import follow
 from bot.serving.limits import ConcurrencyCap, Cooldown
+from bot.serving.metrics import Metrics
 from bot.serving.moderation import Moderation
 from bot.serving.resources import Resources
 from bot.serving.service import AnswerService
 from bot.storage.answers import Store
 from bot.storage.audit import AuditLog
 from bot.storage.conversations import ConversationLog
+from bot.storage.coordination import Coordination
+from bot.storage.database import exists, shown
 from bot.storage.guild_settings import GuildSettings, SettingsStore, StoredSettings
+from bot.storage.heartbeats import Heartbeat, this_host
 from bot.storage.retention import purge_expired
 
 log = logging.getLogger(__name__)
@@ -65,10 +75,10 @@ def narrowest_intents(config: Config, stored_answer_channels: bool = False) -> d
 
 def stored_answer_channels(config: Config) -> bool:
     """Whether a server set answer channels with /setup (read before connecting, to choose the intents)."""
-    if not config.database_path.exists():
+    if not exists(config.database_target):
         return False
     try:
-        settings = SettingsStore(config.database_path)
+        settings = SettingsStore(config.database_target)
     except Exception:  # noqa: BLE001 - the bot starts without; setup_hook logs the database problem
         return False
     try:
@@ -92,7 +102,7 @@ def intent_warnings(config: Config) -> list[tuple[int, str]]:
                            "to answer them)")]
 
 
-class RedLinesBot(commands.Bot):
+class RedLinesBot(commands.AutoShardedBot):
     """The bot. ``load_resources`` builds the encoder, index and answerer; it runs in a thread in
     ``setup_hook`` so the event loop never blocks on the model. Without it (``sync-commands``) the bot
     only registers its commands.
@@ -110,13 +120,17 @@ class RedLinesBot(commands.Bot):
                  open_store: Callable[[], Store] | None = None,
                  cogs: Sequence[Callable[[RedLinesBot], commands.Cog]] = (),
                  dynamic_items: Sequence[type[discord.ui.DynamicItem[Any]]] = (),
-                 read_message_content: bool = False, **options: Any) -> None:
+                 read_message_content: bool = False, metrics: Metrics | None = None, follow_index: bool = False,
+                 **options: Any) -> None:
+        # Sharding (discord.py's AutoShardedBot): the shards this process runs, from config unless given.
+        options.setdefault("shard_count", config.discord.shard_count)
+        options.setdefault("shard_ids", list(config.discord.shard_ids) or None)
         super().__init__(command_prefix=commands.when_mentioned, intents=narrowest_intents(config, read_message_content),
                          allowed_mentions=discord.AllowedMentions.none(), tree_cls=AnswerTree, help_command=None,
                          **options)
         self.config = config
         self._load_resources = load_resources
-        self._open_store = open_store or (lambda: Store(config.database_path))
+        self._open_store = open_store or (lambda: Store(config.database_target))
         self.store: Store | None = None
         self.audit: AuditLog | None = None
         self.settings_store: SettingsStore | None = None
@@ -133,6 +147,12 @@ class RedLinesBot(commands.Bot):
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._shutdown_task: asyncio.Task[None] | None = None
+        self.metrics = metrics or Metrics()
+        self.started_at = time.time()
+        self.coordination: Coordination | None = None
+        # Swap in generations other processes publish (the runner turns it on; in-process tests leave it off).
+        self._follow_index = follow_index
+        self._follower: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogueTranslator())
@@ -145,12 +165,23 @@ class RedLinesBot(commands.Bot):
                 Cooldown(discord_settings.cooldown_questions, discord_settings.cooldown_seconds),
                 ConcurrencyCap(discord_settings.max_concurrent, discord_settings.busy_retry_seconds,
                                discord_settings.max_wait_seconds),
+                metrics=self.metrics,
             )
+            live = self.resources.live
+            self.metrics.watch_index(lambda: (live.current.generation, len(live.current.passages)))
+            self.metrics.watch_gateway(lambda: [(shard, ms / 1000 if ms is not None else None)
+                                                for shard, ms in self.gateway_latency_ms().items()])
             self.audit = await asyncio.to_thread(self._open_audit_safely)
+            # Shared with every process on this database: the corpus writers' lock and the published generation.
+            self.coordination = await asyncio.to_thread(self._open_safely, "index coordination", Coordination)
             self.conversations = await asyncio.to_thread(self._open_conversations_safely)
             for level, warning in intent_warnings(self.config):
                 log.log(level, "%s", warning)
-            self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit)
+            self.updater = LiveUpdater(self.config, self.resources.encoder, self.resources.live, self.audit,
+                                       self.coordination)
+            if self.coordination is not None and self._follow_index:
+                self._follower = asyncio.create_task(
+                    follow(self.coordination, self.updater, self.config.database.poll_seconds), name="index follower")
             self.moderation = Moderation(self.config, self.updater, self.resources.answerer, self.audit, self.store)
             self.settings_store, self._stored_settings = await asyncio.to_thread(self._open_settings_safely)
             if self.store is not None or self.audit is not None:
@@ -165,30 +196,32 @@ class RedLinesBot(commands.Bot):
             return self._open_store()
         except Exception:  # noqa: BLE001 - answering works without the database
             log.exception("could not open the database at %s; answering without feedback records",
-                          self.config.database_path)
+                          shown(self.config.database_target))
+            return None
+
+    def _open_safely(self, what: str, opener: Callable[[Path | str], Any]) -> Any:
+        try:
+            return opener(self.config.database_target)
+        except Exception:  # noqa: BLE001 - answering works without it
+            log.exception("could not open %s at %s", what, shown(self.config.database_target))
             return None
 
     def _open_audit_safely(self) -> AuditLog | None:
-        try:
-            return AuditLog(self.config.database_path)
-        except Exception:  # noqa: BLE001
-            log.exception("could not open the audit log at %s", self.config.database_path)
-            return None
+        audit: AuditLog | None = self._open_safely("the audit log", AuditLog)
+        return audit
 
     def _open_conversations_safely(self) -> ConversationLog | None:
-        try:
-            return ConversationLog(self.config.database_path)
-        except Exception:  # noqa: BLE001 - answering works without it (no follow-up context, no edit tracking)
-            log.exception("could not open the conversation log at %s", self.config.database_path)
-            return None
+        # Answering works without it (no follow-up context, no edit tracking).
+        conversations: ConversationLog | None = self._open_safely("the conversation log", ConversationLog)
+        return conversations
 
     def _open_settings_safely(self) -> tuple[SettingsStore | None, dict[int, StoredSettings]]:
         try:
-            settings = SettingsStore(self.config.database_path)
+            settings = SettingsStore(self.config.database_target)
             return settings, settings.all()
         except Exception:  # noqa: BLE001 - config.yaml's settings apply to every server
             log.exception("could not read the server settings in %s; using config.yaml for every server",
-                          self.config.database_path)
+                          shown(self.config.database_target))
             return None, {}
 
     # ---- per-server settings -------------------------------------------------------------------------------
@@ -343,6 +376,11 @@ class RedLinesBot(commands.Bot):
 
     async def close(self) -> None:
         self.purge_loop.cancel()
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
         await super().close()
         if self.updater is not None:
             # A change still running in its thread writes its audit record before the audit log closes.
@@ -361,6 +399,35 @@ class RedLinesBot(commands.Bot):
         if self.conversations is not None:
             await asyncio.to_thread(self.conversations.close)
             self.conversations = None
+        if self.coordination is not None:
+            await asyncio.to_thread(self.coordination.close)
+            self.coordination = None
+
+    # ---- health ----------------------------------------------------------------------------------------------
+
+    def gateway_latency_ms(self) -> dict[int, float | None]:
+        """Heartbeat round trip per shard this process runs; None before the first ACK or while disconnected."""
+        shards = self.shards
+        latencies: dict[int, float | None] = {}
+        for shard_id, seconds in self.latencies:
+            info = shards.get(shard_id)
+            usable = info is not None and not info.is_closed() and math.isfinite(seconds)
+            latencies[shard_id] = seconds * 1000 if usable else None
+        return latencies
+
+    def heartbeat(self) -> Heartbeat:
+        """This process's health now, for its heartbeat file (``redlines-bot status``)."""
+        service = getattr(self, "service", None)
+        resources = getattr(self, "resources", None)
+        answers, declines = service.activity.last_hour() if service else (0, 0)
+        shard_ids = tuple(sorted(self.shards)) or tuple(self.shard_ids or ())
+        return Heartbeat(
+            host=this_host(), pid=os.getpid(), started_at=self.started_at, updated_at=time.time(),
+            ready=self.is_ready() and not self.is_closed(), shard_ids=shard_ids, shard_count=self.shard_count,
+            latency_ms=self.gateway_latency_ms(),
+            index_generation=resources.live.current.generation if resources else None,
+            last_answer_at=service.activity.last_answer_at if service else None,
+            answers_last_hour=answers, declines_last_hour=declines, version=__version__, metrics_port=self.metrics.port)
 
     @property
     def live_index(self) -> LiveIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from bot.config import Config
 from bot.discord_app.assembly import create_bot
 from bot.discord_app.client import stored_answer_channels
 from bot.errors import UserFacingError
+from bot.serving.health import beat
+from bot.serving.metrics import start_metrics
 from bot.serving.resources import Resources, build_resources
 from bot.storage.locks import BOT_LOCK, BotLock
 
@@ -28,16 +31,27 @@ def pid_file(config: Config) -> Path:
     return config.data_dir / BOT_LOCK
 
 
+def metrics_port(config: Config) -> int | None:
+    """metrics.port, plus the first shard id when this process runs a group of shards, so processes on one host
+    (redlines-bot@0-1, redlines-bot@2-3...) each get a port of their own: 9100, 9102..."""
+    port = config.metrics.port
+    if port is None or port == 0 or not config.discord.shard_ids:
+        return port
+    return port + min(config.discord.shard_ids)
+
+
 async def _serve(config: Config, token: str, load_resources: Callable[[], Resources] | None = None,
                  **bot_options: Any) -> None:
     load = load_resources or partial(build_resources, config)
-    # One bot per data folder, for the whole life of the process: a second one would answer every question
-    # twice and its edits would race this one's.
-    with BotLock(config.data_dir):
+    # One bot per data folder (or per group of shards), for the whole life of the process: a second one would
+    # answer every question twice and its edits would race this one's.
+    with BotLock(config.data_dir, config.discord.shard_ids), \
+            contextlib.closing(start_metrics(config.metrics.host, metrics_port(config))) as metrics:
         # Answer channels set with /setup need the message-content intent, chosen before connecting.
         read_message_content = await asyncio.to_thread(stored_answer_channels, config)
+        bot_options.setdefault("follow_index", True)  # swap in what other processes sharing the database publish
         async with create_bot(config=config, load_resources=load, read_message_content=read_message_content,
-                              **bot_options) as bot:
+                              metrics=metrics, **bot_options) as bot:
             loop = asyncio.get_running_loop()
             grace = config.discord.shutdown_grace_seconds
             handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -46,9 +60,14 @@ async def _serve(config: Config, token: str, load_resources: Callable[[], Resour
                 loop.add_signal_handler(signum, bot.request_shutdown, grace)
             # SIGHUP (or `redlines-bot reload`) picks up corpus files edited on disk; a burst of them is one reload.
             loop.add_signal_handler(signal.SIGHUP, bot.request_reload, "SIGHUP")
+            # The heartbeat `redlines-bot status` reads; the file goes when the process stops cleanly.
+            heartbeat = asyncio.create_task(beat(config.heartbeat_dir, bot.heartbeat, config.health.heartbeat_seconds))
             try:
                 await bot.start(token)
             finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
                 for signum in handled:
                     loop.remove_signal_handler(signum)
 

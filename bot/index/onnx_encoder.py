@@ -8,6 +8,7 @@ model's own sentence-transformers pipeline (Transformer → Pooling(mean) → No
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -77,6 +78,12 @@ class OnnxEncoder:
         self.batch_size = batch_size
         onnx_path = cache_dir / f"model-{self.fingerprint}.onnx"
         if not onnx_path.exists():
+            if not can_export():
+                raise ModelUnavailableError(
+                    f"the ONNX export of {model_id} is missing ({onnx_path}) and exporting it needs torch, which a "
+                    "serving install leaves out. Install the build extras once — pip install 'redlines-bot[build]' "
+                    "(or `make install` in a checkout) — and run `redlines-bot index build`; or copy the file from a "
+                    "machine that has it")
             log.info("exporting %s to ONNX at %s (once)", model_id, onnx_path)
             try:
                 export_onnx(folder, onnx_path)
@@ -118,6 +125,14 @@ class OnnxEncoder:
 
     def encode_documents(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return encode_by_length(self._encode, texts, self.batch_size, self.dimension, progress)
+
+
+def can_export() -> bool:
+    """Whether this environment has what the one-time export needs (the build extras: torch, transformers, onnx)."""
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in ("torch", "transformers", "onnx"))
+    except ImportError:
+        return False
 
 
 def _max_tokens(folder: Path, configured: int) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from typing import TypeVar
 
 from bot.core.answer import Answer, Answerer, DeclineKind
 from bot.errors import ShuttingDown
+from bot.serving.health import Activity
 from bot.serving.limits import Busy, ConcurrencyCap, Cooldown
+from bot.serving.metrics import Metrics
 from bot.storage.answers import Store, StoredAnswer
 
 log = logging.getLogger(__name__)
@@ -46,17 +49,23 @@ class Admission:
         service = self.service
         answer = await asyncio.to_thread(service.answerer.answer, self.question, tuple(context),
                                          offset=offset, limit=limit)
+        if offset == 0:  # "More sources" shows more of an answer already counted
+            service.activity.record(answer.answered)
+            service.metrics.answered(answer)
         answer_id = await service._record(answer, via, guild_id, channel_id, self.user_id, message_id)
         return Asked(answer, answer_id)
 
 
 class AnswerService:
-    def __init__(self, answerer: Answerer, store: Store | None, cooldown: Cooldown, cap: ConcurrencyCap) -> None:
+    def __init__(self, answerer: Answerer, store: Store | None, cooldown: Cooldown, cap: ConcurrencyCap,
+                 metrics: Metrics | None = None, activity: Activity | None = None) -> None:
         self.answerer = answerer
         self.store = store
         self.cooldown = cooldown
         self.cap = cap
         self.stopping = False
+        self.metrics = metrics or Metrics()
+        self.activity = activity or Activity()
 
     def stop_admitting(self) -> None:
         """From now on, turn new questions away with a short notice; questions already admitted finish."""
@@ -80,7 +89,9 @@ class AnswerService:
         try:
             if acknowledge is not None:
                 await acknowledge()
+            queued = time.perf_counter()
             await self.cap.acquire()
+            self.metrics.queue_wait(time.perf_counter() - queued)
         except Busy:
             if count_towards_cooldown:
                 self.cooldown.refund(user_id)
@@ -108,7 +119,7 @@ class AnswerService:
         try:
             return await asyncio.to_thread(call, store)
         except Exception:  # noqa: BLE001
-            log.exception("could not %s in %s", what, store.path)
+            log.exception("could not %s in %s", what, store.where)
             return fallback
 
     async def _record(self, answer: Answer, via: str, guild_id: int | None, channel_id: int | None,
@@ -123,5 +134,9 @@ class AnswerService:
 
     async def feedback(self, answer_id: int, user_id: int, helpful: bool) -> bool:
         """Record feedback; False when it could not be stored."""
-        return await self._with_store(f"record feedback on answer {answer_id}",
-                                      lambda store: store.record_feedback(answer_id, user_id, helpful), False)
+        recorded = await self._with_store(f"record feedback on answer {answer_id}",
+                                          lambda store: store.record_feedback(answer_id, user_id, helpful), None)
+        if recorded is None:
+            return False
+        self.metrics.feedback(helpful, recorded.language, recorded.retriever)
+        return True

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.storage.atomic import read_text_exact
+from bot.storage.database import Database, Target
 from bot.storage.locks import process_alive
-from bot.storage.sqlite_db import Database, inserted_id
 
 log = logging.getLogger(__name__)
 
@@ -48,28 +48,29 @@ class AuditRecord:
 
 
 class AuditLog(Database):
-    """The audit table in the bot's SQLite file (defined in ``bot.storage.schema``). Opening it settles changes a
+    """The audit table in the bot's database (defined in ``bot.storage.schema``). Opening it settles changes a
     killed process left pending."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        self.settled = self.recover()
+    def __init__(self, target: Target) -> None:
+        super().__init__(target)
+        # With SQLite every writer is on this host, so a pending intent whose process is gone is settled now.
+        # With PostgreSQL the writer may be on another host: intents are settled under the corpus writers' lock
+        # instead (LiveUpdater), when no change can be in flight anywhere.
+        self.settled = self.recover() if self.dialect.name == "sqlite" else []
 
     def record(self, record: AuditRecord) -> int:
         """A finished change (or a reload) in one insert."""
         return self._insert(record, "done", None)
 
     def _insert(self, record: AuditRecord, state: str, file_path: Path | None) -> int:
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO audit (at, actor, actor_id, action, entry_id, path, entry_before, entry_after,"
-                " file_before, file_after, generation_before, generation_after, undoes, state, file_path, pid)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), record.actor, record.actor_id, record.action, record.entry_id, record.path,
-                 record.entry_before, record.entry_after, record.file_before, record.file_after,
-                 record.generation_before, record.generation_after, record.undoes, state,
-                 str(file_path) if file_path else None, os.getpid() if state == "pending" else None))
-            return inserted_id(cursor)
+        return self.insert(
+            "INSERT INTO audit (at, actor, actor_id, action, entry_id, path, entry_before, entry_after,"
+            " file_before, file_after, generation_before, generation_after, undoes, state, file_path, pid)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (time.time(), record.actor, record.actor_id, record.action, record.entry_id, record.path,
+             record.entry_before, record.entry_after, record.file_before, record.file_after,
+             record.generation_before, record.generation_after, record.undoes, state,
+             str(file_path) if file_path else None, os.getpid() if state == "pending" else None))
 
     # ---- write-ahead intents -----------------------------------------------------------------------------
 
@@ -79,25 +80,25 @@ class AuditLog(Database):
 
     def complete(self, intent: int, record: AuditRecord, generation_after: str | None) -> None:
         """The change is on disk: the intent becomes the record. Re-inserted if someone settled it meanwhile."""
-        with self._lock:
-            updated = self._db.execute("UPDATE audit SET state = 'done', generation_after = ?, pid = NULL"
-                                       " WHERE id = ?", (generation_after, intent)).rowcount
+        updated = self.rowcount("UPDATE audit SET state = 'done', generation_after = ?, pid = NULL WHERE id = ?",
+                                (generation_after, intent))
         if not updated:
             self._insert(dataclasses.replace(record, generation_after=generation_after), "done", None)
 
     def abandon(self, intent: int) -> None:
         """The change was not made (refused, failed and put back): forget its intent."""
-        with self._lock:
-            self._db.execute("DELETE FROM audit WHERE id = ? AND state = 'pending'", (intent,))
+        self.execute("DELETE FROM audit WHERE id = ? AND state = 'pending'", (intent,))
 
-    def recover(self) -> list[str]:
-        """Settle the intents of processes that died mid-change; returns what was done, for the log."""
-        with self._lock:
-            rows = self._db.execute("SELECT id, action, entry_id, file_path, file_before, file_after, pid FROM audit"
-                                    " WHERE state = 'pending' ORDER BY id").fetchall()
+    def recover(self, *, writers_locked: bool = False) -> list[str]:
+        """Settle the intents of processes that died mid-change; returns what was done, for the log.
+
+        ``writers_locked``: the caller holds the corpus writers' lock, so no other process is mid-change and every
+        pending intent of another process is a dead one's, whatever its pid looks like from here."""
+        rows = self.execute("SELECT id, action, entry_id, file_path, file_before, file_after, pid FROM audit"
+                            " WHERE state = 'pending' ORDER BY id")
         settled = []
         for intent, action, entry_id, file_path, file_before, file_after, pid in rows:
-            if pid and process_alive(pid):
+            if pid == os.getpid() or (pid and not writers_locked and process_alive(pid)):
                 continue  # still in flight in a live process
             try:
                 on_disk = read_text_exact(Path(file_path)) if file_path else None
@@ -109,8 +110,7 @@ class AuditLog(Database):
                 outcome, sql = "rolled back", "DELETE FROM audit WHERE id = ?"
             else:
                 outcome, sql = "left as interrupted", "UPDATE audit SET state = 'interrupted', pid = NULL WHERE id = ?"
-            with self._lock:
-                self._db.execute(sql, (intent,))
+            self.execute(sql, (intent,))
             settled.append(f"{action} {entry_id or ''} (audit {intent}): {outcome}")
             log.warning("a change interrupted by a crash was %s: %s %s (audit record %s)", outcome, action,
                         entry_id, intent)
@@ -119,9 +119,7 @@ class AuditLog(Database):
     # ---- reading -------------------------------------------------------------------------------------------
 
     def _rows(self, where: str = "", params: tuple = (), limit: int = 50) -> list[AuditRecord]:
-        with self._lock:
-            rows = self._db.execute(f"SELECT {COLUMNS} FROM audit {where} ORDER BY id DESC LIMIT ?",
-                                    (*params, limit)).fetchall()
+        rows = self.execute(f"SELECT {COLUMNS} FROM audit {where} ORDER BY id DESC LIMIT ?", (*params, limit))
         return [AuditRecord(id=r[0], at=r[1], actor=r[2], actor_id=r[3], action=r[4], entry_id=r[5], path=r[6],
                             entry_before=r[7], entry_after=r[8], file_before=r[9], file_after=r[10],
                             generation_before=r[11], generation_after=r[12], undoes=r[13], state=r[14])
@@ -138,9 +136,8 @@ class AuditLog(Database):
 
     def forget_actors_before(self, cutoff: float) -> int:
         """Keep what changed, forget who changed it: records older than ``cutoff`` lose the moderator's name and id."""
-        with self._lock:
-            return self._db.execute("UPDATE audit SET actor = ?, actor_id = NULL WHERE at < ? AND actor_id IS NOT NULL",
-                                    (FORGOTTEN_ACTOR, cutoff)).rowcount
+        return self.rowcount("UPDATE audit SET actor = ?, actor_id = NULL WHERE at < ? AND actor_id IS NOT NULL",
+                             (FORGOTTEN_ACTOR, cutoff))
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
         """The latest records, pending intents left out."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.storage.sqlite_db import Database, inserted_id
+from bot.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -46,13 +46,12 @@ def _exchange(row: tuple) -> Exchange:
 
 
 class ConversationLog(Database):
-    """The exchanges table in the bot's SQLite file (defined in ``bot.storage.schema``). Synchronous; call from
+    """The exchanges table in the bot's database (defined in ``bot.storage.schema``). Synchronous; call from
     worker threads."""
 
     def record(self, exchange: Exchange) -> int:
         """Record an exchange; one for the same question message replaces it (an edited question)."""
-        with self._lock:
-            cursor = self._db.execute(
+        return self.insert(
                 "INSERT INTO exchanges (asked_at, question, question_message_id, question_channel_id,"
                 " conversation_id, asker_id, answer_message_id, answer_channel_id, opened_thread_id, passages,"
                 " linked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -60,20 +59,14 @@ class ConversationLog(Database):
                 " conversation_id = excluded.conversation_id,"
                 " answer_message_id = excluded.answer_message_id, answer_channel_id = excluded.answer_channel_id,"
                 " opened_thread_id = excluded.opened_thread_id, passages = excluded.passages,"
-                " linked = excluded.linked",
+                " linked = excluded.linked RETURNING id",
                 (exchange.asked_at or time.time(), exchange.question, exchange.question_message_id,
                  exchange.question_channel_id, exchange.conversation_id, exchange.asker_id,
                  exchange.answer_message_id, exchange.answer_channel_id, exchange.opened_thread_id,
                  "\n".join(exchange.passages), int(exchange.linked)))
-            if exchange.question_message_id is None:
-                return inserted_id(cursor)
-            row = self._db.execute("SELECT id FROM exchanges WHERE question_message_id = ?",
-                                   (exchange.question_message_id,)).fetchone()
-            return int(row[0])
 
     def _one(self, where: str, value: int) -> Exchange | None:
-        with self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM exchanges WHERE {where} = ?", (value,)).fetchone()
+        row = self.one(f"SELECT {_COLUMNS} FROM exchanges WHERE {where} = ?", (value,))
         return _exchange(row) if row else None
 
     def by_question(self, message_id: int) -> Exchange | None:
@@ -85,42 +78,34 @@ class ConversationLog(Database):
     def questions(self, conversation_id: int, *, before_id: int | None = None, limit: int = 3) -> tuple[str, ...]:
         """The conversation's last ``limit`` questions recorded before exchange ``before_id`` (default: all),
         oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT question FROM exchanges WHERE conversation_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                (conversation_id, before_id if before_id is not None else 2**63 - 1, limit)).fetchall()
+        rows = self.execute(
+            "SELECT question FROM exchanges WHERE conversation_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (conversation_id, before_id if before_id is not None else 2**63 - 1, limit))
         return tuple(row[0] for row in reversed(rows))
 
     def earlier_answer(self, channel_id: int, passages: tuple[str, ...], since: float) -> Exchange | None:
         """The latest answer (not a link) in ``channel_id`` since ``since`` that showed exactly ``passages``."""
         if not passages:
             return None
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM exchanges WHERE question_channel_id = ? AND asked_at >= ? AND passages = ?"
-                " AND linked = 0 AND answer_message_id IS NOT NULL ORDER BY asked_at DESC LIMIT 1",
-                (channel_id, since, "\n".join(passages))).fetchone()
+        row = self.one(
+            f"SELECT {_COLUMNS} FROM exchanges WHERE question_channel_id = ? AND asked_at >= ? AND passages = ?"
+            " AND linked = 0 AND answer_message_id IS NOT NULL ORDER BY asked_at DESC LIMIT 1",
+            (channel_id, since, "\n".join(passages)))
         return _exchange(row) if row else None
 
     def forget(self, exchange_id: int) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM exchanges WHERE id = ?", (exchange_id,))
+        self.execute("DELETE FROM exchanges WHERE id = ?", (exchange_id,))
 
     def forget_answer(self, message_id: int) -> None:
         """The bot's message is gone (deleted by a moderator): nothing to edit or link to any more."""
-        with self._lock:
-            self._db.execute("UPDATE exchanges SET answer_message_id = NULL, answer_channel_id = NULL"
-                             " WHERE answer_message_id = ?", (message_id,))
+        self.execute("UPDATE exchanges SET answer_message_id = NULL, answer_channel_id = NULL"
+                     " WHERE answer_message_id = ?", (message_id,))
 
     def forget_thread(self, thread_id: int) -> None:
         """A thread was deleted: its exchanges, and answers posted in it, are gone."""
-        with self._lock:
-            self._db.execute("DELETE FROM exchanges WHERE conversation_id = ? OR answer_channel_id = ?",
-                             (thread_id, thread_id))
+        self.execute("DELETE FROM exchanges WHERE conversation_id = ? OR answer_channel_id = ?", (thread_id, thread_id))
 
     def in_thread(self, thread_id: int) -> int:
         """How many answers the bot has in ``thread_id``."""
-        with self._lock:
-            row = self._db.execute("SELECT COUNT(*) FROM exchanges WHERE answer_channel_id = ?",
-                                   (thread_id,)).fetchone()
-        return int(row[0])
+        row = self.one("SELECT COUNT(*) FROM exchanges WHERE answer_channel_id = ?", (thread_id,))
+        return int(row[0]) if row else 0

@@ -18,13 +18,13 @@ import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from bot.core.text import clean_question
 from bot.index.encoder import Encoder
 from bot.storage.answers import MAX_MISSES, Miss, Store
+from bot.storage.database import Target, exists
 
 __all__ = ["MAX_MISSES", "Gap", "Miss", "gaps_csv", "gaps_text", "group_misses", "read_misses"]
 
@@ -49,10 +49,11 @@ class Gap:
         return dt.datetime.fromtimestamp(self.last_asked, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def read_misses(database: Path, since: float | None = None, *, guild_id: int | None = None,
+def read_misses(database: Target, since: float | None = None, *, guild_id: int | None = None,
                 limit: int = MAX_MISSES) -> list[Miss]:
-    """The newest declined and not-helpful questions in a database file (none when it does not exist yet)."""
-    if not database.exists():
+    """The newest declined and not-helpful questions (from every bot process when they share PostgreSQL; none
+    when a SQLite file does not exist yet)."""
+    if not exists(database):
         return []
     store = Store(database)
     try:

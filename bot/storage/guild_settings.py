@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import DiscordSettings
-from bot.storage.sqlite_db import Database
+from bot.storage.database import Database
 
 SETTING_KEYS = ("answer_channels", "moderator_roles", "moderators_channel", "language")
 
@@ -73,20 +73,18 @@ class SettingsStore(Database):
     """The guild_settings table (defined in ``bot.storage.schema``)."""
 
     def all(self) -> dict[int, StoredSettings]:
-        with self._lock:
-            rows = self._db.execute("SELECT guild_id, settings FROM guild_settings").fetchall()
+        rows = self.execute("SELECT guild_id, settings FROM guild_settings")
         return {int(guild_id): StoredSettings.from_json(text) for guild_id, text in rows}
 
     def save(self, guild_id: int, stored: StoredSettings) -> None:
         """Replace a server's settings; with nothing left to override, forget the server's row."""
-        with self._lock:
-            if not stored.values:
-                self._db.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
-                return
-            self._db.execute(
-                "INSERT INTO guild_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-                (guild_id, stored.to_json(), time.time()))
+        if not stored.values:
+            self.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
+            return
+        self.execute(
+            "INSERT INTO guild_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            (guild_id, stored.to_json(), time.time()))
 
     def any_answer_channels(self) -> bool:
         """Whether some server set answer channels (the bot then needs the message-content intent)."""

@@ -6,6 +6,9 @@ process ends, however it ends, so a SIGKILLed bot or build never leaves a lock t
 - ``BotLock`` (``data/bot.pid``) is held by ``redlines-bot run`` for its whole life. A second bot on
   the same data folder refuses to start; ``running_bot`` finds the holder, so ``redlines-bot reload``
   signals the bot and nothing else, even when an old pid in the file now belongs to another process.
+  Bot processes that each run a group of shards (``run --shards 0-1``) share a data folder: each holds
+  ``data/bot-shards-0-1.pid``, so a second process for the same shards is refused, as is mixing them with a
+  bot that runs every shard.
 - ``exclusive_writes`` (``index/.writer.lock``) is held by every change to the corpus files or to the
   index generations: the bot's moderator edits, reloads and undos, and the command line's ``index
   build`` and ``index rollback``. Without it, two writers read the same file and the later write drops
@@ -27,6 +30,12 @@ from bot.errors import StorageError, UserFacingError
 log = logging.getLogger(__name__)
 
 BOT_LOCK = "bot.pid"
+SHARD_LOCKS = "bot-shards-*.pid"
+
+
+def bot_lock_name(shard_ids: tuple[int, ...] = ()) -> str:
+    """``bot.pid`` for a bot running every shard; ``bot-shards-0-1.pid`` for one running shards 0 and 1."""
+    return f"bot-shards-{'-'.join(map(str, sorted(shard_ids)))}.pid" if shard_ids else BOT_LOCK
 WRITER_LOCK = ".writer.lock"
 
 
@@ -110,12 +119,22 @@ def _holder(path: Path) -> int | None:
 class BotLock:
     """Held by the running bot for its whole life; its pid is written in the file while it holds it."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / BOT_LOCK
+    def __init__(self, data_dir: Path, shard_ids: tuple[int, ...] = ()) -> None:
+        self.path = data_dir / bot_lock_name(shard_ids)
+        self.shard_ids = shard_ids
         self._lock: FileLock | None = None
 
     def acquire(self) -> BotLock:
         _prepare(self.path.parent)
+        # A bot running every shard and bots running groups of them would answer the same guilds twice.
+        others = list(self.path.parent.glob(SHARD_LOCKS)) if not self.shard_ids \
+            else [self.path.parent / BOT_LOCK]
+        clash = next((other for other in others if _holder(other) is not None), None)
+        if clash is not None:
+            raise AlreadyRunning(
+                f"another redlines-bot (pid {_holder(clash) or '?'}, {clash.name}) runs "
+                f"{'a group of shards' if not self.shard_ids else 'every shard'} on the data folder {self.path.parent}; "
+                "stop it first: a data folder is served either by one bot or by bots for groups of shards")
         lock = FileLock(str(self.path), on_acquired=_record(str(os.getpid())))
         try:
             lock.acquire(timeout=0)
@@ -145,6 +164,17 @@ class BotLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+def running_bots(data_dir: Path) -> list[int]:
+    """The pids of every bot holding a lock of ``data_dir`` now (one, or one per group of shards); 0 for one that is
+    starting."""
+    found = []
+    for path in (data_dir / BOT_LOCK, *sorted(data_dir.glob(SHARD_LOCKS))):
+        holder = _holder(path)
+        if holder is not None:
+            found.append(holder)
+    return found
 
 
 def running_bot(data_dir: Path) -> int | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.storage.answers import Store
 from bot.storage.audit import AuditLog
+from bot.storage.database import Target, exists
 
 DAY = 86400.0
 
@@ -46,9 +46,9 @@ def purge_expired(store: Store | None, audit: AuditLog | None, retention_days: i
                        purged.exchanges if purged else 0)
 
 
-def purge_database(database: Path, retention_days: int, now: float | None = None) -> PurgeReport:
-    """The same, opening the database file (nothing to do when it does not exist yet)."""
-    if not database.exists():
+def purge_database(database: Target, retention_days: int, now: float | None = None) -> PurgeReport:
+    """The same, opening the database (nothing to do when a SQLite file does not exist yet)."""
+    if not exists(database):
         return PurgeReport(cutoff_for(retention_days, now), 0, 0, 0)
     store, audit = Store(database), AuditLog(database)
     try:

@@ -1,19 +1,24 @@
-"""Every table of the bot's database, in one place, with the schema version.
+"""Every table of the bot's database, in one place, with the schema version — for SQLite and PostgreSQL alike.
 
-``TABLES`` is the whole schema: each table's CREATE statement as it is today. A database made by an
-older version is brought up to date by ``COLUMNS_ADDED``: columns added since a table was first
-created, each with its type (``ALTER TABLE ... ADD COLUMN`` is in SQLite and PostgreSQL alike). The
-version is recorded in SQLite's ``user_version``, so a database newer than this code is refused rather
-than misread. Only the storage modules issue SQL; nothing above ``bot/storage`` does.
+``TABLES`` is the whole schema: each table's CREATE statement as it is today, written once in SQLite's words
+(``bot.storage.database`` gives PostgreSQL 64-bit integers and double precision). A database made by an older
+version is brought up to date by ``COLUMNS_ADDED``: columns added since a table was first created
+(``ALTER TABLE ... ADD COLUMN`` is the same in both engines). That is the one migration path: run on every
+open, in one transaction that one process at a time takes, and idempotent. The version is recorded (SQLite's
+``user_version``, PostgreSQL's ``schema_version`` table) so that a database newer than this code is refused
+rather than misread. Only the storage modules issue SQL; nothing above ``bot/storage`` does.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
 
-SCHEMA_VERSION = 3
+if TYPE_CHECKING:
+    from bot.storage.database import Database
+
+SCHEMA_VERSION = 4
 
 TABLES: dict[str, str] = {
     # What the bot answered. ``message_id`` is the member's message (for a jump link from /faq gaps);
@@ -32,7 +37,9 @@ CREATE TABLE IF NOT EXISTS answers (
     index_version TEXT NOT NULL,
     message_id INTEGER,
     decline TEXT,
-    gap_closed_at REAL
+    gap_closed_at REAL,
+    language TEXT,                   -- the question's language and the retriever: labels of the feedback metrics
+    retriever TEXT
 )""",
     # One person's verdict on each passage of an answer.
     "feedback": """
@@ -86,7 +93,19 @@ CREATE TABLE IF NOT EXISTS exchanges (
     passages TEXT NOT NULL DEFAULT '',   -- passage ids shown, best first, newline-separated ('' if declined)
     linked INTEGER NOT NULL DEFAULT 0    -- 1 when the reply only linked an earlier answer
 )""",
+    # Index generations as they were made live, newest last: every bot process sharing this database swaps in
+    # the latest one (bot.storage.coordination), so a moderator's change on one process is live on all.
+    "index_generations": """
+CREATE TABLE IF NOT EXISTS index_generations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    generation TEXT NOT NULL,
+    published_at REAL NOT NULL,
+    action TEXT NOT NULL,            -- build, add, edit, remove, reload, undo, rollback
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL
+)""",
 }
+
 
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS answers_unanswered ON answers (answered, asked_at)",
@@ -98,25 +117,28 @@ INDEXES = (
 
 # Columns added after their table was first released (version 1 had none of these).
 COLUMNS_ADDED: dict[str, tuple[tuple[str, str], ...]] = {
-    "answers": (("message_id", "INTEGER"), ("decline", "TEXT"), ("gap_closed_at", "REAL")),
+    "answers": (("message_id", "INTEGER"), ("decline", "TEXT"), ("gap_closed_at", "REAL"), ("language", "TEXT"),
+                ("retriever", "TEXT")),
     "audit": (("state", "TEXT NOT NULL DEFAULT 'done'"), ("file_path", "TEXT"), ("pid", "INTEGER")),
 }
 
 
-def ensure_schema(db: sqlite3.Connection) -> None:
+def ensure_schema(db: Database) -> None:
     """Create missing tables, add missing columns, record the version; refuse a newer database."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise UserFacingError(f"the database was written by a newer redlines-bot (schema {version}, this one knows "
-                              f"{SCHEMA_VERSION}); upgrade the bot or use another discord.database file")
-    for statement in TABLES.values():
-        db.execute(statement)
-    for table, columns in COLUMNS_ADDED.items():
-        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns:
-            if name not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-    for statement in INDEXES:
-        db.execute(statement)
-    if version != SCHEMA_VERSION:
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    dialect = db.dialect
+    with db.migrating() as connection:
+        version = dialect.version(connection)
+        if version > SCHEMA_VERSION:
+            raise UserFacingError(f"the database {db.where} was written by a newer redlines-bot (schema {version}, this "
+                                  f"one knows {SCHEMA_VERSION}); upgrade the bot or point it at another database")
+        for statement in TABLES.values():
+            connection.execute(dialect.ddl(statement))
+        for table, columns in COLUMNS_ADDED.items():
+            present = dialect.columns(connection, table)
+            for name, kind in columns:
+                if name not in present:
+                    connection.execute(dialect.ddl(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+        for statement in INDEXES:
+            connection.execute(statement)
+        if version != SCHEMA_VERSION:
+            dialect.set_version(connection, SCHEMA_VERSION)
