@@ -131,6 +131,10 @@ def ensure_schema(db: Database) -> None:
         if version > SCHEMA_VERSION:
             raise UserFacingError(f"the database {db.where} was written by a newer redlines-bot (schema {version}, this "
                                   f"one knows {SCHEMA_VERSION}); upgrade the bot or point it at another database")
+        if version == SCHEMA_VERSION:
+            # Up to date: no DDL at all. Even "IF NOT EXISTS" statements take table locks, and two processes
+            # starting together (shards sharing PostgreSQL) then deadlock with each other's first writes.
+            return
         for statement in TABLES.values():
             connection.execute(dialect.ddl(statement))
         for table, columns in COLUMNS_ADDED.items():
