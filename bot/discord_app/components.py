@@ -189,6 +189,27 @@ async def _answer_page(interaction: discord.Interaction[RedLinesBot], answer_id:
     return dataclasses.replace(answer, excerpts=answer.excerpts[:step]), len(answer.excerpts) > step
 
 
+async def _shown_page(interaction: discord.Interaction[RedLinesBot], answer_id: int, offset: int, first: int,
+                      language: str, what: str) -> tuple[list[discord.Embed], discord.ui.View] | None:
+    """A More sources page ready to show (its embeds and Previous/Next), or None when the member was told why not
+    (buttons have no CommandTree handler: the same two tiers of errors here)."""
+    try:
+        page = await _answer_page(interaction, answer_id, offset, language)
+    except UserFacingError as exc:
+        await send_ephemeral(interaction, error_text(exc, language))
+        return None
+    except Exception as exc:  # noqa: BLE001 - logged with its ids; the member gets the generic message
+        await send_unexpected_error(interaction, exc, what)
+        return None
+    if isinstance(page, str):
+        await send_ephemeral(interaction, page)
+        return None
+    answer, has_next = page
+    message = page_message(answer, offset + 1, locale=language)
+    view = page_view(answer_id, offset, first, interaction.client.config.retrieval.top_k, has_next, language)
+    return list(message.embeds), view
+
+
 # ---- buttons ----------------------------------------------------------------------------------------------------
 
 
@@ -216,22 +237,11 @@ class MoreSourcesButton(discord.ui.DynamicItem[discord.ui.Button],
         if await refuse_if_old(interaction, language):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            page = await _answer_page(interaction, self.answer_id, self.offset, language)
-        except UserFacingError as exc:
-            await send_ephemeral(interaction, error_text(exc, language))
-            return
-        except Exception as exc:  # noqa: BLE001 - buttons have no CommandTree handler: same two tiers here
-            await send_unexpected_error(interaction, exc, "the More sources button")
-            return
-        if isinstance(page, str):
-            await send_ephemeral(interaction, page)
-            return
-        answer, has_next = page
-        message = page_message(answer, self.offset + 1, locale=language)
-        view = page_view(self.answer_id, self.offset, self.offset, interaction.client.config.retrieval.top_k,
-                         has_next, language)
-        await interaction.followup.send(embeds=list(message.embeds), view=view, ephemeral=True)
+        shown = await _shown_page(interaction, self.answer_id, self.offset, self.offset, language,
+                                  "the More sources button")
+        if shown is not None:
+            embeds, view = shown
+            await interaction.followup.send(embeds=embeds, view=view, ephemeral=True)
 
 
 class PageButton(discord.ui.DynamicItem[discord.ui.Button],
@@ -260,22 +270,10 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
         if await refuse_if_old(interaction, language):
             return
         await interaction.response.defer()  # acknowledged at once; the page replaces this message's content
-        try:
-            page = await _answer_page(interaction, self.answer_id, self.offset, language)
-        except UserFacingError as exc:
-            await send_ephemeral(interaction, error_text(exc, language))
-            return
-        except Exception as exc:  # noqa: BLE001
-            await send_unexpected_error(interaction, exc, "a More sources page")
-            return
-        if isinstance(page, str):
-            await send_ephemeral(interaction, page)
-            return
-        answer, has_next = page
-        message = page_message(answer, self.offset + 1, locale=language)
-        view = page_view(self.answer_id, self.offset, self.first, interaction.client.config.retrieval.top_k,
-                         has_next, language)
-        await interaction.edit_original_response(embeds=list(message.embeds), view=view)
+        shown = await _shown_page(interaction, self.answer_id, self.offset, self.first, language, "a More sources page")
+        if shown is not None:
+            embeds, view = shown
+            await interaction.edit_original_response(embeds=embeds, view=view)
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button],
