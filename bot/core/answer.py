@@ -19,10 +19,11 @@ import numpy as np
 from bot.config import RetrievalSettings
 from bot.core.decision import decide
 from bot.core.followup import contextualise
-from bot.core.guards import AfterSources, after_sources, is_chitchat, name_index, named_passages, newest_fact, unknown_name
+from bot.core.guards import AfterSources, after_sources, asked_name, is_chitchat, name_index, named_passages, newest_fact, unknown_name
 from bot.core.language import detect_language
+from bot.core.neighbours import group_positions
 from bot.core.quality_models import models_of
-from bot.core.ranking import Query, Ranked, phrasing_index, rank
+from bot.core.ranking import Query, Ranked, group_evidence, phrasing_index, rank
 from bot.core.retrieval import Candidate, prepare, retrieve
 from bot.core.text import clean_question, has_words
 from bot.corpus.passages import Passage
@@ -146,7 +147,9 @@ class LiveIndex:
 
 def _prepare(index: SearchIndex) -> SearchIndex:
     prepare(index)
-    models_of(index)
+    models = models_of(index)
+    if models.classifier is not None:
+        group_positions(index, models.classifier.groups)
     phrasing_index(index)
     name_index(index)
     return index
@@ -216,7 +219,8 @@ class Answerer:
             return reply(False, [], 0.0, DeclineKind.CHITCHAT, quoted=[])
         assert seen.query is not None
         models = models_of(index)
-        ranked = rank(index, seen.query, seen.candidates, models.ranker)
+        ranked = rank(index, seen.query, seen.candidates, models.ranker,
+                      group_evidence(models.neighbours, models.classifier, seen.query))
         if seen.named:
             # "Did X sign?" for a name the corpus holds: the passages that name X lead, those in the question's
             # language first, each group in ranking order.
@@ -233,26 +237,65 @@ class Answerer:
             return reply(False, ranked, 0.0, DeclineKind.AFTER_SOURCES, seen.after_sources.newest.isoformat(),
                          quoted=_entries(index, ranked, [SOURCES_CUTOFF], with_best=True))
         query = seen.query
-        decision = decide(index, query, ranked, cleaned, models.decision, self.settings.decline_threshold)
+        decision = decide(index, query, ranked, cleaned, models.decision, self.settings.decline_threshold,
+                          seen.kind_answer)
         if not decision.answered:
+            # The decision says decline; the message-kind classifier says which reply fits.
+            kind = seen.declined_kind()
+            if kind == "chitchat":
+                return reply(False, [], decision.confidence, DeclineKind.CHITCHAT, quoted=[])
+            newest = newest_fact(index)
+            if kind == "unknown-name" and not seen.named:
+                return reply(False, ranked, decision.confidence, DeclineKind.UNKNOWN_NAME,
+                             asked_name(cleaned, context) or "",
+                             quoted=_entries(index, ranked, [SIGNATORY_LIST], with_best=False))
+            if kind == "after-sources" and newest is not None:
+                return reply(False, ranked, decision.confidence, DeclineKind.AFTER_SOURCES, newest.isoformat(),
+                             quoted=_entries(index, ranked, [SOURCES_CUTOFF], with_best=True))
             return reply(False, ranked, decision.confidence, DeclineKind.NOT_COVERED)
         return reply(True, ranked, decision.confidence, closest=decision.closest_match)
 
 
     def analyse(self, cleaned: str, context: tuple[str, ...], retriever: str, index: SearchIndex,
-                language: str) -> Analysis:
+                language: str, kind_probabilities: dict[str, float] | None = None,
+                vector: np.ndarray | None = None) -> Analysis:
         """Everything about a cleaned question short of ranking and deciding: whether it is chit-chat (then
-        nothing else is done), the text searched, the retriever's candidates and what the guards found."""
+        nothing else is done), the text searched, the retriever's candidates and what the guards found.
+        ``kind_probabilities``: the message-kind classifier's, when the caller has them (fitting uses
+        out-of-fold ones, so that a training message is not judged by a model fitted on it); ``vector``: the
+        searched text's embedding, when the caller has encoded it already (fitting encodes in batches)."""
         if is_chitchat(cleaned):
             return Analysis(True, None, [], None, None, frozenset())
-        text = contextualise(cleaned, context, language)
-        searched, tokens = Query.search_text(text, language)
-        vector = self.encoder.encode_queries([searched])[0]
+        text, searched, tokens = searched_text(cleaned, context, language)
+        if vector is None:
+            vector = self.encoder.encode_queries([searched])[0]
         query = Query.of(text, language, vector, tokens)
+        kinds = models_of(index).kinds
+        probabilities = kind_probabilities
+        if probabilities is None and kinds is not None:
+            probabilities = kinds.probabilities(cleaned, vector)
+        learned = kinds.fires(probabilities) if kinds is not None and probabilities is not None else None
+        if learned == "chitchat":
+            return Analysis(True, None, [], None, None, frozenset(), probabilities)
         candidates = retrieve(retriever, index, self.encoder, searched, language, self.settings, query=vector,
                               tokens=tokens)
-        return Analysis(False, query, candidates, unknown_name(index, cleaned, context),
-                        after_sources(cleaned, newest_fact(index)), named_passages(index, cleaned, context))
+        newest = newest_fact(index)
+        after = after_sources(cleaned, newest)
+        if after is None and learned == "after-sources" and newest is not None:
+            after = AfterSources(newest, "asks how things stand now")
+        named = named_passages(index, cleaned, context)
+        missing = unknown_name(index, cleaned, context)
+        if missing is None and learned == "unknown-name" and not named:
+            missing = asked_name(cleaned, context) or ""  # "": the name could not be read out; the reply says "that name"
+        return Analysis(False, query, candidates, missing, after, named, probabilities)
+
+
+def searched_text(cleaned: str, context: tuple[str, ...], language: str) -> tuple[str, str, tuple[str, ...]]:
+    """The question read in its conversation (``text``), what is embedded for it (with English glosses when it is
+    in another language) and its keywords."""
+    text = contextualise(cleaned, context, language)
+    searched, tokens = Query.search_text(text, language)
+    return text, searched, tokens
 
 
 @dataclass(frozen=True)
@@ -265,6 +308,20 @@ class Analysis:
     missing_name: str | None
     after_sources: AfterSources | None
     named: frozenset[int]  # passages naming the person a "did X sign?" asks about, when the corpus holds the name
+    kinds: dict[str, float] | None = None  # the message-kind classifier's probabilities (core.message_kind)
+
+    @property
+    def kind_answer(self) -> float:
+        return self.kinds["answer"] if self.kinds else 1.0
+
+    def declined_kind(self) -> str | None:
+        """When the decision declines: the guard kind the classifier finds likelier than any other decline
+        ("chitchat", "after-sources", "unknown-name"), else ``None`` (not covered)."""
+        if not self.kinds:
+            return None
+        declines = {k: v for k, v in self.kinds.items() if k != "answer"}
+        likeliest = max(declines, key=lambda k: declines[k])
+        return likeliest if likeliest != "decline" else None
 
 
 # The FAQ entries the guards quote: the full list of signatories is on the official site; the sources stop at

@@ -45,6 +45,8 @@ FEATURES = (
     "emoji",
     "length",             # log(1 + number of words)
     "instruction",        # tells the bot what to do or be ("ignore your rules", "translate", "you are now")
+    "kind_answer",        # the message-kind classifier's probability that this is a question to answer
+                          # (core.message_kind: words and character n-grams, a view the embedding lacks)
 )
 # How close the message is to the training messages (mean cosine of the nearest ``NEIGHBOURS``): to answerable
 # ones, to must-decline ones, and the difference. Trolling, small talk about AI and prompt injections resemble
@@ -163,8 +165,10 @@ def message_shape(text: str) -> list[float]:
             float(np.log1p(len(tokens))), float(bool(_INSTRUCTION.search(text)))]
 
 
-def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], message: str) -> np.ndarray:
-    """``FEATURES`` for the message ``message`` searched as ``query`` (the model adds neighbours and the vector)."""
+def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], message: str,
+                      kind_answer: float = 1.0) -> np.ndarray:
+    """``FEATURES`` for the message ``message`` searched as ``query`` (the model adds neighbours and the vector);
+    ``kind_answer``: the message-kind classifier's probability of "answer" (1 without a classifier)."""
     keywords = keyword_index(index)
     vocabulary = _vocabulary(index)
     wanted = set(query.tokens)
@@ -180,12 +184,12 @@ def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], me
     else:
         retrieval, old, keyword = [-10.0, 0.0, -1.0, 0.0, 0.0], 0.0, 0.0
     row = [*retrieval, unknown, float(np.log1p(len(wanted))), float(query.language != "en"), old, keyword,
-           *message_shape(message)]
+           *message_shape(message), kind_answer]
     return np.asarray(row, dtype=float)
 
 
 def decide(index: SearchIndex, query: Query, ranked: list[Ranked], message: str, model: DecisionModel | None,
-           threshold: float) -> Decision:
+           threshold: float, kind_answer: float = 1.0) -> Decision:
     """Answer with ``ranked[0]`` or decline. Without a fitted model: the old rule, its confidence against
     ``threshold`` (``retrieval.decline_threshold``)."""
     if not ranked:
@@ -193,6 +197,6 @@ def decide(index: SearchIndex, query: Query, ranked: list[Ranked], message: str,
     if model is None:
         confidence = ranked[0].candidate.confidence
         return Decision(confidence >= threshold, confidence, False)
-    score = model.score(decision_features(index, query, ranked, message), query.vector)
+    score = model.score(decision_features(index, query, ranked, message, kind_answer), query.vector)
     answered = score >= model.threshold
     return Decision(answered, float(1.0 / (1.0 + np.exp(-score))), answered and score < model.threshold + model.near)

@@ -215,6 +215,17 @@ def named_passages(index: SearchIndex, question: str, context: Sequence[str] = (
     return frozenset(i for i, own in enumerate(names.passage_words) if all(w in own for w in spelled))
 
 
+def asked_name(question: str, context: Sequence[str] = ()) -> str | None:
+    """The name a "did X sign?" message asks about, as written, when one can be read out (known or not)."""
+    slot = _name_slot(question, context)
+    if slot is None:
+        return None
+    if _HAN.search(slot):
+        return slot.strip() or None
+    words = _name_words(slot)
+    return " ".join(words) if words else None
+
+
 def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ()) -> str | None:
     """The name asked about ("did X sign?") when the corpus does not hold it, else ``None``.
 

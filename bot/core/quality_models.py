@@ -16,6 +16,9 @@ from typing import Any
 
 from bot.core.decision import EMBEDDING, NEIGHBOUR_FEATURES, DecisionModel
 from bot.core.decision import FEATURES as DECISION_FEATURES
+from bot.core.message_kind import DIMENSIONS, KINDS, KindModel
+from bot.core.neighbours import LabelledMessages
+from bot.core.passage_classifier import PassageClassifier
 from bot.core.ranking import FEATURES as RANKING_FEATURES
 from bot.core.ranking import LinearModel
 from bot.errors import IndexUnavailableError
@@ -24,7 +27,7 @@ from bot.index.store import CORRUPT, Derive, SearchIndex
 log = logging.getLogger(__name__)
 
 MODELS_FILE = "quality-models.json"
-MODELS_FORMAT = 3
+MODELS_FORMAT = 5
 
 
 class OutdatedModels(ValueError):
@@ -35,12 +38,18 @@ class OutdatedModels(ValueError):
 class QualityModels:
     ranker: LinearModel | None = None
     decision: DecisionModel | None = None
+    neighbours: LabelledMessages | None = None  # the ranker's labelled training messages
+    kinds: KindModel | None = None              # the learned guards (core.message_kind)
+    classifier: PassageClassifier | None = None  # the ranker's passage classifier (core.passage_classifier)
     report: dict[str, Any] = field(default_factory=dict)  # what fitting measured, for people and the manifest
 
     def to_bytes(self) -> bytes:
         payload = {"format": MODELS_FORMAT,
                    "ranker": self.ranker.to_json() if self.ranker else None,
                    "decision": self.decision.to_json() if self.decision else None,
+                   "neighbours": self.neighbours.to_json() if self.neighbours else None,
+                   "kinds": self.kinds.to_json() if self.kinds else None,
+                   "classifier": self.classifier.to_json() if self.classifier else None,
                    "report": self.report}
         return json.dumps(payload, indent=1).encode("utf-8")
 
@@ -51,7 +60,18 @@ class QualityModels:
             raise OutdatedModels(f"its quality models are format {raw.get('format')!r}, this version reads {MODELS_FORMAT}")
         return cls(LinearModel.from_json(raw["ranker"]) if raw.get("ranker") else None,
                    DecisionModel.from_json(raw["decision"]) if raw.get("decision") else None,
+                   LabelledMessages.from_json(raw["neighbours"]) if raw.get("neighbours") else None,
+                   _kinds(raw.get("kinds")),
+                   PassageClassifier.from_json(raw["classifier"]) if raw.get("classifier") else None,
                    raw.get("report") or {})
+
+
+def _kinds(data: dict | None) -> KindModel | None:
+    if not data:
+        return None
+    if tuple(data.get("kinds", ())) != KINDS or data.get("dimensions") != DIMENSIONS:
+        raise OutdatedModels("its message-kind model was fitted on other kinds or features")
+    return KindModel.from_json(data)
 
 
 _LOCK = threading.Lock()
@@ -92,7 +112,8 @@ def _current(models: QualityModels, generation: str) -> QualityModels:
         log.warning("index %s: its decline model was fitted on other features; using the decline threshold "
                     "(run `redlines-bot index build` to refit)", generation)
         decision = None
-    return QualityModels(ranker, decision, models.report)
+    return QualityModels(ranker, decision, models.neighbours if ranker is not None else None, models.kinds,
+                         models.classifier if ranker is not None else None, models.report)
 
 
 def carry_over(previous: SearchIndex | None) -> Derive:

@@ -22,6 +22,9 @@ import numpy as np
 from bot.core.glossary import gloss, intent
 from bot.core.keywords import keyword_tokens
 from bot.core.language import detect_language
+from bot.core.message_kind import hashed
+from bot.core.neighbours import LabelledMessages, group_positions
+from bot.core.passage_classifier import PassageClassifier
 from bot.core.retrieval import Candidate, keyword_index
 from bot.index.store import SearchIndex
 
@@ -43,6 +46,11 @@ FEATURES = (
                          # ask something else, 0 when either has no question word
     "rarest_word",       # the passage holds the question's rarest word the corpus knows ("did Stiglitz sign?":
                          # the entry that names Stiglitz, not the one whose phrasing is most like the question)
+    "neighbour",         # cosine of the closest training message labelled with this passage (core.neighbours)
+    "neighbour_gap",     # that cosine minus the best candidate's
+    "neighbour_share",   # share of the question's nearest training messages this passage answers
+    "classifier",        # the passage classifier's probability for this passage's group (core.passage_classifier)
+    "classifier_gap",    # that probability minus the best candidate's
 )
 
 # "quote", "exact words", "word for word", "verbatim", in the served languages.
@@ -185,8 +193,42 @@ def _intent_match(asked: str | None, answered: frozenset[str]) -> float:
     return 1.0 if asked in answered else -1.0
 
 
-def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate]) -> np.ndarray:
-    """One row of ``FEATURES`` per candidate."""
+@dataclass(frozen=True)
+class GroupEvidence:
+    """What the models learned from labelled messages say about one question, per passage group: the closest
+    labelled training message (cosine), the nearest messages' vote, the passage classifier's probability."""
+
+    groups: tuple[str, ...]
+    closest: np.ndarray
+    share: np.ndarray
+    classifier: np.ndarray
+
+
+def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClassifier | None, query: Query,
+                   exclude: int | None = None, classified: np.ndarray | None = None) -> GroupEvidence | None:
+    """The learned evidence for ``query`` (``exclude``: its own row among the neighbours and ``classified``: its
+    out-of-fold classifier probabilities, when fitting on it); ``None`` without learned models."""
+    if neighbours is None and classifier is None:
+        return None
+    groups = classifier.groups if classifier is not None else neighbours.groups  # type: ignore[union-attr]
+    if neighbours is not None and neighbours.groups != groups:
+        raise ValueError("the neighbours and the passage classifier were fitted on different groups")
+    if neighbours is not None:
+        closest, share = neighbours.evidence(query.vector, exclude)
+    else:
+        closest = share = np.zeros(len(groups))
+    if classified is not None:
+        probabilities = classified
+    elif classifier is not None:
+        probabilities = classifier.probabilities(*hashed(query.text))
+    else:
+        probabilities = np.zeros(len(groups))
+    return GroupEvidence(groups, closest, share, probabilities)
+
+
+def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate],
+                       evidence: GroupEvidence | None = None) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate; the learned features are 0 without ``evidence``."""
     keywords = keyword_index(index)
     prepared = phrasing_index(index)
     passages = np.asarray([c.passage for c in candidates], dtype=np.int64)
@@ -232,17 +274,26 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
             held_by = np.zeros(len(index.passages), dtype=bool)
             held_by[holders] = True
             rows[:, 14] = held_by[passages]
+    if evidence is not None and len(evidence.groups):
+        position = group_positions(index, evidence.groups)[passages]
+        labelled = position >= 0
+        rows[labelled, 15] = evidence.closest[position[labelled]]
+        rows[:, 16] = rows[:, 15] - rows[:, 15].max()
+        rows[labelled, 17] = evidence.share[position[labelled]]
+        rows[labelled, 18] = evidence.classifier[position[labelled]]
+        rows[:, 19] = rows[:, 18] - rows[:, 18].max()
     return rows
 
 
-def rank(index: SearchIndex, query: Query, candidates: Sequence[Candidate], model: LinearModel | None) -> list[Ranked]:
+def rank(index: SearchIndex, query: Query, candidates: Sequence[Candidate], model: LinearModel | None,
+         evidence: GroupEvidence | None = None) -> list[Ranked]:
     """The candidates best first, one per passage group (a sentence and its own paragraph count once).
 
     With a fitted model, by its score; without one, in the retriever's order.
     """
     if not candidates:
         return []
-    features = candidate_features(index, query, candidates)
+    features = candidate_features(index, query, candidates, evidence)
     if model is not None:
         scores = model.score(features)
     else:

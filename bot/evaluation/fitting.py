@@ -21,13 +21,16 @@ from typing import Any
 import numpy as np
 
 from bot.config import Config
-from bot.core.answer import Analysis, Answerer, LiveIndex
+from bot.core.answer import Analysis, Answerer, LiveIndex, searched_text
 from bot.core.decision import EMBEDDING, NEIGHBOUR_FEATURES, DecisionModel, decision_features, neighbour_features, project
 from bot.core.decision import FEATURES as DECISION_FEATURES
 from bot.core.language import detect_language
+from bot.core.message_kind import DIMENSIONS, GUARDED, KINDS, KindModel, hashed
+from bot.core.neighbours import LabelledMessages
+from bot.core.passage_classifier import PassageClassifier
 from bot.core.quality_models import MODELS_FILE, QualityModels
 from bot.core.ranking import FEATURES as RANKING_FEATURES
-from bot.core.ranking import LinearModel, candidate_features, rank
+from bot.core.ranking import GroupEvidence, LinearModel, candidate_features, group_evidence, rank
 from bot.core.text import clean_question
 from bot.errors import QuestionError, UserFacingError
 from bot.evaluation.bank import BankItem, load_bank
@@ -39,7 +42,13 @@ log = logging.getLogger(__name__)
 NEIGHBOUR_DIMENSIONS = 48     # the space nearest training messages are found in (principal components)
 FALSE_DECLINE_BUDGET = 0.02   # calibrate below the 3 % target, to leave room for messages not seen yet
 RANKER_C = 1.0
-DECISION_C = 3.0
+DECISION_C_GRID = (0.1, 0.3, 1.0, 3.0)
+DECISION_FOLDS = 5
+KIND_C_GRID = (1.0, 3.0, 10.0, 30.0)   # chosen by cross-validated log-loss on train
+KIND_FOLDS = 5
+CLASSIFIER_C = 10.0          # the passage classifier (measured: 0.72 out-of-fold hit@1 alone at 10 and at 30)
+CLASSIFIER_FOLDS = 5
+GUARD_FALSE_RATE = 0.005      # a learned guard may catch at most this share of answerable messages (out of fold)
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,21 @@ class Searched:
         return self.seen.chitchat or self.seen.missing_name is not None or self.seen.after_sources is not None
 
 
-def search_bank(answerer: Answerer, index: SearchIndex, items: list[BankItem]) -> list[Searched]:
-    searched = []
+@dataclass(frozen=True)
+class Message:
+    """A bank item read the way the answerer reads it: cleaned, its language, its conversation and the embedding
+    of what is searched for it."""
+
+    item: BankItem
+    cleaned: str
+    language: str
+    context: tuple[str, ...]
+    vector: np.ndarray
+
+
+def read_messages(answerer: Answerer, items: list[BankItem]) -> list[Message]:
+    """The valid items, encoded in batches (an item the answerer would refuse is left out)."""
+    read = []
     for item in items:
         try:
             cleaned = answerer.validate(item.question)
@@ -65,9 +87,20 @@ def search_bank(answerer: Answerer, index: SearchIndex, items: list[BankItem]) -
             continue
         language = detect_language(cleaned)
         context = tuple(clean_question(c) for c in item.context)
-        seen = answerer.analyse(cleaned, context, answerer.settings.retriever, index, language)
-        searched.append(Searched(item, cleaned, seen))
-    return searched
+        read.append((item, cleaned, language, context, searched_text(cleaned, context, language)[1]))
+    vectors = answerer.encoder.encode_queries([r[4] for r in read]) if read else np.zeros((0, 1))
+    return [Message(item, cleaned, language, context, vector)
+            for (item, cleaned, language, context, _), vector in zip(read, vectors, strict=True)]
+
+
+def search_bank(answerer: Answerer, index: SearchIndex, messages: list[Message],
+                kinds_of: dict[BankItem, dict[str, float]] | None = None) -> list[Searched]:
+    """Each message as the answerer sees it; ``kinds_of``: out-of-fold message-kind probabilities of training
+    items."""
+    return [Searched(m.item, m.cleaned,
+                     answerer.analyse(m.cleaned, m.context, answerer.settings.retriever, index, m.language,
+                                      (kinds_of or {}).get(m.item), m.vector))
+            for m in messages]
 
 
 def _standardised(rows: np.ndarray, keep_raw: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -87,17 +120,57 @@ def _logistic(rows: np.ndarray, labels: np.ndarray, names: tuple[str, ...], c: f
     return LinearModel(names, mean, scale, fitted.coef_[0].astype(float), float(fitted.intercept_[0]))
 
 
-def fit_ranker(index: SearchIndex, train: list[Searched]) -> LinearModel | None:
+def labelled_messages(index: SearchIndex, train: list[Searched]) -> tuple[LabelledMessages, dict[int, int]]:
+    """The answerable training messages as the ranking's neighbours (``core.neighbours``), labelled with the
+    groups of this generation that answer them, and each message's row (by its position in ``train``)."""
+    universe = tuple(sorted({p.group for p in index.passages}))
+    known = set(universe)
+    vectors: list[np.ndarray] = []
+    labels: list[list[str]] = []
+    rows: dict[int, int] = {}
+    for position, searched in enumerate(train):
+        if searched.item.decline or searched.guarded or searched.seen.query is None:
+            continue
+        groups = [g for g in searched.item.groups if g in known]
+        if groups:
+            rows[position] = len(vectors)
+            vectors.append(searched.seen.query.vector)
+            labels.append(groups)
+    return LabelledMessages.of(vectors, labels, universe), rows
+
+
+@dataclass(frozen=True)
+class Learned:
+    """The learned evidence's models, and for training messages their own rows (by position in ``train``):
+    left out of the neighbours, and out-of-fold classifier probabilities."""
+
+    neighbours: LabelledMessages | None
+    classifier: PassageClassifier | None
+    rows_of: dict[int, int]
+    classified: dict[int, np.ndarray]
+
+    def evidence(self, searched: Searched, position: int | None) -> GroupEvidence | None:
+        """For a training message (``position``) or any other (``None``)."""
+        assert searched.seen.query is not None
+        if position is None:
+            return group_evidence(self.neighbours, self.classifier, searched.seen.query)
+        return group_evidence(self.neighbours, self.classifier, searched.seen.query, self.rows_of.get(position),
+                              self.classified.get(position))
+
+
+def fit_ranker(index: SearchIndex, train: list[Searched], learned: Learned | None = None) -> LinearModel | None:
     """A pairwise logistic regression (RankNet with a linear scorer): for every message, each labelled answer
-    among its candidates against each other candidate; what matters is the order within one question."""
+    among its candidates against each other candidate; what matters is the order within one question. A
+    message's learned evidence never comes from a model that saw it (``Learned``)."""
     from sklearn.linear_model import LogisticRegression
 
     per_question = []
-    for searched in train:
+    for position, searched in enumerate(train):
         if searched.item.decline or searched.guarded or not searched.seen.candidates:
             continue
         assert searched.seen.query is not None
-        rows = candidate_features(index, searched.seen.query, searched.seen.candidates)
+        rows = candidate_features(index, searched.seen.query, searched.seen.candidates,
+                                  learned.evidence(searched, position) if learned else None)
         labels = np.asarray([index.passages[c.passage].group in searched.item.groups for c in searched.seen.candidates])
         if labels.any() and not labels.all():
             per_question.append((rows, labels))
@@ -134,13 +207,16 @@ class DecisionData:
                            for i, (base, vector) in enumerate(zip(self.base, self.vectors, strict=True))])
 
 
-def decision_data(index: SearchIndex, searched: list[Searched], ranker: LinearModel | None) -> DecisionData:
+def decision_data(index: SearchIndex, searched: list[Searched], ranker: LinearModel | None,
+                  learned: Learned | None = None, training: bool = False) -> DecisionData:
+    """The decision's rows for ``searched`` (``training``: the training messages themselves)."""
     base, vectors, labels, kept = [], [], [], []
-    for one in searched:
+    for position, one in enumerate(searched):
         if one.guarded or one.seen.query is None:
             continue
-        ranked = rank(index, one.seen.query, one.seen.candidates, ranker)
-        base.append(decision_features(index, one.seen.query, ranked, one.message))
+        evidence = learned.evidence(one, position if training else None) if learned else None
+        ranked = rank(index, one.seen.query, one.seen.candidates, ranker, evidence)
+        base.append(decision_features(index, one.seen.query, ranked, one.message, one.seen.kind_answer))
         vectors.append(one.seen.query.vector.astype(np.float32))
         labels.append(one.item.decline is None)
         kept.append(one)
@@ -165,20 +241,51 @@ def calibrate(scores: np.ndarray, answerable: np.ndarray, budget: float = FALSE_
     return best
 
 
-def fit_decision(train: DecisionData, dev: DecisionData) -> DecisionModel | None:
-    if len(train.base) == 0 or len(set(train.answerable.tolist())) < 2:
-        return None
+def fit_decision(train: DecisionData, dev: DecisionData) -> tuple[DecisionModel | None, dict[str, Any]]:
+    """The decline model, chosen by cross-validation on train: with or without the message's embedding, and
+    its regularisation (``DECISION_C_GRID``), by out-of-fold log-loss. Its threshold is calibrated on the
+    out-of-fold scores of train together with dev's: dev alone is small, and the guards and glossary were
+    written with it in view, so a threshold set on it alone declines more unseen answerable messages."""
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    if len(train.base) < 2 * DECISION_FOLDS or len(set(train.answerable.tolist())) < 2:
+        return None, {}
     projection = principal_components(train.vectors, NEIGHBOUR_DIMENSIONS)
     rows = train.rows(train, projection)
     dimension = train.vectors.shape[1]
     names = (*DECISION_FEATURES, *NEIGHBOUR_FEATURES, *(f"{EMBEDDING}[{i}]" for i in range(dimension)))
-    linear = _logistic(rows, train.answerable, names, DECISION_C, keep_raw=dimension)
-    exemplars = np.asarray([project(v, projection) for v in train.vectors], dtype=np.float32)
+    labels = train.answerable
+    folds = list(StratifiedKFold(DECISION_FOLDS, shuffle=True, random_state=0).split(rows, labels))
+    compared, best = [], None
+    for embedding in (True, False):
+        columns = rows.shape[1] if embedding else rows.shape[1] - dimension
+        for c in DECISION_C_GRID:
+            out_of_fold = np.zeros(len(rows))
+            for fit_rows, held_rows in folds:
+                model = _logistic(rows[fit_rows, :columns], labels[fit_rows], names[:columns], c,
+                                  keep_raw=dimension if embedding else 0)
+                out_of_fold[held_rows] = model.score(rows[held_rows, :columns])
+            loss = float(log_loss(labels, 1.0 / (1.0 + np.exp(-out_of_fold)), labels=[False, True]))
+            compared.append({"embedding": embedding, "c": c, "log_loss": round(loss, 4)})
+            if best is None or loss < best[0]:
+                best = (loss, embedding, c, out_of_fold)
+    assert best is not None
+    _, embedding, c, out_of_fold = best
+    columns = rows.shape[1] if embedding else rows.shape[1] - dimension
+    fitted = _logistic(rows[:, :columns], labels, names[:columns], c, keep_raw=dimension if embedding else 0)
+    if not embedding:  # the stored model reads the full row; the embedding weighs nothing
+        fitted = LinearModel(names, np.concatenate([fitted.mean, np.zeros(dimension)]),
+                             np.concatenate([fitted.scale, np.ones(dimension)]),
+                             np.concatenate([fitted.weights, np.zeros(dimension)]), fitted.intercept)
+    scores, answerable = out_of_fold, labels
     if len(dev.base) and len(set(dev.answerable.tolist())) == 2:
-        threshold = calibrate(linear.score(dev.rows(train, projection)), dev.answerable)
-    else:
-        threshold = calibrate(linear.score(rows), train.answerable)
-    return DecisionModel(linear, threshold, exemplars, train.answerable.copy(), projection=projection)
+        scores = np.concatenate([out_of_fold, fitted.score(dev.rows(train, projection))])
+        answerable = np.concatenate([labels, dev.answerable])
+    threshold = calibrate(scores, answerable)
+    exemplars = np.asarray([project(v, projection) for v in train.vectors], dtype=np.float32)
+    report = {"chosen": {"embedding": embedding, "c": c}, "compared": compared, "threshold": round(threshold, 4)}
+    return DecisionModel(fitted, threshold, exemplars, train.answerable.copy(), projection=projection), report
 
 
 def principal_components(vectors: np.ndarray, count: int) -> np.ndarray | None:
@@ -224,6 +331,149 @@ def compare_rules(train_data: DecisionData, dev_data: DecisionData,
     return table
 
 
+def kind_of(item: BankItem) -> str:
+    """The message-kind class of a bank item (``core.message_kind.KINDS``)."""
+    if item.decline is None:
+        return "answer"
+    return item.decline if item.decline in GUARDED else "decline"
+
+
+def hashed_matrix(texts: list[str], vectors: np.ndarray | None = None) -> Any:
+    """Messages as rows of hashed terms (``core.message_kind.hashed``), followed by their embeddings when given."""
+    from scipy.sparse import csr_matrix, hstack
+
+    indptr, indices, values = [0], [], []
+    for text in texts:
+        positions, weights = hashed(text)
+        indices.extend(positions.tolist())
+        values.extend(weights.tolist())
+        indptr.append(len(indices))
+    rows = csr_matrix((values, indices, indptr), shape=(len(texts), DIMENSIONS))
+    return hstack([rows, csr_matrix(vectors.astype(np.float64))]).tocsr() if vectors is not None else rows
+
+
+def _kind_regression(c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    # Balanced: chit-chat and the other guarded kinds are a small share of the bank; unweighted, the model
+    # would rarely find any of them likelier than "answer".
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+
+def fit_kinds(train: list[Message], dev: list[Message]
+              ) -> tuple[KindModel | None, dict[str, Any], dict[BankItem, dict[str, float]]]:
+    """The message-kind classifier (words and character n-grams of the message, and its embedding): C chosen
+    by cross-validated log-loss on train; each guard's threshold the lowest probability that catches at most
+    ``GUARD_FALSE_RATE`` of the answerable messages, measured on the out-of-fold probabilities of train and
+    the probabilities of dev together. Also returns each training item's out-of-fold probabilities."""
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray([KINDS.index(kind_of(m.item)) for m in train])
+    if len(train) < 50 or len(set(labels.tolist())) < len(KINDS):
+        return None, {}, {}
+    rows = hashed_matrix([m.cleaned for m in train], np.asarray([m.vector for m in train]))
+    folds = list(StratifiedKFold(KIND_FOLDS, shuffle=True, random_state=0).split(rows, labels))
+    best: tuple[float, float, np.ndarray] | None = None
+    losses = {}
+    for c in KIND_C_GRID:
+        out_of_fold = np.zeros((len(train), len(KINDS)))
+        for fit_rows, held_rows in folds:
+            model = _kind_regression(c).fit(rows[fit_rows], labels[fit_rows])
+            out_of_fold[held_rows] = model.predict_proba(rows[held_rows])
+        loss = float(log_loss(labels, out_of_fold, labels=list(range(len(KINDS)))))
+        losses[c] = round(loss, 4)
+        if best is None or loss < best[0]:
+            best = (loss, c, out_of_fold)
+    assert best is not None
+    _, c, out_of_fold = best
+    held_out = {m.item: dict(zip(KINDS, row.tolist(), strict=True)) for m, row in zip(train, out_of_fold, strict=True)}
+    fitted = _kind_regression(c).fit(rows, labels)
+    coefficients = fitted.coef_.T.astype(float)
+    probabilities, answerable = out_of_fold, labels == 0
+    if dev:
+        dev_labels = np.asarray([KINDS.index(kind_of(m.item)) for m in dev])
+        dev_rows = hashed_matrix([m.cleaned for m in dev], np.asarray([m.vector for m in dev]))
+        probabilities = np.vstack([out_of_fold, fitted.predict_proba(dev_rows)])
+        answerable = np.concatenate([answerable, dev_labels == 0])
+        labels = np.concatenate([labels, dev_labels])
+    thresholds, caught = {}, {}
+    for kind in GUARDED:
+        column = KINDS.index(kind)
+        threshold = _guard_threshold(probabilities[answerable, column])
+        thresholds[kind] = threshold
+        caught[kind] = {"recall": round(float((probabilities[labels == column, column] >= threshold).mean()), 4),
+                        "answerable_caught": int((probabilities[answerable, column] >= threshold).sum())}
+    report = {"c": c, "log_loss_by_c": losses, "thresholds": thresholds, "out_of_fold_and_dev": caught}
+    model = KindModel(coefficients[:DIMENSIONS], fitted.intercept_.astype(float), thresholds, coefficients[DIMENSIONS:])
+    return model, report, held_out
+
+
+def fit_classifier(index: SearchIndex, train: list[Searched]
+                   ) -> tuple[PassageClassifier | None, dict[int, np.ndarray], dict[str, Any]]:
+    """The passage classifier (``core.passage_classifier``) over every group of the generation, fitted on each
+    passage's phrasings and text and on the answerable training messages (their first label that this corpus
+    holds), and each training message's out-of-fold probabilities (by its position in ``train``): the ranker
+    must learn how far to trust it on messages it has not seen."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold
+
+    groups = tuple(sorted({p.group for p in index.passages}))
+    position = {g: i for i, g in enumerate(groups)}
+    corpus_texts, corpus_labels = [], []
+    for passage in index.passages:
+        for text in (*passage.phrasings, passage.text):
+            corpus_texts.append(text)
+            corpus_labels.append(position[passage.group])
+    kept = [(k, one) for k, one in enumerate(train)
+            if not one.item.decline and not one.guarded and one.seen.query is not None
+            and any(g in position for g in one.item.groups)]
+    if len(kept) < 2 * CLASSIFIER_FOLDS:
+        return None, {}, {}
+    from scipy.sparse import vstack
+
+    corpus = hashed_matrix(corpus_texts)
+    messages = hashed_matrix([one.seen.query.text for _, one in kept])  # type: ignore[union-attr]
+    labels = np.asarray([position[next(g for g in one.item.groups if g in position)] for _, one in kept])
+    corpus_labels_array = np.asarray(corpus_labels)
+
+    def fit(rows: np.ndarray) -> Any:
+        model = LogisticRegression(C=CLASSIFIER_C, max_iter=2000)
+        return model.fit(vstack([messages[rows], corpus]), np.concatenate([labels[rows], corpus_labels_array]))
+
+    def spread(model: Any, probabilities: np.ndarray) -> np.ndarray:
+        """Probabilities over every group (a fold's model knows only the groups it saw)."""
+        full = np.zeros((len(probabilities), len(groups)))
+        full[:, model.classes_] = probabilities
+        return full
+
+    held_out: dict[int, np.ndarray] = {}
+    hits = 0
+    for fit_rows, held_rows in KFold(CLASSIFIER_FOLDS, shuffle=True, random_state=0).split(messages):
+        model = fit(fit_rows)
+        found = spread(model, model.predict_proba(messages[held_rows]))
+        for row, probabilities in zip(held_rows, found, strict=True):
+            held_out[kept[row][0]] = probabilities
+            hits += groups[int(probabilities.argmax())] in kept[row][1].item.groups
+    final = fit(np.arange(len(kept)))
+    weights = np.zeros((DIMENSIONS, len(groups)), dtype=np.float32)
+    weights[:, final.classes_] = final.coef_.T
+    intercept = np.full(len(groups), -30.0, dtype=np.float32)  # a group no example names is never likely
+    intercept[final.classes_] = final.intercept_
+    report = {"c": CLASSIFIER_C, "messages": len(kept), "corpus_rows": len(corpus_texts),
+              "out_of_fold_hit_at_1": round(hits / len(kept), 4)}
+    return PassageClassifier(groups, weights, intercept), held_out, report
+
+
+def _guard_threshold(answerable_probabilities: np.ndarray) -> float:
+    """The lowest threshold above all but ``GUARD_FALSE_RATE`` of the answerable messages' probabilities (never
+    below one half: a guard fires only when its kind is the likelier)."""
+    allowed = int(np.floor(GUARD_FALSE_RATE * len(answerable_probabilities)))
+    ordered = np.sort(answerable_probabilities)[::-1]
+    above = float(ordered[allowed]) if allowed < len(ordered) else 0.0
+    return max(0.5, float(np.nextafter(above, 1.0)))
+
+
 def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, bank: Path,
                        extra: Path | None = None) -> QualityModels | None:
     """Fit the models for ``index`` on the bank at ``bank`` (train split, plus the training-only messages in
@@ -241,15 +491,27 @@ def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, ban
         log.info("no quality models fitted: the bank's labels do not match this corpus")
         return None
     answerer = Answerer(config.retrieval, encoder, LiveIndex(index))
-    train = search_bank(answerer, index, usable)
-    dev = search_bank(answerer, index, [i for i in dev_items if i.decline or any(g in known for g in i.groups)])
-    ranker = fit_ranker(index, train)
-    train_data = decision_data(index, train, ranker)
-    dev_data = decision_data(index, dev, ranker)
-    decision = fit_decision(train_data, dev_data)
+    train_messages = read_messages(answerer, train_items)
+    dev_messages = read_messages(answerer, dev_items)
+    kinds, kinds_report, held_out = fit_kinds(train_messages, dev_messages)
+    # The bank is searched the way questions will be: with the learned guards in place (out of fold for train).
+    index.derived["models"] = QualityModels(kinds=kinds)
+    train = search_bank(answerer, index, [m for m in train_messages if m.item.decline or any(g in known for g in m.item.groups)],
+                        held_out)
+    dev = search_bank(answerer, index, [m for m in dev_messages if m.item.decline or any(g in known for g in m.item.groups)])
+    neighbours, rows_of = labelled_messages(index, train)
+    classifier, classified, classifier_report = fit_classifier(index, train)
+    learned = Learned(neighbours, classifier, rows_of, classified)
+    ranker = fit_ranker(index, train, learned)
+    train_data = decision_data(index, train, ranker, learned, training=True)
+    dev_data = decision_data(index, dev, ranker, learned)
+    decision, decision_report = fit_decision(train_data, dev_data)
+    index.derived.pop("models", None)
     report = {"bank": str(bank), "extra": str(extra) if extra else None, "train_messages": len(train), "dev_messages": len(dev),
+              "message_kinds": kinds_report, "passage_classifier": classifier_report, "decision": decision_report,
               "decline_rules": compare_rules(train_data, dev_data, decision) if len(dev_data.base) else []}
-    return QualityModels(ranker, decision, report)
+    return QualityModels(ranker, decision, neighbours if ranker is not None else None, kinds,
+                         classifier if ranker is not None else None, report)
 
 
 def quality_deriver(config: Config, encoder: Encoder) -> Derive:

@@ -1,0 +1,115 @@
+"""Labelled training messages as evidence for ranking: a new message close to messages that a passage answers
+is probably answered by that passage too.
+
+An FAQ entry's phrasings are written the way its editors ask; members ask with slang, typos, context and other
+languages. The question bank's train split holds hundreds of such messages, each labelled with the passages
+that answer it, so they are, in effect, phrasings written the way members write. For each candidate the
+ranking reads how close the nearest training message labelled with it is (``closest``) and what share of the
+message's nearest answerable training messages it answers (``share``): the nearest-neighbour vote, learned
+from train like the rest of the ranking model and stored with it in the index generation.
+
+Cosines are in the full embedding space (the messages are few: a matrix product of a few hundred rows costs
+tens of microseconds).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.index.store import SearchIndex
+
+VOTERS = 5  # the nearest training messages whose labels vote
+
+
+@dataclass(frozen=True)
+class LabelledMessages:
+    """Training messages (unit vectors) and the passage groups that answer each."""
+
+    vectors: np.ndarray = field(repr=False)        # (messages, dimension) float32
+    groups: tuple[str, ...]                        # every group some message is labelled with
+    labels: tuple[tuple[int, ...], ...]            # per message: positions in ``groups``
+    # The labels flattened, (message, group) pairs, so that a question's evidence is a few array operations.
+    pair_message: np.ndarray = field(init=False, repr=False)
+    pair_group: np.ndarray = field(init=False, repr=False)
+
+    # Each group's first pair in that order (for ``np.maximum.reduceat``) and the groups that have any; and the
+    # labels as a dense 0/1 matrix (messages x groups) for the vote.
+    group_starts: np.ndarray = field(init=False, repr=False)
+    labelled_groups: np.ndarray = field(init=False, repr=False)
+    label_matrix: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pairs = sorted((g, m) for m, one in enumerate(self.labels) for g in one)
+        messages = np.asarray([m for _, m in pairs], dtype=np.int64)
+        groups = np.asarray([g for g, _ in pairs], dtype=np.int64)
+        object.__setattr__(self, "pair_message", messages)
+        object.__setattr__(self, "pair_group", groups)
+        labelled, starts = np.unique(groups, return_index=True)
+        object.__setattr__(self, "group_starts", starts.astype(np.int64))
+        object.__setattr__(self, "labelled_groups", labelled.astype(np.int64))
+        matrix = np.zeros((len(self.labels), len(self.groups)), dtype=np.float32)
+        matrix[messages, groups] = 1.0
+        object.__setattr__(self, "label_matrix", matrix)
+
+    @classmethod
+    def of(cls, vectors: Sequence[np.ndarray], labels: Sequence[Sequence[str]],
+           groups: Sequence[str] | None = None) -> LabelledMessages:
+        """``groups``: the groups to report evidence for, in this order (default: those the labels name)."""
+        groups = tuple(groups) if groups is not None else tuple(sorted({g for one in labels for g in one}))
+        position = {g: i for i, g in enumerate(groups)}
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+        return cls(matrix, groups, tuple(tuple(position[g] for g in one) for one in labels))
+
+    def evidence(self, vector: np.ndarray, exclude: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per group: the cosine of the closest message labelled with it (0 when none), and the share of the
+        ``VOTERS`` nearest messages labelled with it. ``exclude``: a message's own row, when fitting on it."""
+        count = len(self.groups)
+        closest, share = np.zeros(count), np.zeros(count)
+        if not len(self.vectors):
+            return closest, share
+        similarity = self.vectors @ vector.astype(np.float32)
+        if exclude is not None:
+            similarity[exclude] = -1.0
+        if len(self.pair_message):
+            best = np.maximum.reduceat(similarity[self.pair_message], self.group_starts)
+            closest[self.labelled_groups] = np.maximum(best, 0.0)
+        voters = min(VOTERS, len(similarity) - (exclude is not None))
+        if voters > 0:
+            nearest = np.argpartition(-similarity, voters - 1)[:voters + (exclude is not None)]
+            if exclude is not None:
+                nearest = nearest[nearest != exclude][:voters]
+            share = self.label_matrix[nearest].sum(axis=0, dtype=np.float64) / voters
+        return closest, share
+
+    def to_json(self) -> dict[str, object]:
+        return {"vectors": {"shape": list(self.vectors.shape),
+                            "float32": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode("ascii")},
+                "groups": list(self.groups), "labels": [list(one) for one in self.labels]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> LabelledMessages:
+        packed = data["vectors"]
+        vectors = np.frombuffer(base64.b64decode(packed["float32"]), dtype="<f4").reshape(tuple(packed["shape"])).copy()
+        return cls(vectors, tuple(data["groups"]), tuple(tuple(int(g) for g in one) for one in data["labels"]))
+
+
+_LOCK = threading.Lock()
+
+
+def group_positions(index: SearchIndex, groups: tuple[str, ...]) -> np.ndarray:
+    """For each passage of the generation, the position of its group in ``groups`` (-1: not there, e.g. an entry
+    added after the models were fitted); kept with the generation."""
+    known: dict[tuple[str, ...], np.ndarray] = index.derived.setdefault("group_positions", {})
+    found = known.get(groups)
+    if found is None:
+        with _LOCK:
+            found = known.get(groups)
+            if found is None:
+                position = {g: i for i, g in enumerate(groups)}
+                found = known[groups] = np.asarray([position.get(p.group, -1) for p in index.passages], dtype=np.int64)
+    return found
