@@ -12,7 +12,8 @@ traditional characters are simplified.
 It also gives the question's intent, what its question word asks for (who, when, where, why, how many,
 how): the model hardly tells "where was it launched?" from "when was it launched?", the ranking can.
 Written by hand for this corpus (no bilingual dictionary package covers its terms in all six languages); to
-extend it, add a line: English | French | Spanish | German | Italian | Portuguese | Chinese, comma-separated.
+extend it, add a line: English | French | Spanish | German | Italian | Portuguese | Chinese, comma-separated
+(a column may be empty: a name spelt the same in Latin script is only glossed from its Chinese transliteration).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ verification | vérifier, vérification | verificar, verificación | überprüfe
 precedent | précédent, précédents | precedente, precedentes | präzedenzfall, vorbild | precedente, precedenti | precedente, precedentes | 先例
 treaty | traité | tratado | vertrag | trattato | tratado | 条约
 un | onu, nations unies | onu, naciones unidas | uno, vereinte nationen, un | onu, nazioni unite | onu, nações unidas | 联合国
-general assembly | assemblée générale | asamblea general | generalversammlung, vollversammlung | assemblea generale | assembleia geral | 大会
-security council | conseil de sécurité | consejo de seguridad | sicherheitsrat | consiglio di sicurezza | conselho de segurança | 安理会
+general assembly | assemblée générale | asamblea general | generalversammlung, vollversammlung, un-vollversammlung, uno-vollversammlung | assemblea generale | assembleia geral | 大会, 联大
+security council | conseil de sécurité | consejo de seguridad | sicherheitsrat, un-sicherheitsrat, uno-sicherheitsrat | consiglio di sicurezza | conselho de segurança | 安理会, 安全理事会
 announced | annoncer, annoncé, annoncée, annonce | anunciar, anunció, anunciado | angekündigt, ankündigen, verkündet | annunciare, annunciato, annunciata | anunciar, anunciou, anunciado | 宣布
 presented | présenter, présenté, présentée | presentar, presentó, presentado | vorgestellt, vorstellen, präsentiert | presentare, presentato, presentata | apresentar, apresentado, apresentada | 提出
 where | où | dónde, donde | wo | dove | onde | 哪里, 在哪
@@ -71,7 +72,7 @@ why | pourquoi | por qué, porque | warum, wieso, weshalb | perché, perche | po
 how many | combien | cuántos, cuántas, cuantos | wie viele | quanti, quante | quantos, quantas | 多少
 how | comment | cómo, como | wie | come | como | 怎么, 如何, 怎样
 date | date | fecha | datum | data | data | 日期
-nobel | nobel, prix nobel | nobel, premio nobel | nobelpreis, nobel | nobel, premio nobel | nobel, prêmio nobel, prémio nobel | 诺贝尔
+nobel | nobel, prix nobel, nobélisé, nobélisés | nobel, premio nobel, premios nobel | nobelpreis, nobel, nobelpreisträger, nobelpreisträgerin, nobelpreisträgern | nobel, premio nobel, premi nobel | nobel, prêmio nobel, prémio nobel | 诺贝尔, 诺奖
 laureates | lauréat, lauréats | laureado, laureados, galardonado | preisträger | vincitore, vincitori, premiati | laureado, laureados, premiado | 得主
 scientists | scientifique, scientifiques, chercheur, chercheurs | científico, científicos, investigador, investigadores | wissenschaftler, forscher, forscherin | scienziato, scienziati, ricercatore, ricercatori | cientista, cientistas, pesquisador, pesquisadores | 科学家, 研究人员
 experts | expert, experts | experto, expertos | experte, experten | esperto, esperti | especialista, especialistas | 专家
@@ -89,13 +90,13 @@ france | france | francia | frankreich | francia | frança | 法国
 united states | états-unis, américains | estados unidos, eeuu, estadounidense | usa, vereinigte staaten, amerikaner | stati uniti, americani | estados unidos, eua, americanos | 美国
 europe | europe, européen, européenne, ue | europa, europeo, europea, ue | europa, eu, europäisch, europäische | europa, europeo, europea, ue | europa, europeu, europeia, ue | 欧洲, 欧盟
 press | presse, journaux, journal, médias, article | prensa, periódico, periódicos, medios, artículo | presse, zeitung, zeitungen, medien, artikel | stampa, giornale, giornali, media, articolo | imprensa, jornal, jornais, mídia, artigo | 媒体, 报道, 新闻
-website | site, site web, site officiel | sitio, sitio web, página, web | webseite, website, seite | sito, sito web | site, página | 网站, 官网
+website | site, site web, site officiel, site internet, page officielle | sitio, sitio web, página, web, página oficial, página web | webseite, website, seite, homepage, internetseite, offizielle seite | sito, sito web, sito ufficiale, sito internet, pagina ufficiale | site, página, site oficial, página oficial | 网站, 官网, 官方网站, 网页
 read | lire | leer | lesen | leggere | ler | 阅读, 看
 text | texte, texte complet | texto, texto completo | text, wortlaut, volltext | testo, testo completo | texto, texto completo | 全文, 原文
 quote | citer, citation, mot pour mot, textuellement | citar, cita, textual, textualmente | zitieren, zitat, wörtlich | citare, citazione, testualmente, testuale | citar, citação, literalmente | 原文, 引用, 原话
 paragraph | paragraphe | párrafo | absatz | paragrafo | parágrafo | 段
 summit | sommet | cumbre | gipfel | vertice | cúpula | 峰会
-india | inde, new delhi | india, nueva delhi | indien, neu-delhi | india, nuova delhi | índia, nova délhi | 印度, 新德里
+india | inde, new delhi, delhi | india, nueva delhi, delhi | indien, neu-delhi, delhi | india, nuova delhi, delhi | índia, nova délhi, nova delhi, délhi, delhi | 印度, 新德里, 德里
 ai | ia, intelligence artificielle | ia, inteligencia artificial | ki, künstliche intelligenz | ia, intelligenza artificiale | ia, inteligência artificial | 人工智能, 人工智慧
 sources | source, sources | fuente, fuentes | quelle, quellen | fonte, fonti | fonte, fontes | 来源
 up to date | à jour, récent, récente, dernières | actualizado, reciente, últimas | aktuell, neueste | aggiornato, recente, ultime | atualizado, recente, últimas | 最新
@@ -104,8 +105,8 @@ goal | but, objectif | objetivo, meta, propósito | ziel, zweck | obiettivo, sco
 mean | signifie, définition, veut dire | significa, definición | bedeutet, definition | significa, definizione | significa, definição | 意思, 定义
 examples | exemple, exemples, concret, concrètes | ejemplo, ejemplos, concreto, concretas | beispiel, beispiele, konkret, konkrete | esempio, esempi, concreto, concrete | exemplo, exemplos, concreto, prática | 例子, 具体
 cloning | clonage | clonación | klonen | clonazione | clonagem | 克隆
-impersonation | se faire passer pour, usurpation, se fait passer | hacerse pasar, suplantación, se hace pasar | ausgeben, als mensch | fingersi, finge, spacciarsi | se passar por, fingir, finge | 冒充, 假装
-self-replication | autoréplication, se répliquer | autorreplicación, replicarse | selbstreplikation, selbst kopieren | autoreplicazione, replicarsi | autorreplicação, se replicar | 自我复制
+impersonation | se faire passer pour un humain, se font passer pour des humains, passer pour des gens, passer pour des vrais, passer pour des personnes, usurpation, usurper | hacerse pasar, suplantación, se hace pasar por humano, se hacen pasar por personas | ausgeben, als mensch | fingersi, finge, spacciarsi | se passar por humano, se passa por humano, fingir, finge | 冒充, 假装
+self-replication | autoréplication, auto-réplication, se répliquer, s'autorépliquer, s'auto-répliquer | autorreplicación, auto-replicación, replicarse, autorreplicarse | selbstreplikation, selbst kopieren, selbstreplizierend, sich selbst kopieren, selbstvervielfältigung | autoreplicazione, auto-replicazione, replicarsi, autoreplicarsi | autorreplicação, auto-replicação, se replicar, autorreplicar | 自我复制, 自我繁殖, 自复制
 crossed | franchi, franchie, dépassé, dépassée, franchir | cruzado, cruzada, cruzar | überschritten, überschreiten | superato, superata, oltrepassato | cruzada, cruzado, ultrapassada, ultrapassado | 越过
 research | recherche, études, étude | investigación, estudios, estudio, papers | forschung, studie, studien | ricerca, studi, studio | pesquisa, estudos, estudo | 研究
 spokespeople | porte-parole | portavoz, portavoces | sprecher, sprecherin | portavoce | porta-voz | 发言人
@@ -134,11 +135,11 @@ act | agir, action | actuar, acción | handeln | agire, azione | agir, ação | 
 urgent | urgent, urgence, urgente | urgente, urgencia | dringend | urgente, urgenza | urgente, urgência | 紧急
 minimal | minimal, minimales, minimum | mínimo, mínimas | minimal, mindest | minimo, minime | mínimo, mínimas | 最低
 heads of state | président, présidente, premier ministre, chef d'état | presidente, primer ministro, jefe de estado | präsident, premierminister, staatschef | presidente, primo ministro, capo di stato | presidente, primeiro-ministro, chefe de estado | 总统, 总理, 元首
-parliament | parlement, député, eurodéputé | parlamento, diputado, eurodiputado | parlament, abgeordneter, abgeordnete | parlamento, deputato, europarlamentare | parlamento, deputado, eurodeputado | 议会, 议员
+parliament | parlement européen, parlementaire, parlementaires, député, eurodéputé | parlamento, diputado, eurodiputado | parlament, abgeordneter, abgeordnete | parlamento, deputato, europarlamentare | parlamento, deputado, eurodeputado | 议会, 议员
 employees | employés, salariés, travaille | empleados, trabaja | mitarbeiter, arbeitet | dipendenti, lavora | funcionários, trabalha | 员工
 physics | physique | física | physik | fisica | física | 物理
 pioneers | pionniers, parrains | pioneros, padrinos | pioniere, paten | pionieri, padrini | pioneiros, padrinhos | 先驱, 教父
-cyber | cyberattaque, cyberattaques | ciberataque, ciberataques | cyberangriff, cyberangriffe | attacchi informatici | ciberataque, ciberataques | 网络攻击
+cyberattacks cyber | cyberattaque, cyberattaques, attaque informatique, attaques informatiques, piratage | ciberataque, ciberataques, ataque informático, ataques informáticos, hackeo | cyberangriff, cyberangriffe, cyberattacke, cyberattacken, hackerangriff, hackerangriffe | attacchi informatici, attacco informatico, cyberattacco, cyberattacchi | ciberataque, ciberataques, ataque cibernético, ataques cibernéticos, ataque hacker | 网络攻击, 黑客攻击, 网攻
 lethal | létal, létale, mortel | letal, letales | tödlich | letale | letal | 致命
 since | depuis | desde | seitdem, seit | da allora, dopo | desde | 以来, 之后
 title | titre, intitulé | título, titulado | titel, überschrift | titolo | título | 标题, 名称
@@ -146,6 +147,120 @@ bot | bot, robot | bot, robot | bot, roboter | bot, robot | bot, robô | 机器�
 answers | réponse, réponses | respuesta, respuestas | antwort, antworten | risposta, risposte | resposta, respostas | 回答, 答案
 invent | inventer, invente, inventes, invente-t-il | inventar, inventa, inventas | erfinden, erfindet, ausgedacht | inventare, inventa, inventi | inventar, inventa | 编造, 捏造
 faq | faq, foire aux questions | faq, preguntas frecuentes | faq, häufige fragen | faq, domande frequenti | faq, perguntas frequentes | 常见问题
+killer robots lethal autonomous weapons | robots tueurs, robot tueur, robots tueurs autonomes | robots asesinos, robot asesino, robots letales | killerroboter, killer roboter, killer-roboter, killerrobotern | robot killer, robot assassini, robot assassino | robôs assassinos, robô assassino, robôs letais | 杀手机器人, 杀人机器人
+lethal autonomous weapons | armes létales autonomes, armes autonomes létales, armes autonomes, systèmes d'armes létaux autonomes, sala | armas autónomas letales, armas letales autónomas, armas autónomas, sistemas de armas autónomas | tödliche autonome waffen, autonome waffen, autonome waffensysteme, autonomen waffen | armi autonome letali, armi letali autonome, armi autonome, sistemi d'arma autonomi | armas autônomas letais, armas autónomas letais, armas autônomas, sistemas de armas autônomas | 致命性自主武器, 致命自主武器, 自主武器, 自主武器系统
+lethal force | force létale, usage de la force | fuerza letal, uso de la fuerza | tödliche gewalt, gewaltanwendung, waffengewalt | forza letale, uso della forza | força letal, uso da força | 致命武力, 使用武力
+nuclear weapons | armes nucléaires, arme nucléaire, bombe atomique, arme atomique | armas nucleares, arma nuclear, bomba atómica | atomwaffen, atomwaffe, kernwaffen, nuklearwaffen, atombombe | armi nucleari, arma nucleare, bomba atomica | armas nucleares, arma nuclear, bomba atômica, bomba atómica | 核武器, 核武, 原子弹
+nuclear command and control arsenals | commandement nucléaire, arsenal nucléaire, arsenaux nucléaires, bouton nucléaire, feu nucléaire | mando nuclear, arsenal nuclear, arsenales nucleares, botón nuclear | atomarsenal, atomwaffenarsenal, nukleararsenal, atomknopf, atomarer knopf | comando nucleare, arsenale nucleare, arsenali nucleari, bottone nucleare | comando nuclear, arsenal nuclear, arsenais nucleares, botão nuclear | 核指挥, 核武库, 核按钮, 核武器指挥
+weapons of mass destruction | armes de destruction massive, adm | armas de destrucción masiva | massenvernichtungswaffen, massenvernichtungswaffe | armi di distruzione di massa | armas de destruição em massa | 大规模杀伤性武器, 大规模毁灭性武器
+bioweapons biological weapons | armes biologiques, arme biologique, bioarmes, armes bactériologiques | armas biológicas, arma biológica, bioarmas | biowaffen, biowaffe, biologische waffen, b-waffen | armi biologiche, arma biologica, bioarmi | armas biológicas, arma biológica, bioarmas | 生物武器, 生化武器
+chemical weapons | armes chimiques, arme chimique | armas químicas, arma química | chemiewaffen, chemiewaffe, chemische waffen, c-waffen, giftgas | armi chimiche, arma chimica | armas químicas, arma química | 化学武器, 化武
+social scoring | notation sociale, score social, crédit social, scoring social | puntuación social, crédito social, calificación social | social scoring, sozialkredit, sozialkreditsystem, sozialpunkte, soziale bewertung | punteggio sociale, credito sociale, social scoring | pontuação social, crédito social, social scoring | 社会评分, 社会信用, 社会信用评分, 社会信用体系
+mass surveillance spying citizens | espionner, espionnage, fichage, surveillance généralisée | espiar, espionaje, vigilancia generalizada | ausspionieren, spionage, bespitzelung, totalüberwachung | spiare, spionaggio, schedatura | espionar, espionagem, vigilância generalizada | 大规模监控, 大规模监视, 监视, 窃听
+citizens population | citoyens, citoyen, population | ciudadanos, ciudadano, población | bürger, bürgerinnen, bevölkerung | cittadini, cittadino, popolazione | cidadãos, cidadão, população | 公民, 民众, 老百姓
+impersonate humans | usurpation d'identité, se faire passer pour un humain, imiter un humain, deepfake, deepfakes, hypertrucage | suplantar, suplantación de identidad, hacerse pasar por humano, deepfake, deepfakes, ultrafalso | identitätsdiebstahl, sich als mensch ausgeben, deepfake, deepfakes | furto d'identità, fingersi umano, spacciarsi per umano, deepfake | se passar por humano, roubo de identidade, personificação, deepfake, deepfakes | 深度伪造, 深伪, 冒充人类, 假冒, 冒名
+self-improvement improving themselves | auto-amélioration, s'améliorer elle-même, s'auto-améliorer, amélioration autonome | automejora, auto-mejora, mejorarse a sí mismos | selbstverbesserung, sich selbst verbessern, selbstverbessernd | automiglioramento, auto-miglioramento, migliorare se stessi | autoaperfeiçoamento, auto-aperfeiçoamento, automelhoria, se aperfeiçoar | 自我改进, 自我提升, 自我改良, 自我优化
+shut down | éteindre, désactiver, débrancher | apagar, desactivar, desconectar, apagado | abschalten, ausschalten, abgeschaltet, abschaltung | spegnere, spegnimento, disattivare | desligar, desativar, desligamento | 关闭, 关机, 关停
+power-seeking | recherche de pouvoir, quête de pouvoir, prise de pouvoir | búsqueda de poder | machtstreben, machtgier, streben nach macht | ricerca di potere | busca de poder, busca por poder | 寻求权力, 夺权, 追逐权力
+existential risk | risque existentiel, risques existentiels, danger existentiel, menace existentielle | riesgo existencial, riesgos existenciales, amenaza existencial | existenzielles risiko, existenzielle risiken, existenzielle gefahr, existenzbedrohung | rischio esistenziale, rischi esistenziali, minaccia esistenziale | risco existencial, riscos existenciais, ameaça existencial | 生存风险, 存在性风险, 生存威胁, 存亡
+losing control | perte de contrôle, perdre le contrôle, échapper au contrôle | pérdida de control, perder el control, fuera de control | kontrollverlust, kontrolle verlieren, außer kontrolle | perdita di controllo, perdere il controllo, fuori controllo | perda de controle, perda de controlo, perder o controle, fora de controle | 失控, 失去控制
+surpass human capabilities | surpasser, dépasser les humains, capacités humaines, capacités | superar, superar a los humanos, capacidades humanas, capacidades | übertreffen, übersteigen, menschliche fähigkeiten, fähigkeiten | superare, superare gli esseri umani, capacità umane | superar, capacidades humanas, capacidades | 超越人类, 超过人类, 人类能力
+harms | dommages, dommage, préjudice, préjudices, dégâts, nuisible, nuisibles | daños, daño, perjuicio, perjuicios, dañino, dañinos | schäden, schaden, schädlich, schädliche | danni, danno, dannoso, dannosi | danos, dano, prejuízo, nocivo, prejudicial | 危害, 伤害, 损害
+human rights | droits humains, droits de l'homme | derechos humanos | menschenrechte, menschenrechtsverletzungen | diritti umani | direitos humanos | 人权
+convention | convention, conventions | convención, convenio | konvention, übereinkommen | convenzione | convenção | 公约
+Non-Proliferation Treaty NPT | traité de non-prolifération, tnp, non-prolifération, non prolifération | tratado de no proliferación, tnp, no proliferación | atomwaffensperrvertrag, sperrvertrag, nichtverbreitungsvertrag, npt, nichtverbreitung | trattato di non proliferazione, tnp, non proliferazione | tratado de não proliferação, tnp, não proliferação | 不扩散核武器条约, 核不扩散条约, 核不扩散, 防扩散
+Biological Weapons Convention BWC | convention sur les armes biologiques, cabt | convención sobre armas biológicas, convención de armas biológicas | biowaffenkonvention, biowaffen-konvention, biowaffenübereinkommen, bwc | convenzione sulle armi biologiche | convenção sobre armas biológicas, convenção de armas biológicas | 禁止生物武器公约, 生物武器公约, 禁生物武器公约
+Chemical Weapons Convention CWC | convention sur les armes chimiques, convention sur l'interdiction des armes chimiques, cac | convención sobre armas químicas, convención de armas químicas | chemiewaffenkonvention, chemiewaffen-konvention, chemiewaffenübereinkommen, cwc | convenzione sulle armi chimiche | convenção sobre armas químicas, convenção de armas químicas | 禁止化学武器公约, 化学武器公约, 禁化武公约, 化武公约
+OPCW Organisation for the Prohibition of Chemical Weapons | oiac, organisation pour l'interdiction des armes chimiques | opaq, organización para la prohibición de las armas químicas | opcw, organisation für das verbot chemischer waffen | opac, organizzazione per la proibizione delle armi chimiche | opaq, organização para a proibição de armas químicas | 禁化武组织, 禁止化学武器组织
+entered into force | entrée en vigueur, en vigueur, entré en vigueur | entrada en vigor, en vigor, entró en vigor | in kraft, inkrafttreten, in kraft getreten | entrata in vigore, in vigore, entrato in vigore | entrada em vigor, em vigor, entrou em vigor | 生效
+Montreal Protocol | protocole de montréal | protocolo de montreal | montreal-protokoll, montrealer protokoll, protokoll von montreal | protocollo di montreal | protocolo de montreal | 蒙特利尔议定书
+ozone layer | couche d'ozone, ozone | capa de ozono, ozono | ozonschicht, ozonloch, ozon | strato di ozono, ozono, buco dell'ozono | camada de ozônio, camada de ozono, ozônio, ozono | 臭氧层, 臭氧
+human cloning | clonage humain, cloner des humains | clonación humana, clonar humanos | klonen von menschen, menschliches klonen, menschenklonen, klonverbot | clonazione umana | clonagem humana | 克隆人, 人类克隆, 人的克隆
+declaration | déclaration | declaración | deklaration | dichiarazione | declaração | 宣言
+EU AI Act article 5 | ai act, règlement européen sur l'ia, loi européenne sur l'ia, règlement sur l'ia, règlement ia | ai act, ley de ia, ley europea de ia, reglamento europeo de ia, reglamento de ia | ai act, ki-verordnung, ki-gesetz, eu-ki-gesetz, ki verordnung | ai act, regolamento europeo sull'ia, regolamento sull'ia, legge europea sull'ia | ai act, lei europeia de ia, regulamento europeu de ia, lei de ia | 欧盟人工智能法案, 人工智能法案, 欧盟AI法案, AI法案, ai法案, 人工智能法
+IAEA | aiea, agence internationale de l'énergie atomique | oiea, organismo internacional de energía atómica | iaea, iaeo, internationale atomenergiebehörde, atomenergiebehörde | aiea, agenzia internazionale per l'energia atomica | aiea, agência internacional de energia atômica | 国际原子能机构, 原子能机构
+international agency body | agence internationale, organisme international, agence, organisme | agencia internacional, organismo internacional, agencia, organismo | internationale behörde, behörde, agentur, aufsichtsbehörde, gremium | agenzia internazionale, organismo internazionale, agenzia, organismo | agência internacional, organismo internacional, agência, órgão | 国际机构, 监管机构, 国际组织
+inspect | inspecter, inspection, inspections, inspecteurs | inspeccionar, inspección, inspecciones, inspectores | inspizieren, inspektion, inspektionen, inspekteure, kontrolleure | ispezionare, ispezione, ispezioni, ispettori | inspecionar, inspeção, inspeções, inspetores | 检查, 视察, 核查人员
+audits auditable | audit, audits, auditable, auditer, auditables | auditoría, auditorías, auditable, auditar | audit, audits, prüfbar, auditierbar, prüfung | audit, revisione, auditing | auditoria, auditorias, auditável, auditáveis | 审计, 审核, 可审计
+independent | indépendant, indépendante, indépendants, indépendantes | independiente, independientes | unabhängig, unabhängige, unabhängigen | indipendente, indipendenti | independente, independentes | 独立
+comply compliance | respecter, respect, conformité, se conformer | cumplir, respetar, respeto, conformidad | einhaltung, einhalten, befolgen, befolgung | rispetto, rispettare, conformità | cumprir, cumprimento, respeitar, conformidade | 遵守, 合规
+violations punished | violation, violations, sanction, sanctions, punir, sanctionner | violación, violaciones, sanción, sanciones, castigar, castigo | verstoß, verstöße, sanktion, sanktionen, bestrafen, strafe | violazione, violazioni, sanzione, sanzioni, punire | violação, violações, sanção, sanções, punir, punição | 违反, 违规, 制裁, 惩罚
+mechanisms | mécanisme, mécanismes | mecanismo, mecanismos | mechanismus, mechanismen | meccanismo, meccanismi | mecanismo, mecanismos | 机制
+negotiation | négociation, négociations, négocier | negociación, negociaciones, negociar | verhandlung, verhandlungen, verhandeln | negoziato, negoziati, negoziazione, negoziare | negociação, negociações, negociar | 谈判, 磋商
+resolution | résolution | resolución | resolution | risoluzione | resolução | 决议
+commitments pledges | engagements, engagement, promesses | compromisos, compromiso, promesas | verpflichtungen, selbstverpflichtungen, zusagen | impegni, impegno, promesse | compromissos, compromisso, promessas | 承诺
+governance | gouvernance mondiale, gouvernance de l'ia, gouvernance internationale | gobernanza | governance, steuerung | governance | governança | 治理
+campaign | campagne | campaña | kampagne | campagna | campanha | 宣传活动, 运动
+call initiative | initiative | iniciativa | initiative | iniziativa | iniciativa | 倡议书
+statement | déclaration, communiqué | declaración, comunicado | stellungnahme | dichiarazione, comunicato | declaração, comunicado | 声明
+open letter | pétition | petición | petition | petizione | petição, abaixo-assinado | 请愿书, 联名信
+add my name join | rejoindre, ajouter mon nom, participer, adhérer | unirme, sumarme, añadir mi nombre, participar, adherirme | mitmachen, beitreten, meinen namen hinzufügen, teilnehmen | aderire, unirmi, aggiungere il mio nome, partecipare | aderir, participar, adicionar meu nome, juntar | 加入, 加上我的名字
+form | formulaire | formulario | formular | modulo | formulário | 表格, 表单
+link | lien | enlace, link | link | link, collegamento | link | 链接, 网址
+summary summarise | résumé, résumer, en bref, résume | resumen, resumir, resume, en resumen | zusammenfassung, zusammenfassen, kurzfassung, fasse | riassunto, riassumere, riassumi, sintesi | resumo, resumir, resuma | 总结, 概括, 摘要, 简介
+status | situation, avancement, bilan | situación, estado actual, avance | stand, status, stand der dinge | situazione, punto della situazione, stato attuale | situação, andamento, status | 进展, 现状
+next steps follow-up | prochaines étapes, suivi | próximos pasos, seguimiento | nächste schritte, weiterverfolgung, wie geht es weiter | prossimi passi, seguito | próximos passos, acompanhamento | 后续, 下一步
+research agenda | programme de recherche, agenda de recherche | agenda de investigación | forschungsagenda | agenda di ricerca | agenda de pesquisa | 研究议程
+AI safety | sécurité de l'ia, sûreté de l'ia, sécurité ia | seguridad de la ia | ki-sicherheit, ki sicherheit | sicurezza dell'ia | segurança da ia | 人工智能安全, AI安全, ai安全
+CeSIA French Center for AI Safety | cesia, centre pour la sécurité de l'ia | cesia, centro para la seguridad de la ia | cesia, französisches zentrum für ki-sicherheit | cesia, centro per la sicurezza dell'ia | cesia, centro para a segurança da ia | 法国人工智能安全中心, 人工智能安全中心
+The Future Society | future society | future society | future society | future society | future society | 未来社会
+CHAI Berkeley Center for Human-Compatible AI | berkeley, université de berkeley, université de californie | berkeley, universidad de california | berkeley, university of california | berkeley, università della california | berkeley, universidade da califórnia | 伯克利, 加州大学伯克利分校, 人类兼容人工智能中心
+Google DeepMind | | | | | | 谷歌, 深度思维
+Microsoft | | | | | | 微软
+AI labs | laboratoires, laboratoire, labos, labo | laboratorios, laboratorio | labore, labor, ki-labore | laboratori, laboratorio | laboratórios, laboratório | 实验室
+industry | industrie, secteur | industria, sector | industrie, branche | industria, settore | indústria, setor | 行业, 产业, 业界
+chief scientist | directeur scientifique, scientifique en chef | científico jefe, jefe científico, director científico | chefwissenschaftler, wissenschaftlicher leiter | capo scientifico, direttore scientifico | cientista-chefe, cientista chefe, diretor científico | 首席科学家
+chief information security officer | responsable de la sécurité informatique, rssi, chef de la sécurité | jefe de seguridad, responsable de seguridad informática | sicherheitschef, it-sicherheitschef, informationssicherheitschef | responsabile della sicurezza, capo della sicurezza | chefe de segurança, diretor de segurança da informação | 首席信息安全官, 安全主管, 安全负责人
+refused declined rejected | refusé, refuser, refusent, décliné, rejeté, rejette | rechazó, rechazar, rechazado, se negó, negarse | abgelehnt, ablehnen, lehnt, verweigert | rifiutato, rifiutare, respinto | recusou, recusar, rejeitou, rejeitar | 拒绝, 拒签
+against objections | opposé, opposés, opposants, objections | opuesto, opositores, objeciones | dagegen, gegner, einwände | contrari, oppositori, obiezioni | contrários, opositores, objeções | 反对, 异议
+diplomats | diplomate, diplomates, ambassadeur, ambassadrice | diplomático, diplomáticos, embajador, embajadora | diplomat, diplomaten, botschafter, botschafterin | diplomatico, diplomatici, ambasciatore | diplomata, diplomatas, embaixador | 外交官, 大使
+former | ancien, anciens, ancienne, ex | ex, antiguo, antigua, expresidente | ehemalige, ehemaliger, ehemaligen | ex, ex presidente, ex premier | ex, antigo, antiga, ex-presidente | 前总统, 前总理, 前任, 前国家元首
+ministers | ministre, ministres | ministro, ministros, ministra | minister, ministerin, ministern | ministro, ministri | ministro, ministros | 部长
+politicians leaders | politiques, politiciens, hommes politiques, dirigeants | políticos, dirigentes, líderes | politiker, politikerin, spitzenpolitiker | politici, leader, dirigenti | políticos, dirigentes, líderes | 政治家, 政客, 领导人
+journalist | journaliste | periodista | journalistin, journalist | giornalista | jornalista | 记者
+historian | historien | historiador | geschichtswissenschaftler | | historiador | 历史学家
+Peace Prize | prix nobel de la paix, paix | premio nobel de la paz, paz | friedensnobelpreis, friedenspreis, frieden | nobel per la pace, pace | nobel da paz, paz | 和平奖
+Turing Award | prix turing, turing | premio turing, turing | turing-preis, turingpreis, turing award, turing | premio turing, turing | prêmio turing, prémio turing, turing | 图灵奖, 图灵
+Secretary-General | secrétaire général | secretario general | generalsekretär | segretario generale | secretário-geral, secretário geral | 秘书长
+White House | maison blanche | casa blanca | weißes haus, weißen haus | casa bianca | casa branca | 白宫
+global dialogue on AI governance | dialogue mondial, dialogue mondial sur la gouvernance | diálogo global, diálogo mundial | globaler dialog, globalen dialog | dialogo globale, dialogo mondiale | diálogo global, diálogo mundial | 全球对话, 全球人工智能治理对话
+independent international scientific panel | groupe scientifique, panel scientifique, groupe d'experts | panel científico, grupo científico, grupo de expertos | wissenschaftliches gremium, wissenschaftlicher beirat, expertengremium | panel scientifico, gruppo scientifico, gruppo di esperti | painel científico, grupo científico | 科学小组, 科学专家组, 独立国际科学小组
+session high-level week | session, semaine de haut niveau, haut niveau | sesión, período de sesiones, alto nivel | sitzung, tagung, hochrangige woche | sessione, alto livello | sessão, alto nível | 届会, 高级别周, 高级别
+speech | discours, discours d'ouverture, allocution | discurso | eröffnungsrede, ansprache, redebeitrag | discorso | discurso | 演讲, 讲话, 致辞
+debate | débat, débats | debate, debates | debatte, aussprache | dibattito | debate | 辩论, 公开辩论
+G7 | | | | | | 七国集团
+New York | new york | nueva york | new york | new york | nova york, nova iorque | 纽约
+Geneva | genève | ginebra | genf | ginevra | genebra | 日内瓦
+Beijing | pékin | pekín, beijing | peking | pechino | pequim | 北京
+International Dialogues on AI Safety IDAIS | dialogues internationaux sur la sécurité de l'ia, idais | diálogos internacionales sobre seguridad de la ia, idais | internationale dialoge zur ki-sicherheit, idais | dialoghi internazionali sulla sicurezza dell'ia, idais | diálogos internacionais sobre segurança da ia, idais | 人工智能安全国际对话, 国际人工智能安全对话
+AI Impact Summit | sommet sur l'impact de l'ia, sommet de l'ia | cumbre sobre el impacto de la ia, cumbre de la ia | ki-gipfel, ai impact summit, gipfel zur wirkung der ki | vertice sull'impatto dell'ia, vertice sull'ia | cúpula de impacto da ia, cúpula da ia | 人工智能影响峰会, 人工智能影响力峰会, AI影响力峰会, 人工智能峰会
+APEC Lima | apec, lima | apec, lima | apec, lima | apec, lima | apec, lima | 亚太经合组织, 利马
+OECD | ocde | ocde | oecd | ocse | ocde | 经合组织
+AFP | agence france-presse | agencia france-presse | | | agência france-presse | 法新社
+Bengio | | | | | | 本吉奥, 本希奥, 本乔, 约书亚
+Hinton | | | | | | 辛顿, 欣顿, 杰弗里
+Harari | | | | | | 赫拉利, 尤瓦尔
+Stuart Russell | | | | | | 罗素, 拉塞尔
+Andrew Yao | | | | | | 姚期智
+Ya-Qin Zhang | | | | | | 张亚勤
+Dawn Song | | | | | | 宋晓冬
+Maria Ressa | | | | | | 雷萨, 瑞萨
+Mary Robinson | | | | | | 罗宾逊
+Enrico Letta | | | | | | 莱塔
+Juan Manuel Santos | | | | | | 桑托斯
+Stiglitz | | | | | | 斯蒂格利茨
+Acemoglu | | | | | | 阿西莫格鲁, 阿杰姆奥卢
+Jennifer Doudna | | | | | | 杜德纳
+Giorgio Parisi | | | | | | 帕里西
+Joseph Sifakis | | | | | | 斯发基斯
+Guterres | | | | | | 古特雷斯
+Kratsios | | | | | | 克拉齐奥斯, 克拉西奥斯
+Sam Altman | | | | | | 奥尔特曼, 奥特曼, 阿尔特曼
+Demis Hassabis | | | | | | 哈萨比斯
+Ian Goodfellow | | | | | | 古德费洛
+Gary Marcus | | | | | | 马库斯
+Biden | | | | | | 拜登
+Xi Jinping | | | | | | 习近平
 """
 
 # What a question word asks for, in each served language.
