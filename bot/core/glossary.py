@@ -303,6 +303,29 @@ def _entries() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     return entries
 
 
+def _chinese_terms(text: str) -> list[str]:
+    """The English of the Chinese terms in ``text``, longest terms first: a term inside a longer one found there
+    counts only where it stands alone (杀手机器人 is killer robots, not also 机器人 "bot" and 人 "people"; 核查
+    is verification, not 核 "nuclear")."""
+    taken = [False] * len(text)
+    hits: list[tuple[int, str]] = []
+    for phrase, english in _chinese_longest_first():
+        start = text.find(phrase)
+        while start != -1:
+            end = start + len(phrase)
+            if not all(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                hits.append((start, english))
+                break
+            start = text.find(phrase, start + 1)
+    return [english for _, english in sorted(hits)]
+
+
+@functools.cache
+def _chinese_longest_first() -> list[tuple[str, str]]:
+    return sorted(((phrase, english) for (phrase,), english in _entries()["zh"]), key=lambda e: -len(e[0]))
+
+
 @functools.cache
 def _by_first_stem() -> dict[str, dict[str, list[tuple[tuple[str, ...], str]]]]:
     """The glossary's phrases of each language by their first stem, so a question is read in one pass."""
@@ -319,8 +342,7 @@ def gloss(text: str, language: str) -> str:
         return ""
     found: list[str] = []
     if language == "zh":
-        simplified = to_simplified(text)
-        found = [english for (phrase,), english in _entries()["zh"] if phrase in simplified]
+        found = _chinese_terms(to_simplified(text))
     else:
         dropped = function_words(language)
         stems = [stem(w, language) for w in re.findall(r"[^\W\d_]+", text.lower().replace("'", " ").replace("’", " "))
