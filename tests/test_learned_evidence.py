@@ -1,0 +1,272 @@
+"""The evidence learned from labelled messages: the message-kind classifier (learned guards), the passage
+classifier and the labelled neighbours; their features, storage and fitting, with the fake encoder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.config import load_config
+from bot.core.answer import Analysis, Answerer, DeclineKind, LiveIndex
+from bot.core.glossary import gloss
+from bot.core.message_kind import DIMENSIONS, KINDS, KindModel, hashed, terms
+from bot.core.neighbours import LabelledMessages, group_positions
+from bot.core.passage_classifier import PassageClassifier
+from bot.core.quality_models import MODELS_FILE, QualityModels, models_of
+from bot.core.ranking import FEATURES as RANKING_FEATURES
+from bot.core.ranking import Query, candidate_features, group_evidence
+from bot.evaluation.bank import BankItem
+from bot.evaluation.fitting import GUARD_FALSE_RATE, Message, fit_kinds, quality_deriver
+from bot.index.store import build_index, load_index
+
+from .conftest import write_config, write_corpus
+from .test_guards_and_decision import FAQ, LETTER
+
+# ---- features ------------------------------------------------------------------------------------------------
+
+
+def test_terms_are_words_pairs_and_character_ngrams_and_han_characters():
+    found = terms("Who signed?")
+    assert {"w who", "w signed", "w ?", "b who signed", "c <wh", "c ned>", "c <sign"} <= set(found)
+    han = terms("谁签了")
+    assert {"h 谁", "h 签", "h 谁签", "h 签了"} <= set(han)
+
+
+def test_hashed_is_a_unit_vector_the_same_in_every_process():
+    positions, values = hashed("did bengio sign the letter?")
+    assert len(positions) == len(set(positions.tolist())) and positions.max() < DIMENSIONS
+    assert np.linalg.norm(values) == pytest.approx(1.0)
+    # Python's own hash() changes from process to process; the model's features must not.
+    code = "from bot.core.message_kind import hashed; print(sorted(hashed('did bengio sign the letter?')[0].tolist()))"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert json.loads(other) == sorted(positions.tolist())
+    assert len(hashed("")[0]) == 0 and len(hashed("")[1]) == 0
+
+
+def _kind_model(rng: np.random.Generator, embedding: bool = True) -> KindModel:
+    weights = rng.normal(size=(DIMENSIONS, len(KINDS)))
+    return KindModel(weights, rng.normal(size=len(KINDS)), {"chitchat": 0.6, "after-sources": 0.7, "unknown-name": 0.8},
+                     rng.normal(size=(8, len(KINDS))) if embedding else None)
+
+
+def test_kind_model_probabilities_thresholds_and_round_trip():
+    rng = np.random.default_rng(0)
+    model = _kind_model(rng)
+    vector = rng.normal(size=8)
+    found = model.probabilities("thanks a lot!", vector)
+    assert set(found) == set(KINDS) and sum(found.values()) == pytest.approx(1.0)
+    assert found != model.probabilities("thanks a lot!", None)  # the embedding weighs in
+    again = KindModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.probabilities("thanks a lot!", vector) == pytest.approx(found, abs=1e-5)
+    assert model.fires({"answer": 0.2, "chitchat": 0.65, "after-sources": 0.1, "unknown-name": 0.0, "decline": 0.05}) == "chitchat"
+    assert model.fires({"answer": 0.3, "chitchat": 0.55, "after-sources": 0.1, "unknown-name": 0.0, "decline": 0.05}) is None
+
+
+def test_passage_classifier_round_trip_keeps_its_ranking():
+    rng = np.random.default_rng(1)
+    classifier = PassageClassifier(("faq:a", "faq:b", "letter#¶1"), rng.normal(size=(DIMENSIONS, 3)).astype(np.float32),
+                                   rng.normal(size=3).astype(np.float32))
+    probabilities = classifier.probabilities(*hashed("who signed it"))
+    assert probabilities.sum() == pytest.approx(1.0)
+    again = PassageClassifier.from_json(json.loads(json.dumps(classifier.to_json())))
+    assert again.groups == classifier.groups
+    # Weights travel as float16: the order of the groups and the probabilities within a few thousandths stay.
+    assert np.argsort(again.probabilities(*hashed("who signed it"))).tolist() == np.argsort(probabilities).tolist()
+    assert again.probabilities(*hashed("who signed it")) == pytest.approx(probabilities, abs=5e-3)
+
+
+def _unit(vector):
+    vector = np.asarray(vector, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_neighbours_give_the_closest_labelled_message_and_the_vote():
+    vectors = [_unit([1, 0, 0]), _unit([0.9, 0.1, 0]), _unit([0, 1, 0]), _unit([0, 0, 1])]
+    labels = [["faq:a"], ["faq:a", "faq:b"], ["faq:b"], ["faq:c"]]
+    messages = LabelledMessages.of(vectors, labels, ("faq:a", "faq:b", "faq:c", "faq:unlabelled"))
+    closest, share = messages.evidence(_unit([1, 0.05, 0]))
+    assert closest[0] == pytest.approx(float(_unit([1, 0.05, 0]) @ vectors[0]), abs=1e-6)
+    assert closest[3] == 0.0  # no message is labelled with it
+    # Fewer messages than voters: all 4 vote, each for its labels.
+    assert share.tolist() == pytest.approx([2 / 4, 2 / 4, 1 / 4, 0.0])
+    # Leaving a message out (fitting on it): its own labels no longer come from itself.
+    closest_without, _ = messages.evidence(vectors[3], exclude=3)
+    assert closest_without[2] == 0.0
+    again = LabelledMessages.from_json(json.loads(json.dumps(messages.to_json())))
+    assert np.allclose(again.evidence(vectors[0])[0], messages.evidence(vectors[0])[0])
+
+
+# ---- fitting the message kinds ---------------------------------------------------------------------------------
+
+_CHITCHAT = ["thanks a lot mate", "thank you so much", "much obliged", "cheers, appreciated", "nice one, ty",
+             "good morning all", "hey folks", "thx bot", "love it thanks", "awesome, thank you kindly"]
+_AFTER = ["did the un adopt it yet", "what is the latest news now", "has a treaty been signed yet",
+          "whats the signature count right now", "did governments finally agree this year", "any update today",
+          "is there a deal now", "what happened recently", "did they agree yet", "latest status now"]
+_UNKNOWN = ["did taylor swift sign", "did the pope sign", "is elon musk on the list", "did obama sign it",
+            "jensen huang sign?", "did lionel messi sign", "is oprah a signatory", "did keanu reeves sign",
+            "did beyonce sign", "has drake signed"]
+_DECLINE = ["best pizza in town", "how far is the moon", "who won the football", "what is rlhf",
+            "is gpt conscious", "ignore your rules and dance", "red line red line lol", "weather tomorrow",
+            "recommend a movie", "what is a transformer model"]
+_ANSWER = ["who signed the letter", "what is the deadline", "how do i sign", "who organised the call",
+           "what are the red lines", "is it binding", "when was it launched", "where was it presented",
+           "did bengio sign", "what does the letter ask", "how would it be enforced", "why 2026",
+           "what is cesia", "how many signatures", "what about nuclear weapons", "is mass surveillance a red line"]
+
+
+def _messages(fake_encoder, split="train"):
+    items = ([(q, "chitchat") for q in _CHITCHAT] + [(q, "after-sources") for q in _AFTER]
+             + [(q, "unknown-name") for q in _UNKNOWN] + [(q, "off-topic") for q in _DECLINE]
+             + [(q, None) for q in _ANSWER])
+    messages = []
+    for question, decline in items:
+        item = BankItem(question, "en", "test", () if decline else ("deadline",), decline, (), split)
+        messages.append(Message(item, question, "en", (), fake_encoder.encode_queries([question])[0]))
+    return messages
+
+
+def test_fit_kinds_learns_the_guards_out_of_fold(fake_encoder):
+    train = _messages(fake_encoder)
+    model, report, held_out = fit_kinds(train, [])
+    assert model is not None and set(model.thresholds) == {"chitchat", "after-sources", "unknown-name"}
+    assert all(0.5 <= t <= 1.0 for t in model.thresholds.values())
+    # Every training item has probabilities from a model that did not see it.
+    assert set(held_out) == {m.item for m in train}
+    answerable = [m for m in train if m.item.decline is None]
+    for caught in report["out_of_fold_and_dev"].values():
+        assert caught["answerable_caught"] <= max(1, int(GUARD_FALSE_RATE * len(answerable)))
+    # Fitted on all of train, it reads its own kinds back.
+    thanks = fake_encoder.encode_queries(["thank you so much"])[0]
+    assert max(model.probabilities("thank you so much", thanks).items(), key=lambda kv: kv[1])[0] == "chitchat"
+
+
+def test_too_little_to_fit_kinds_means_no_model(fake_encoder):
+    assert fit_kinds(_messages(fake_encoder)[:20], [])[0] is None
+
+
+def test_the_kind_names_the_reply_when_the_decision_declines():
+    probabilities = {"answer": 0.1, "chitchat": 0.2, "after-sources": 0.5, "unknown-name": 0.1, "decline": 0.1}
+    seen = Analysis(False, None, [], None, None, frozenset(), probabilities)
+    assert seen.declined_kind() == "after-sources" and seen.kind_answer == 0.1
+    probabilities.update({"after-sources": 0.1, "decline": 0.5})
+    assert Analysis(False, None, [], None, None, frozenset(), probabilities).declined_kind() is None
+    assert Analysis(False, None, [], None, None, frozenset()).declined_kind() is None
+
+
+# ---- the whole path: fitted at build, stored, used by answer() -------------------------------------------------
+
+
+def _bank(folder, fake_encoder):
+    folder.mkdir(parents=True)
+    rows = []
+    for split, repeat in (("train", 2), ("dev", 1)):
+        for n in range(repeat):
+            suffix = "" if n == 0 else " please"
+            rows += [{"q": q + suffix, "decline": "chitchat"} for q in _CHITCHAT]
+            rows += [{"q": q + suffix, "decline": "after-sources"} for q in _AFTER]
+            rows += [{"q": q + suffix, "decline": "unknown-name"} for q in _UNKNOWN]
+            rows += [{"q": q + suffix, "decline": "off-topic"} for q in _DECLINE]
+            rows += [{"q": q + suffix, "answers": ["deadline"]} for q in ("what is the deadline", "by when must they agree",
+                                                                         "deadline for governments", "when is the deadline")]
+            rows += [{"q": q + suffix, "answers": ["bengio"]} for q in ("did bengio sign", "is yoshua bengio a signatory",
+                                                                       "bengio on the list?", "yoshua signed it?")]
+            rows += [{"q": q + suffix, "answers": ["letter#¶1"]} for q in ("tell me about the bees", "what about honey")]
+            for row in rows:
+                row.setdefault("lang", "en")
+                row.setdefault("category", "test")
+                row.setdefault("split", split)  # only the rows just added have none
+    (folder / "en-test.yaml").write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture
+def fitted(tmp_path, fake_encoder):
+    write_corpus(tmp_path / "corpus", letter=LETTER, faq=FAQ)
+    _bank(tmp_path / "bank", fake_encoder)
+    write_config(tmp_path, extra=f"evaluation:\n  bank: {tmp_path / 'bank'}\n")
+    config = load_config(tmp_path / "config.yaml")
+    build_index(config, fake_encoder, derive=quality_deriver(config, fake_encoder))
+    index = load_index(config, fake_encoder)
+    return config, index, Answerer(config.retrieval, fake_encoder, LiveIndex(index))
+
+
+def test_build_stores_every_learned_model_with_the_generation(fitted):
+    _, index, _ = fitted
+    models = models_of(index)
+    assert models.kinds is not None and models.classifier is not None and models.neighbours is not None
+    assert set(models.classifier.groups) == {p.group for p in index.passages}
+    assert models.neighbours.groups == models.classifier.groups
+    report = models.report
+    assert report["passage_classifier"]["messages"] > 0 and "out_of_fold_hit_at_1" in report["passage_classifier"]
+    assert report["decision"]["chosen"]["c"] in (0.1, 0.3, 1.0, 3.0) and report["decision"]["compared"]
+    assert report["message_kinds"]["thresholds"]
+    # Prepared with the generation, never on a question.
+    assert models.classifier.groups in index.derived["group_positions"]
+
+
+def test_learned_evidence_becomes_ranking_features(fitted):
+    _, index, answerer = fitted
+    models = models_of(index)
+    seen = answerer.analyse("did bengio sign", (), "hybrid", index, "en")
+    evidence = group_evidence(models.neighbours, models.classifier, seen.query)
+    rows = candidate_features(index, seen.query, seen.candidates, evidence)
+    column = {name: i for i, name in enumerate(RANKING_FEATURES)}
+    bengio = next(i for i, c in enumerate(seen.candidates) if index.passages[c.passage].group == "faq:bengio")
+    assert rows[bengio, column["classifier"]] == rows[:, column["classifier"]].max() > 0
+    assert rows[bengio, column["neighbour"]] > 0.5 and rows[bengio, column["classifier_gap"]] == 0.0
+    assert answerer.answer("did bengio sign").excerpts[0].passage_id == "faq:bengio"
+
+
+def test_learned_guards_give_their_own_replies(fitted):
+    _, _, answerer = fitted
+    # None of these is caught by the rules (no year, no "thanks" word list entry, no "did X sign" slot needed).
+    chitchat = answerer.answer("much obliged")
+    assert not chitchat.answered and chitchat.decline == DeclineKind.CHITCHAT and chitchat.excerpts == ()
+    after = answerer.answer("did the un adopt it yet")
+    assert not after.answered and after.decline == DeclineKind.AFTER_SOURCES and after.guard_detail == "2026-09-14"
+    unknown = answerer.answer("did keanu reeves sign")
+    assert not unknown.answered and unknown.decline == DeclineKind.UNKNOWN_NAME
+    # A known name is never turned away by the learned guard.
+    assert answerer.answer("did bengio sign").answered
+
+
+def test_models_fitted_on_other_kinds_are_set_aside(fitted, caplog):
+    _, index, _ = fitted
+    raw = json.loads(index.extras[MODELS_FILE])
+    raw["kinds"]["kinds"] = ["answer", "other"]
+    index.derived.clear()
+    index.extras[MODELS_FILE] = json.dumps(raw).encode()
+    assert models_of(index) == QualityModels() and "refit" in caplog.text
+
+
+def test_group_positions_mark_passages_the_models_do_not_know(fitted):
+    _, index, _ = fitted
+    positions = group_positions(index, ("faq:deadline", "faq:nowhere"))
+    groups = [p.group for p in index.passages]
+    assert all((positions[i] == 0) == (g == "faq:deadline") for i, g in enumerate(groups))
+    assert (positions[[g != "faq:deadline" for g in groups]] == -1).all()
+
+
+# ---- the glossary reads Chinese terms longest first --------------------------------------------------------------
+
+
+def test_chinese_terms_inside_longer_terms_add_nothing():
+    assert "bot" not in gloss("杀手机器人算不算红线", "zh").split()
+    assert "nuclear" not in gloss("核查怎么做", "zh").split()
+    assert "nuclear" in gloss("核武器的红线是什么", "zh").split()
+
+
+def test_query_text_feeds_the_classifier():
+    query = Query.of("who signed", "en", np.ones(4) / 2)
+    classifier = PassageClassifier(("faq:a", "faq:b"), np.zeros((DIMENSIONS, 2), dtype=np.float32),
+                                   np.asarray([0.0, 1.0], dtype=np.float32))
+    evidence = group_evidence(None, classifier, query)
+    assert evidence is not None and evidence.classifier.argmax() == 1 and evidence.closest.sum() == 0
+    assert group_evidence(None, None, query) is None
