@@ -67,6 +67,8 @@ def test_kind_model_probabilities_thresholds_and_round_trip():
     assert again.probabilities("thanks a lot!", vector) == pytest.approx(found, abs=1e-5)
     assert model.fires({"answer": 0.2, "chitchat": 0.65, "after-sources": 0.1, "unknown-name": 0.0, "decline": 0.05}) == "chitchat"
     assert model.fires({"answer": 0.3, "chitchat": 0.55, "after-sources": 0.1, "unknown-name": 0.0, "decline": 0.05}) is None
+    # After the sources never fires as a guard, however likely.
+    assert model.fires({"answer": 0.0, "chitchat": 0.0, "after-sources": 0.99, "unknown-name": 0.0, "decline": 0.01}) is None
 
 
 def test_passage_classifier_round_trip_keeps_its_ranking():
@@ -229,8 +231,11 @@ def test_learned_guards_give_their_own_replies(fitted):
     # None of these is caught by the rules (no year, no "thanks" word list entry, no "did X sign" slot needed).
     chitchat = answerer.answer("much obliged")
     assert not chitchat.answered and chitchat.decline == DeclineKind.CHITCHAT and chitchat.excerpts == ()
+    # After the sources is not a learned guard (it caught clean questions): the classifier names the reply
+    # once the decision declines.
     after = answerer.answer("did the un adopt it yet")
     assert not after.answered and after.decline == DeclineKind.AFTER_SOURCES and after.guard_detail == "2026-09-14"
+    assert after.confidence > 0  # reached the decision: no guard stopped it first
     unknown = answerer.answer("did keanu reeves sign")
     assert not unknown.answered and unknown.decline == DeclineKind.UNKNOWN_NAME
     # A known name is never turned away by the learned guard.

@@ -281,8 +281,6 @@ class Answerer:
                               tokens=tokens)
         newest = newest_fact(index)
         after = after_sources(cleaned, newest)
-        if after is None and learned == "after-sources" and newest is not None:
-            after = AfterSources(newest, "asks how things stand now")
         named = named_passages(index, cleaned, context)
         missing = unknown_name(index, cleaned, context)
         if missing is None and learned == "unknown-name" and not named:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.core.asking import asks_something
+from bot.core.guards import fold, name_index
 from bot.core.ranking import FEATURES as CANDIDATE_FEATURES
 from bot.core.ranking import LinearModel, Query, Ranked
 from bot.core.retrieval import keyword_index
@@ -47,6 +48,10 @@ FEATURES = (
     "instruction",        # tells the bot what to do or be ("ignore your rules", "translate", "you are now")
     "kind_answer",        # the message-kind classifier's probability that this is a question to answer
                           # (core.message_kind: words and character n-grams, a view the embedding lacks)
+    "unknown_names",      # log(1 + capitalised words, not opening a sentence, that the corpus never uses): "Who
+                          # is Taylor Swift?" names someone it does not know of
+    "unknown_words_en",   # unknown_words for an English message, else 0: in English, words the corpus never uses
+                          # mean another subject; in other languages they are mostly the language itself
 )
 # How close the message is to the training messages (mean cosine of the nearest ``NEIGHBOURS``): to answerable
 # ones, to must-decline ones, and the difference. Trolling, small talk about AI and prompt injections resemble
@@ -184,8 +189,24 @@ def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], me
     else:
         retrieval, old, keyword = [-10.0, 0.0, -1.0, 0.0, 0.0], 0.0, 0.0
     row = [*retrieval, unknown, float(np.log1p(len(wanted))), float(query.language != "en"), old, keyword,
-           *message_shape(message), kind_answer]
+           *message_shape(message), kind_answer, float(np.log1p(unknown_names(index, message))),
+           unknown if query.language == "en" else 0.0]
     return np.asarray(row, dtype=float)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;:¿¡])\s+|\n+")
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+def unknown_names(index: SearchIndex, message: str) -> int:
+    """Capitalised words of ``message`` (proper nouns, mostly) that no passage or phrasing of the corpus uses."""
+    known = name_index(index).words
+    found = 0
+    for sentence in _SENTENCE.split(message):
+        for word in _CAPITALISED.findall(sentence)[1:]:  # a sentence's first word is capitalised anyway
+            if word[0].isupper() and not word.isupper() and fold(word) not in known:
+                found += 1
+    return found
 
 
 def decide(index: SearchIndex, query: Query, ranked: list[Ranked], message: str, model: DecisionModel | None,

@@ -112,7 +112,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 FUZZY_SCORE = 86  # rapidfuzz ratio: "bengo" and "Bengio" meet, "Huang" and "Zhang" do not
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
+    """Lower case without accents: how names are compared."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(ch))
 
 
@@ -137,8 +138,8 @@ def name_index(index: SearchIndex) -> NameIndex:
             found = index.derived.get("names")
             if found is None:
                 texts = [t for p in index.passages for t in (p.text, p.title, *p.phrasings)]
-                words = {_fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
-                own = tuple(frozenset(_fold(w) for w in re.findall(r"[^\W\d_]+", p.text)) for p in index.passages)
+                words = {fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
+                own = tuple(frozenset(fold(w) for w in re.findall(r"[^\W\d_]+", p.text)) for p in index.passages)
                 found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
                                                            own)
     return found
@@ -162,12 +163,12 @@ def _name_slot(question: str, context: Sequence[str]) -> str | None:
 def _name_words(slot: str) -> list[str] | None:
     """The words of a slot that reads like a name (no articles, pronouns or question words), else ``None``."""
     words = re.findall(r"[^\W\d_][\w'’.-]*", slot)
-    while words and _fold(words[-1]) in _TRAILING:
+    while words and fold(words[-1]) in _TRAILING:
         words.pop()
     if not words or len(words) > 4:
         return None
     for position, word in enumerate(words):
-        folded = _fold(word)
+        folded = fold(word)
         if folded in _NAME_PARTICLES and 0 < position < len(words) - 1:
             continue
         if folded in STOPWORDS or folded in _TRAILING or folded in _NOT_NAMES:
@@ -180,7 +181,7 @@ def _corpus_spelling(word: str, names: NameIndex) -> list[str] | None:
     when the corpus does not hold it."""
     from rapidfuzz import fuzz, process
 
-    folded = _fold(word).strip(".'’-")
+    folded = fold(word).strip(".'’-")
     parts = [p for p in re.split(r"[-'’.]", folded) if p]
     if parts and all(p in names.words for p in parts):
         return parts
@@ -206,7 +207,7 @@ def named_passages(index: SearchIndex, question: str, context: Sequence[str] = (
     names = name_index(index)
     spelled: list[str] = []
     for word in words:
-        if _fold(word) in _NAME_PARTICLES:
+        if fold(word) in _NAME_PARTICLES:
             continue
         corpus = _corpus_spelling(word, names)
         if corpus is None:
@@ -243,7 +244,7 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     words = _name_words(slot)
     if words is None:
         return None
-    unknown = [w for w in words if _fold(w) not in _NAME_PARTICLES and not _known(w, names)]
+    unknown = [w for w in words if fold(w) not in _NAME_PARTICLES and not _known(w, names)]
     return " ".join(words) if unknown else None
 
 

@@ -29,6 +29,10 @@ import numpy as np
 
 KINDS = ("answer", "chitchat", "after-sources", "unknown-name", "decline")
 GUARDED = ("chitchat", "after-sources", "unknown-name")  # the kinds with their own reply
+# The kinds whose learned guard fires before the decision. After the sources is only named once the decision
+# declines: as a guard it caught clean questions about the launch ("Who read the call out at the UN General
+# Assembly?"), and without it, 4-fold over the training-only messages, after-sources recall rose (0.65 -> 0.70).
+FIRING = ("chitchat", "unknown-name")
 DIMENSIONS = 1 << 14
 CHARACTER_NGRAMS = (3, 4, 5)
 
@@ -87,8 +91,11 @@ class KindModel:
         return dict(zip(KINDS, (exp / exp.sum()).tolist(), strict=True))
 
     def fires(self, found: dict[str, float]) -> str | None:
-        """The guard kind whose probability (``found``, from ``probabilities``) passes its threshold, or ``None``."""
+        """The ``FIRING`` kind whose probability (``found``, from ``probabilities``) passes its threshold, or
+        ``None``."""
         for kind, threshold in self.thresholds.items():
+            if kind not in FIRING:
+                continue
             if found[kind] >= threshold:
                 return kind
         return None
