@@ -4,10 +4,10 @@ The index is built the way `redlines-bot index build` builds it (ranking and dec
 train split, calibrated on dev); the test split is only measured here, never used to fit or choose anything.
 Marked `model`: it loads the packaged all-MiniLM-L6-v2 (`make test` and CI run it).
 
-Two gates. The issue's targets are not met yet: those tests are strict expected failures, with the measured
-numbers in their reason, so CI shows the gap and fails the day a target is reached (then drop the marker). The
-numbers reached are a ratchet: CI fails if the test split falls below them (two messages of slack, for floating
-point differences between machines).
+Two gates. The issue's targets for declines are met and gated as they are. Those for answerable messages are not
+met yet: those tests are strict expected failures, with the measured numbers in their reason, so CI shows the gap
+and fails the day a target is reached (then drop the marker). The numbers reached are a ratchet: CI fails if the
+test split falls below them (two messages of slack, for floating point differences between machines).
 """
 
 from __future__ import annotations
@@ -55,12 +55,11 @@ def test_the_models_were_fitted_for_the_generation(gated):
     assert note and note["ranker"] and note["decision"]
 
 
-# Measured on the test split when this gate was written (hybrid): hit@1 0.661, hit@3 0.887, decline recall 0.77
-# (54/70), false declines 5/115; answerable categories under hit@3 0.85: italian 0.50, long 0.78, chinese 0.83,
-# portuguese 0.83; languages under 0.80: it 0.50; decline kinds under 0.90: after-sources 0.64, off-topic 0.67,
-# ai-adjacent 0.75, chitchat 0.75, injection 0.80, unknown-name 0.80.
+# Measured on the test split when this gate was written (hybrid): hit@1 0.817, hit@3 0.913, decline recall 0.97
+# (68/70), false declines 4/115; answerable categories under hit@3 0.85: italian 0.50, did-x-sign 0.83;
+# languages under 0.80: it 0.50. Every decline kind is at 0.90 or more: that target is a plain gate now.
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.64, "hit@3": 0.87, "decline_recall": 0.74, "false_declines": 7}
+REACHED = {"hit@1": 0.80, "hit@3": 0.90, "decline_recall": 0.95, "false_declines": 5}
 
 
 def test_test_split_keeps_what_was_reached(gated):
@@ -89,7 +88,6 @@ def test_test_split_every_category_and_language(gated):
     assert not low
 
 
-@NOT_MET
 def test_test_split_declines(gated):
     _, _, report = gated
     assert report.decline_accuracy >= DECLINE_RECALL, report.summary()
