@@ -251,6 +251,16 @@ def test_models_fitted_on_other_kinds_are_set_aside(fitted, caplog):
     assert models_of(index) == QualityModels() and "refit" in caplog.text
 
 
+def test_models_holding_vectors_of_another_size_are_set_aside(fitted, caplog):
+    _, index, _ = fitted
+    raw = json.loads(index.extras[MODELS_FILE])
+    neighbours = LabelledMessages.from_json(raw["neighbours"])
+    raw["neighbours"] = LabelledMessages(neighbours.vectors[:, :48].copy(), neighbours.groups, neighbours.labels).to_json()
+    index.derived.clear()
+    index.extras[MODELS_FILE] = json.dumps(raw).encode()
+    assert models_of(index).ranker is None and "another size" in caplog.text
+
+
 def test_group_positions_mark_passages_the_models_do_not_know(fitted):
     _, index, _ = fitted
     positions = group_positions(index, ("faq:deadline", "faq:nowhere"))

@@ -93,13 +93,23 @@ def models_of(index: SearchIndex) -> QualityModels:
                     found = QualityModels()
                 except (ValueError, KeyError, TypeError) as exc:
                     raise IndexUnavailableError(CORRUPT, f"{index.generation}/{MODELS_FILE} cannot be read ({exc})") from None
-                index.derived["models"] = found = _current(found, index.generation)
+                index.derived["models"] = found = _current(found, index.generation,
+                                                                 (index.manifest.get("model") or {}).get("dimension"))
     return found
 
 
-def _current(models: QualityModels, generation: str) -> QualityModels:
+def _current(models: QualityModels, generation: str, dimension: int | None = None) -> QualityModels:
     """The models whose features are the ones this code computes; a model fitted on other features (by an older
-    version) is set aside, with a warning, until ``index build`` fits it again."""
+    version) is set aside, with a warning, until ``index build`` fits it again. So are models that hold vectors of
+    another size than the generation's embeddings (``dimension``)."""
+    if dimension is not None and any(
+            vectors is not None and vectors.shape[-1] != dimension
+            for vectors in (models.neighbours.vectors if models.neighbours else None,
+                            models.kinds.embedding_weights.T if models.kinds and models.kinds.embedding_weights is not None
+                            else None)):
+        log.warning("index %s: its quality models hold vectors of another size than its embeddings; using the "
+                    "retriever's order and the decline threshold (run `redlines-bot index build` to refit)", generation)
+        return QualityModels(report=models.report)
     ranker, decision = models.ranker, models.decision
     if ranker is not None and ranker.features != RANKING_FEATURES:
         log.warning("index %s: its ranking model was fitted on other features; using the retriever's order "
