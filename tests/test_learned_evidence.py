@@ -285,3 +285,31 @@ def test_query_text_feeds_the_classifier():
     evidence = group_evidence(None, classifier, query)
     assert evidence is not None and evidence.classifier.argmax() == 1 and evidence.closest.sum() == 0
     assert group_evidence(None, None, query) is None
+
+
+# ---- a paragraph named by its place ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("third para pls, exact text", 3), ("quote the last paragraph", 0), ("paragraph 2 word for word", 2),
+    ("le dernier paragraphe", 0), ("el segundo párrafo", 2), ("den ersten Absatz bitte", 1), ("¶4 please", 4),
+    ("第三段原文", 3), ("最后一段", 0), ("il terzo paragrafo", 3), ("what is a paragraph", None),
+    ("the first red line", None)])
+def test_a_paragraph_named_by_its_place(text, number):
+    from bot.core.ranking import named_paragraph
+
+    assert named_paragraph(text) == number
+
+
+def test_the_named_paragraph_is_a_candidate_and_a_feature(fitted):
+    from bot.core.ranking import named_letter_paragraphs
+
+    _, index, answerer = fitted
+    last = named_letter_paragraphs(index, 0)
+    assert last and {index.passages[p].group for p in last} == {"letter#¶2"}  # the test letter has two paragraphs
+    seen = answerer.analyse("quote the last paragraph", (), "hybrid", index, "en")
+    assert set(last) <= {c.passage for c in seen.candidates}
+    rows = candidate_features(index, seen.query, seen.candidates)
+    column = RANKING_FEATURES.index("paragraph_named")
+    named = {c.passage for c, row in zip(seen.candidates, rows, strict=True) if row[column] == 1.0}
+    assert named == set(last)

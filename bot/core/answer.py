@@ -23,7 +23,7 @@ from bot.core.guards import AfterSources, after_sources, asked_name, is_chitchat
 from bot.core.language import detect_language
 from bot.core.neighbours import group_positions
 from bot.core.quality_models import models_of
-from bot.core.ranking import Query, Ranked, group_evidence, phrasing_index, rank
+from bot.core.ranking import Query, Ranked, group_evidence, named_letter_paragraphs, phrasing_index, rank
 from bot.core.retrieval import Candidate, prepare, retrieve
 from bot.core.text import clean_question, has_words
 from bot.corpus.passages import Passage
@@ -279,6 +279,8 @@ class Answerer:
             return Analysis(True, None, [], None, None, frozenset(), probabilities)
         candidates = retrieve(retriever, index, self.encoder, searched, language, self.settings, query=vector,
                               tokens=tokens)
+        if query.paragraph is not None:
+            candidates = _with_named_paragraph(index, query, candidates)
         newest = newest_fact(index)
         after = after_sources(cleaned, newest)
         named = named_passages(index, cleaned, context)
@@ -286,6 +288,18 @@ class Answerer:
         if missing is None and learned == "unknown-name" and not named:
             missing = asked_name(cleaned, context) or ""  # "": the name could not be read out; the reply says "that name"
         return Analysis(False, query, candidates, missing, after, named, probabilities)
+
+
+def _with_named_paragraph(index: SearchIndex, query: Query, candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates, and the letter's paragraph the question names by its place ("quote the third paragraph")
+    when the retriever left it out: "third para pls" shares no word with it, but it is what is asked for."""
+    named = named_letter_paragraphs(index, query.paragraph)
+    missing = [p for p in named if all(c.passage != p for c in candidates)]
+    if not missing or not candidates:
+        return candidates
+    cosines = index.passage_scores(query.vector)
+    last = candidates[-1]
+    return candidates + [Candidate(p, last.score, last.confidence, float(cosines[p]), 0.0) for p in missing]
 
 
 def searched_text(cleaned: str, context: tuple[str, ...], language: str) -> tuple[str, str, tuple[str, ...]]:

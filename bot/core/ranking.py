@@ -51,6 +51,8 @@ FEATURES = (
     "neighbour_share",   # share of the question's nearest training messages this passage answers
     "classifier",        # the passage classifier's probability for this passage's group (core.passage_classifier)
     "classifier_gap",    # that probability minus the best candidate's
+    "paragraph_named",   # the question names this paragraph of a document by its number ("the third paragraph",
+                         # "para 2", "le dernier paragraphe", "第三段")
 )
 
 # "quote", "exact words", "word for word", "verbatim", in the served languages.
@@ -59,6 +61,37 @@ _WORDING = re.compile(
     r"cit\w+ (?:textual\w*|testual\w*|exact\w*)|textual\w*|testual\w*|wörtlich\w*|wortlaut|genauen? wort\w*|"
     r"zitier\w*|palavras? exat\w*|parole esatt\w*|palabras exactas)\b|原文|原话|原話|逐字",
     re.IGNORECASE)
+
+
+# "the third paragraph", "para 2", "¶4", "le dernier paragraphe", "第三段": a paragraph named by its place
+# (0: the last one).
+_ORDINAL_OF = {word: number for number, words in {
+    1: "first 1st premier première primer primero primera erste ersten erster primo prima primeiro",
+    2: "second 2nd deuxième deuxieme seconde segundo segunda zweite zweiten zweiter secondo seconda",
+    3: "third 3rd troisième troisieme tercer tercero tercera dritte dritten dritter terzo terza terceiro terceira",
+    4: "fourth 4th quatrième quatrieme cuarto cuarta vierte vierten vierter quarto quarta",
+    0: "last final dernier dernière derniere último ultimo última ultima letzte letzten letzter",
+}.items() for word in words.split()}
+_HAN_ORDINAL = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4, "最后": 0, "最後": 0}
+_PARAGRAPH_WORD = r"(?:para(?:graph|graphe|grafo)?s?|párrafo|parrafo|parágrafo|paragrafo|absatz|abschnitt)"
+_NAMED_PARAGRAPH = re.compile(
+    rf"\b(?P<ordinal>{'|'.join(sorted(map(re.escape, _ORDINAL_OF), key=len, reverse=True))})\s+(?:\w+\s+)?{_PARAGRAPH_WORD}\b|"
+    rf"\b{_PARAGRAPH_WORD}\s+(?:(?:n[º°o]\.?|number|nummer|numéro|número|numero)\s*)?(?P<number>[1-9])\b|"
+    rf"\b{_PARAGRAPH_WORD}\s+(?P<after>{'|'.join(sorted(map(re.escape, _ORDINAL_OF), key=len, reverse=True))})\b|"
+    r"[¶§]\s*(?P<sign>[1-9])|第\s*(?P<han>[一二三四1-4])\s*段|(?P<hanlast>最后|最後)一?段",
+    re.IGNORECASE)
+
+
+def named_paragraph(text: str) -> int | None:
+    """The paragraph a question names by its place (1, 2, ...; 0 for the last one), if it names one."""
+    found = _NAMED_PARAGRAPH.search(text)
+    if found is None:
+        return None
+    if found.group("number") or found.group("sign"):
+        return int(found.group("number") or found.group("sign"))
+    if found.group("han") or found.group("hanlast"):
+        return _HAN_ORDINAL[found.group("han") or found.group("hanlast")]
+    return _ORDINAL_OF[(found.group("ordinal") or found.group("after")).lower()]
 
 
 def asks_for_wording(text: str) -> bool:
@@ -78,6 +111,7 @@ class Query:
     vector: np.ndarray
     wording: bool
     intent: str | None = None
+    paragraph: int | None = None  # the paragraph it names by its place (0: the last), if any
 
     @staticmethod
     def search_text(text: str, language: str) -> tuple[str, tuple[str, ...]]:
@@ -90,7 +124,7 @@ class Query:
     def of(cls, text: str, language: str, vector: np.ndarray, tokens: tuple[str, ...] | None = None) -> Query:
         if tokens is None:
             tokens = Query.search_text(text, language)[1]
-        return cls(text, language, tokens, vector, asks_for_wording(text), intent(text))
+        return cls(text, language, tokens, vector, asks_for_wording(text), intent(text), named_paragraph(text))
 
 
 @dataclass(frozen=True)
@@ -145,6 +179,8 @@ class PhrasingIndex:
     language: tuple[str, ...]
     phrasing_languages: tuple[frozenset[str], ...]
     phrasing_intents: tuple[frozenset[str], ...]
+    paragraph: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per passage: its ¶ number
+    last_paragraph: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # ... its document's last
 
 
 _LOCK = threading.Lock()
@@ -180,11 +216,32 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
         intents.append(frozenset(i for i in map(intent, passage.phrasings) if i))
     kind = np.asarray([(p.kind == "faq", p.kind == "letter", p.kind == "press", "." in p.locator) for p in index.passages],
                       dtype=float).reshape(-1, 4)
+    numbers = [_paragraph_number(p.locator) for p in index.passages]
+    last: dict[str, int] = {}
+    for passage, number in zip(index.passages, numbers, strict=True):
+        last[passage.doc_id] = max(last.get(passage.doc_id, 0), number)
     return PhrasingIndex(
         np.asarray(phrasing_passage, dtype=np.int64),
         np.asarray(phrasing_weight, dtype=float),
         {w: np.asarray(v, dtype=np.int64) for w, v in phrasings_with.items()},
-        kind, tuple(p.language for p in index.passages), tuple(languages), tuple(intents))
+        kind, tuple(p.language for p in index.passages), tuple(languages), tuple(intents),
+        np.asarray(numbers, dtype=np.int64), np.asarray([last[p.doc_id] for p in index.passages], dtype=np.int64))
+
+
+def named_letter_paragraphs(index: SearchIndex, paragraph: int | None) -> list[int]:
+    """The letter's passages (the paragraph and its sentences) for a paragraph named by its place (0: the last)."""
+    if paragraph is None:
+        return []
+    prepared = phrasing_index(index)
+    letter = prepared.kind[:, 1] > 0
+    wanted = prepared.last_paragraph if paragraph == 0 else paragraph
+    return np.flatnonzero(letter & (prepared.paragraph > 0) & (prepared.paragraph == wanted)).tolist()
+
+
+def _paragraph_number(locator: str) -> int:
+    """The paragraph number of a document passage's locator ("¶3", "¶3.2"); 0 for an FAQ entry."""
+    found = re.match(r"¶(\d+)", locator)
+    return int(found.group(1)) if found else 0
 
 
 def _intent_match(asked: str | None, answered: frozenset[str]) -> float:
@@ -274,6 +331,10 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
             held_by = np.zeros(len(index.passages), dtype=bool)
             held_by[holders] = True
             rows[:, 14] = held_by[passages]
+    if query.paragraph is not None and len(prepared.paragraph):
+        number = prepared.paragraph[passages]
+        wanted = prepared.last_paragraph[passages] if query.paragraph == 0 else query.paragraph
+        rows[:, 20] = (number > 0) & (number == wanted)
     if evidence is not None and len(evidence.groups):
         position = group_positions(index, evidence.groups)[passages]
         labelled = position >= 0
