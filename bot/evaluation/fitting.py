@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 NEIGHBOUR_DIMENSIONS = 48     # the space nearest training messages are found in (principal components)
 FALSE_DECLINE_BUDGET = 0.01   # calibrate below the 3 % target: messages not seen yet are declined more often
-RANKER_C = 1.0
+RANKER_C = 1.0               # measured on dev at 0.1, 0.3, 1, 3 and 10: the same rankings
 DECISION_C_GRID = (0.1, 0.3, 1.0, 3.0)
 DECISION_FOLDS = 5
 KIND_C_GRID = (1.0, 3.0, 10.0, 30.0)   # chosen by cross-validated log-loss on train
