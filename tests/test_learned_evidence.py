@@ -313,3 +313,18 @@ def test_the_named_paragraph_is_a_candidate_and_a_feature(fitted):
     column = RANKING_FEATURES.index("paragraph_named")
     named = {c.passage for c, row in zip(seen.candidates, rows, strict=True) if row[column] == 1.0}
     assert named == set(last)
+
+
+def test_a_follow_ups_own_words_are_a_feature_of_their_own(fitted):
+    _, index, answerer = fitted
+    column = RANKING_FEATURES.index("own_coverage"), RANKING_FEATURES.index("coverage")
+    alone = answerer.analyse("what about honey", (), "hybrid", index, "en")
+    assert alone.query.own_tokens is None
+    rows = candidate_features(index, alone.query, alone.candidates)
+    assert (rows[:, column[0]] == rows[:, column[1]]).all()  # a question read alone: the same as coverage
+    follow = answerer.analyse("and honey?", ("what is the deadline of the call?",), "hybrid", index, "en")
+    assert follow.query.own_tokens and "deadlin" not in " ".join(follow.query.own_tokens)
+    rows = candidate_features(index, follow.query, follow.candidates)
+    by_group = {index.passages[c.passage].group: row for c, row in zip(follow.candidates, rows, strict=True)}
+    assert by_group["letter#¶1"][column[0]] > by_group["faq:deadline"][column[0]]
+    assert by_group["faq:deadline"][column[1]] > 0  # the previous question's words still count in coverage

@@ -7,6 +7,7 @@ the corpus does not cover the question rather than post an unrelated passage.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -270,6 +271,8 @@ class Answerer:
         if vector is None:
             vector = self.encoder.encode_queries([searched])[0]
         query = Query.of(text, language, vector, tokens)
+        if text != cleaned:  # read with the question before it: keep the message's own words apart
+            query = dataclasses.replace(query, own_tokens=Query.search_text(cleaned, language)[1])
         kinds = models_of(index).kinds
         probabilities = kind_probabilities
         if probabilities is None and kinds is not None:

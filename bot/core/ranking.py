@@ -53,6 +53,9 @@ FEATURES = (
     "classifier_gap",    # that probability minus the best candidate's
     "paragraph_named",   # the question names this paragraph of a document by its number ("the third paragraph",
                          # "para 2", "le dernier paragraphe", "第三段")
+    "own_coverage",      # coverage by the message's own words only: a follow-up is searched with the question before
+                         # it ("and the bio one?" + "when was the chemical weapons convention agreed?"), and the
+                         # passage that answered that question holds most of the words; the new one holds the new words
 )
 
 # "quote", "exact words", "word for word", "verbatim", in the served languages.
@@ -112,6 +115,7 @@ class Query:
     wording: bool
     intent: str | None = None
     paragraph: int | None = None  # the paragraph it names by its place (0: the last), if any
+    own_tokens: tuple[str, ...] | None = None  # a follow-up's own keywords, without the question before it
 
     @staticmethod
     def search_text(text: str, language: str) -> tuple[str, tuple[str, ...]]:
@@ -294,6 +298,14 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     weights = {w: keywords.weight(w) for w in set(query.tokens)}
     total = sum(weights.values())
     # Rare-word weight each passage holds (coverage), and shared with each phrasing (overlap), from postings.
+    own_weights = weights if query.own_tokens is None else {w: keywords.weight(w) for w in set(query.own_tokens)}
+    own_total = sum(own_weights.values())
+    held_own = np.zeros(len(index.passages)) if query.own_tokens is not None else None
+    if held_own is not None:
+        for word, weight in own_weights.items():
+            holders = keywords.passages_with(word)
+            if holders is not None:
+                held_own[holders] += weight
     held = np.zeros(len(index.passages))
     shared = np.zeros(len(prepared.phrasing_passage))
     for word, weight in weights.items():
@@ -315,6 +327,10 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     rows[:, 1] = dense - dense.max()
     rows[:, 2] = keyword / keyword.max() if keyword.max() > 0 else 0.0
     rows[:, 3] = held[passages] / total if total else 0.0
+    if held_own is None:
+        rows[:, 21] = rows[:, 3]
+    else:
+        rows[:, 21] = held_own[passages] / own_total if own_total else 0.0
     rows[:, 4] = overlap[passages]
     rows[:, 5:8] = kind[:, :3]
     rows[:, 8] = kind[:, 1] * query.wording
