@@ -1,13 +1,20 @@
-"""Fitting the ranking and decision models of a new index generation on the question bank.
+"""Fitting the models of a new index generation on the question bank.
 
-Run by ``index build`` on the generation it is building (so the models always match its passages): every
-message of the bank's train split is searched on it; the ranker, a logistic regression over
-``bot.core.ranking.FEATURES``, learns which candidate is a labelled answer; the decision, a logistic
-regression over ``bot.core.decision.FEATURES`` and the message's embedding, learns which messages are
-answerable. The decision's threshold is then calibrated on the dev split: the one that declines the most
-must-decline messages while falsely declining at most ``FALSE_DECLINE_BUDGET`` of the answerable ones. The
-test split is never read here. Everything is deterministic (lbfgs, fixed order), so a rebuild of the same
-corpus fits the same models.
+Run by ``index build`` on the generation it is building (so the models always match its passages), in order:
+
+1. the message-kind classifier (``core.message_kind``) on the train split's messages and the FAQ's own questions,
+   with each training message's out-of-fold probabilities kept;
+2. every train and dev message is searched on the generation, the learned guards in place (out of fold for train);
+3. the ranking's learned evidence: the labelled neighbours (``core.neighbours``) and the passage classifier
+   (``core.passage_classifier``), again with out-of-fold values for the training messages themselves;
+4. the ranker, a pairwise logistic regression over ``bot.core.ranking.FEATURES``;
+5. the decision, a logistic regression over ``bot.core.decision.FEATURES``, the nearest training messages and the
+   embedding, chosen by cross-validation on train; its threshold calibrated on dev (the bank's dev split and the
+   clean dev questions): the one that declines the most must-decline messages while falsely declining at most
+   ``FALSE_DECLINE_BUDGET`` of the answerable ones.
+
+The test split is never read here. Everything is deterministic (lbfgs, fixed folds and order), so a rebuild of the
+same corpus fits the same models.
 """
 
 from __future__ import annotations
