@@ -25,7 +25,7 @@ from bot.core.language import detect_language
 from bot.core.message_kind import hashed
 from bot.core.neighbours import LabelledMessages, group_positions
 from bot.core.passage_classifier import PassageClassifier
-from bot.core.retrieval import Candidate, keyword_index
+from bot.core.retrieval import Candidate, KeywordIndex, keyword_index
 from bot.index.store import SearchIndex
 
 FEATURES = (
@@ -287,6 +287,16 @@ def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClass
     return GroupEvidence(groups, closest, share, probabilities)
 
 
+def _held(keywords: KeywordIndex, weights: dict[str, float], size: int) -> np.ndarray:
+    """For each of the ``size`` passages, the weight of the words in ``weights`` that it (or a phrasing) holds."""
+    held = np.zeros(size)
+    for word, weight in weights.items():
+        holders = keywords.passages_with(word)
+        if holders is not None:
+            held[holders] += weight
+    return held
+
+
 def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate],
                        evidence: GroupEvidence | None = None) -> np.ndarray:
     """One row of ``FEATURES`` per candidate; the learned features are 0 without ``evidence``."""
@@ -298,20 +308,9 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     weights = {w: keywords.weight(w) for w in set(query.tokens)}
     total = sum(weights.values())
     # Rare-word weight each passage holds (coverage), and shared with each phrasing (overlap), from postings.
-    own_weights = weights if query.own_tokens is None else {w: keywords.weight(w) for w in set(query.own_tokens)}
-    own_total = sum(own_weights.values())
-    held_own = np.zeros(len(index.passages)) if query.own_tokens is not None else None
-    if held_own is not None:
-        for word, weight in own_weights.items():
-            holders = keywords.passages_with(word)
-            if holders is not None:
-                held_own[holders] += weight
-    held = np.zeros(len(index.passages))
+    held = _held(keywords, weights, len(index.passages))
     shared = np.zeros(len(prepared.phrasing_passage))
     for word, weight in weights.items():
-        holders = keywords.passages_with(word)
-        if holders is not None:
-            held[holders] += weight
         if word in prepared.phrasings_with:
             shared[prepared.phrasings_with[word]] += weight
     overlap = np.zeros(len(index.passages))
@@ -327,10 +326,12 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     rows[:, 1] = dense - dense.max()
     rows[:, 2] = keyword / keyword.max() if keyword.max() > 0 else 0.0
     rows[:, 3] = held[passages] / total if total else 0.0
-    if held_own is None:
+    if query.own_tokens is None:
         rows[:, 21] = rows[:, 3]
     else:
-        rows[:, 21] = held_own[passages] / own_total if own_total else 0.0
+        own = {w: keywords.weight(w) for w in set(query.own_tokens)}
+        own_total = sum(own.values())
+        rows[:, 21] = _held(keywords, own, len(index.passages))[passages] / own_total if own_total else 0.0
     rows[:, 4] = overlap[passages]
     rows[:, 5:8] = kind[:, :3]
     rows[:, 8] = kind[:, 1] * query.wording
