@@ -215,9 +215,18 @@ class Answerer:
                 suggestions=() if answered or decline == DeclineKind.CHITCHAT else _suggestions(index.passages, ranked),
                 context=context)
 
+        def guard_reply(decline: str, ranked: list[Ranked], confidence: float, detail: str | None = None) -> Answer:
+            """A guard's own reply: chit-chat quotes nothing; an unknown name only the signatory list; a time after
+            the sources the cutoff entry, then the best passage (what the sources say as of their date)."""
+            if decline == DeclineKind.CHITCHAT:
+                return reply(False, [], confidence, decline, quoted=[])
+            entry, with_best = (SIGNATORY_LIST, False) if decline == DeclineKind.UNKNOWN_NAME else (SOURCES_CUTOFF, True)
+            return reply(False, ranked, confidence, decline, detail,
+                         quoted=_entries(index, ranked, [entry], with_best=with_best))
+
         seen = self.analyse(cleaned, context, name, index, language)
         if seen.chitchat:
-            return reply(False, [], 0.0, DeclineKind.CHITCHAT, quoted=[])
+            return guard_reply(DeclineKind.CHITCHAT, [], 0.0)
         assert seen.query is not None
         models = models_of(index)
         ranked = rank(index, seen.query, seen.candidates, models.ranker,
@@ -232,11 +241,9 @@ class Answerer:
 
             ranked = sorted(ranked, key=lead)
         if seen.missing_name is not None:
-            return reply(False, ranked, 0.0, DeclineKind.UNKNOWN_NAME, seen.missing_name,
-                         quoted=_entries(index, ranked, [SIGNATORY_LIST], with_best=False))
+            return guard_reply(DeclineKind.UNKNOWN_NAME, ranked, 0.0, seen.missing_name)
         if seen.after_sources is not None:
-            return reply(False, ranked, 0.0, DeclineKind.AFTER_SOURCES, seen.after_sources.newest.isoformat(),
-                         quoted=_entries(index, ranked, [SOURCES_CUTOFF], with_best=True))
+            return guard_reply(DeclineKind.AFTER_SOURCES, ranked, 0.0, seen.after_sources.newest.isoformat())
         query = seen.query
         decision = decide(index, query, ranked, cleaned, models.decision, self.settings.decline_threshold,
                           seen.kind_answer)
@@ -244,15 +251,13 @@ class Answerer:
             # The decision says decline; the message-kind classifier says which reply fits.
             kind = seen.declined_kind()
             if kind == "chitchat":
-                return reply(False, [], decision.confidence, DeclineKind.CHITCHAT, quoted=[])
-            newest = newest_fact(index)
+                return guard_reply(DeclineKind.CHITCHAT, ranked, decision.confidence)
             if kind == "unknown-name" and not seen.named:
-                return reply(False, ranked, decision.confidence, DeclineKind.UNKNOWN_NAME,
-                             asked_name(cleaned, context) or "",
-                             quoted=_entries(index, ranked, [SIGNATORY_LIST], with_best=False))
-            if kind == "after-sources" and newest is not None:
-                return reply(False, ranked, decision.confidence, DeclineKind.AFTER_SOURCES, newest.isoformat(),
-                             quoted=_entries(index, ranked, [SOURCES_CUTOFF], with_best=True))
+                return guard_reply(DeclineKind.UNKNOWN_NAME, ranked, decision.confidence,
+                                   asked_name(cleaned, context) or "")
+            newest = newest_fact(index) if kind == "after-sources" else None
+            if newest is not None:
+                return guard_reply(DeclineKind.AFTER_SOURCES, ranked, decision.confidence, newest.isoformat())
             return reply(False, ranked, decision.confidence, DeclineKind.NOT_COVERED)
         return reply(True, ranked, decision.confidence, closest=decision.closest_match)
 
