@@ -188,6 +188,18 @@ def test_after_sources_says_up_to_when_and_quotes_the_cutoff_first(guarded):
     assert answer.excerpts[0].passage_id == "faq:sources-cutoff"
 
 
+def test_the_console_gives_each_guard_its_own_reply_with_what_it_quotes(guarded):
+    from bot.serving.render_text import DECLINE_MESSAGE, render_text
+
+    _, _, answerer = guarded
+    assert render_text(answerer.answer("thanks!")).startswith("👋") and ">" not in render_text(answerer.answer("thanks!"))
+    unknown = render_text(answerer.answer("did Taylor Swift sign the call?"))
+    assert unknown.startswith("Taylor Swift isn't among the signatories") and "Only the official site holds" in unknown
+    after = render_text(answerer.answer("was the deadline met in 2027?"))
+    assert after.startswith("My sources go up to 2026-09-14") and "The sources stop on 14 September 2026" in after
+    assert render_text(answerer.answer("what colour is a lemon?")) == DECLINE_MESSAGE
+
+
 def test_instructions_are_only_text_to_search_with(guarded):
     _, _, answerer = guarded
     plain = answerer.answer("What is the deadline of the call?")

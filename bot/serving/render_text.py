@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.core.answer import Answer
+from bot.core.answer import Answer, DeclineKind
 
 DECLINE_MESSAGE = ("The letter and the FAQ don't cover this question, so I won't guess. "
                    "Try asking about the Global Call for AI Red Lines: what it asks, who signed it, what happened next.")
@@ -15,10 +15,30 @@ def citation(source_title: str, locator: str, url: str | None) -> str:
     return f"{where} <{url}>" if url else where
 
 
+# The guards' own replies, in the words the Discord adapter uses (``discord_app/messages/en.yaml``, decline.*).
+CHITCHAT_MESSAGE = "👋 I answer questions about the Global Call for AI Red Lines by quoting the letter and its FAQ."
+UNKNOWN_NAME_MESSAGE = ("{name} isn't among the signatories I know of. My sources name only some of them; the full list "
+                        "is on red-lines.ai <https://red-lines.ai/>.")
+AFTER_SOURCES_MESSAGE = "My sources go up to {date}, so I can't say what happened after that. The latest they say:"
+
+
 def render_text(answer: Answer, width: int = 100) -> str:
-    """Excerpts quoted verbatim, each followed by its citation; or the decline message."""
-    if not answer.answered:
+    """Excerpts quoted verbatim, each followed by its citation; or the decline: a guard's own reply (with what it
+    quotes) or the not-covered message."""
+    if answer.answered:
+        return _excerpts(answer, width)
+    if answer.decline == DeclineKind.CHITCHAT:
+        return CHITCHAT_MESSAGE
+    if answer.decline == DeclineKind.UNKNOWN_NAME:
+        line = UNKNOWN_NAME_MESSAGE.format(name=answer.guard_detail or "That name")
+    elif answer.decline == DeclineKind.AFTER_SOURCES:
+        line = AFTER_SOURCES_MESSAGE.format(date=answer.guard_detail or "the latest date they cover")
+    else:
         return DECLINE_MESSAGE
+    return "\n\n".join(filter(None, [line, _excerpts(answer, width)]))
+
+
+def _excerpts(answer: Answer, width: int) -> str:
     blocks = []
     for number, excerpt in enumerate(answer.excerpts, start=1):
         quote = textwrap.fill(excerpt.text, width=width, initial_indent="  > ", subsequent_indent="  > ")
