@@ -357,7 +357,7 @@ def test_the_entry_that_names_the_person_leads(guarded):
 
 
 def test_neighbours_are_found_in_a_smaller_space_that_keeps_them():
-    from bot.core.decision import project
+    from bot.core.vectors import project
     from bot.evaluation.fitting import principal_components
 
     rng = np.random.default_rng(7)

@@ -161,6 +161,36 @@ def test_search_drops_padding_ids(config, fake_encoder):
     assert all(0 <= passage < len(index.passages) for passage, _ in results)
 
 
+def test_every_passage_scored_in_one_product_equals_the_faiss_search(config, fake_encoder):
+    build_index(config, fake_encoder)
+    index = load_index(config, fake_encoder)
+    assert index.flat_view is not None
+    for question in ("honey bees", "who signed the letter", "zzz"):
+        query = fake_encoder.encode_queries([question])[0]
+        reference = np.full(len(index.passages), -np.inf, dtype=np.float32)
+        scores, ids = index.search_rows(query, int(index.vectors.ntotal))
+        np.maximum.at(reference, index.row_passage[ids], scores)
+        assert np.allclose(index.passage_scores(query), reference, atol=1e-6)
+
+
+def test_a_passage_without_rows_scores_minus_infinity_in_the_one_product(config, fake_encoder):
+    build_index(config, fake_encoder)
+    index = load_index(config, fake_encoder)
+    # Drop the rows of passage 0 (as if it had none): its score is -inf, the others' are unchanged.
+    keep = index.row_passage != 0
+    import dataclasses
+
+    import faiss
+
+    vectors = faiss.IndexFlatIP(index.flat_view.shape[1])
+    vectors.add(np.ascontiguousarray(index.flat_view[keep]))
+    fewer = dataclasses.replace(index, row_passage=index.row_passage[keep], vectors=vectors)
+    query = fake_encoder.encode_queries(["honey bees"])[0]
+    scores = fewer.passage_scores(query)
+    assert scores[0] == -np.inf
+    assert np.allclose(scores[1:], index.passage_scores(query)[1:], atol=1e-6)
+
+
 def test_progress_bar_draws_on_a_terminal_only():
     import io
 

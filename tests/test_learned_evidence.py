@@ -105,6 +105,28 @@ def test_neighbours_give_the_closest_labelled_message_and_the_vote():
     assert np.allclose(again.evidence(vectors[0])[0], messages.evidence(vectors[0])[0])
 
 
+def test_neighbours_compared_in_a_projected_space():
+    rng = np.random.default_rng(7)
+    vectors = [_unit(v) for v in rng.normal(size=(12, 6))]
+    labels = [["faq:a"] if i % 2 else ["faq:b"] for i in range(12)]
+    projection = np.linalg.qr(rng.normal(size=(6, 3)))[0].astype(np.float32)  # 6 -> 3 dimensions
+    messages = LabelledMessages.of(vectors, labels, ("faq:a", "faq:b"), projection)
+    assert messages.vectors.shape == (12, 3) and messages.input_space.shape[-1] == 6
+    question = _unit(rng.normal(size=6))
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    expected = max(float(unit(question @ projection) @ unit(v @ projection)) for v, one in zip(vectors, labels, strict=True)
+                   if one == ["faq:a"])
+    closest, _ = messages.evidence(question)
+    assert closest[0] == pytest.approx(max(expected, 0.0), abs=1e-5)
+    again = LabelledMessages.from_json(json.loads(json.dumps(messages.to_json())))
+    assert np.allclose(again.projection, projection)
+    assert np.allclose(again.evidence(question)[0], closest) and np.allclose(again.evidence(question)[1],
+                                                                             messages.evidence(question)[1])
+
+
 # ---- fitting the message kinds ---------------------------------------------------------------------------------
 
 _CHITCHAT = ["thanks a lot mate", "thank you so much", "much obliged", "cheers, appreciated", "nice one, ty",
@@ -256,6 +278,19 @@ def test_models_holding_vectors_of_another_size_are_set_aside(fitted, caplog):
     raw = json.loads(index.extras[MODELS_FILE])
     neighbours = LabelledMessages.from_json(raw["neighbours"])
     raw["neighbours"] = LabelledMessages(neighbours.vectors[:, :48].copy(), neighbours.groups, neighbours.labels).to_json()
+    index.derived.clear()
+    index.extras[MODELS_FILE] = json.dumps(raw).encode()
+    assert models_of(index).ranker is None and "another size" in caplog.text
+
+
+def test_neighbours_projecting_from_another_size_are_set_aside(fitted, caplog):
+    _, index, _ = fitted
+    raw = json.loads(index.extras[MODELS_FILE])
+    neighbours = LabelledMessages.from_json(raw["neighbours"])
+    dimension = neighbours.input_space.shape[-1]
+    projection = np.eye(dimension + 2, 4, dtype=np.float32)  # expects vectors 2 wider than the generation's
+    raw["neighbours"] = LabelledMessages(neighbours.vectors[:, :4].copy(), neighbours.groups, neighbours.labels,
+                                         projection).to_json()
     index.derived.clear()
     index.extras[MODELS_FILE] = json.dumps(raw).encode()
     assert models_of(index).ranker is None and "another size" in caplog.text

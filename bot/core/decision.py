@@ -13,7 +13,6 @@ regression fitted on the question bank's train split, its threshold calibrated o
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from bot.core.ranking import FEATURES as CANDIDATE_FEATURES
 from bot.core.ranking import LinearModel, Query, Ranked
 from bot.core.retrieval import keyword_index
 from bot.core.text import words
+from bot.core.vectors import pack, project, unpack
 from bot.index.store import SearchIndex
 
 FEATURES = (
@@ -97,31 +97,14 @@ class DecisionModel:
 
     def to_json(self) -> dict[str, object]:
         return {"linear": self.linear.to_json(), "threshold": self.threshold, "near": self.near,
-                "exemplars": _pack(self.exemplars), "answerable": self.answerable.astype(int).tolist(),
-                "projection": _pack(self.projection) if self.projection is not None else None}
+                "exemplars": pack(self.exemplars), "answerable": self.answerable.astype(int).tolist(),
+                "projection": pack(self.projection) if self.projection is not None else None}
 
     @classmethod
     def from_json(cls, data: dict) -> DecisionModel:
-        projection = _unpack(data["projection"]) if data.get("projection") else None
-        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), _unpack(data["exemplars"]),
+        projection = unpack(data["projection"]) if data.get("projection") else None
+        return cls(LinearModel.from_json(data["linear"]), float(data["threshold"]), unpack(data["exemplars"]),
                    np.asarray(data["answerable"], dtype=bool), float(data.get("near", 0.5)), projection)
-
-
-def _pack(matrix: np.ndarray) -> dict[str, object]:
-    return {"shape": list(matrix.shape), "float32": base64.b64encode(matrix.astype("<f4").tobytes()).decode("ascii")}
-
-
-def _unpack(packed: dict) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(packed["float32"]), dtype="<f4").reshape(tuple(packed["shape"])).copy()
-
-
-def project(vector: np.ndarray, projection: np.ndarray | None) -> np.ndarray:
-    """A vector in the neighbours' space, unit length (so that a dot product there is a cosine)."""
-    if projection is None:
-        return vector.astype(np.float32)
-    projected = vector.astype(np.float32) @ projection
-    norm = float(np.linalg.norm(projected))
-    return projected / norm if norm else projected
 
 
 def neighbour_features(vector: np.ndarray, exemplars: np.ndarray, answerable: np.ndarray,

@@ -14,13 +14,13 @@ tens of microseconds).
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.core.vectors import pack, project, unpack
 from bot.index.store import SearchIndex
 
 VOTERS = 5  # the nearest training messages whose labels vote
@@ -42,6 +42,9 @@ class LabelledMessages:
     group_starts: np.ndarray = field(init=False, repr=False)
     labelled_groups: np.ndarray = field(init=False, repr=False)
     label_matrix: np.ndarray = field(init=False, repr=False)
+    # The space the messages are compared in: principal directions (columns) of the messages' vectors, so that
+    # the matrix read on every question is a third of the size; ``None``: the full embedding.
+    projection: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         pairs = sorted((g, m) for m, one in enumerate(self.labels) for g in one)
@@ -58,12 +61,20 @@ class LabelledMessages:
 
     @classmethod
     def of(cls, vectors: Sequence[np.ndarray], labels: Sequence[Sequence[str]],
-           groups: Sequence[str] | None = None) -> LabelledMessages:
-        """``groups``: the groups to report evidence for, in this order (default: those the labels name)."""
+           groups: Sequence[str] | None = None, projection: np.ndarray | None = None) -> LabelledMessages:
+        """``groups``: the groups to report evidence for, in this order (default: those the labels name);
+        ``projection``: the space to compare in (see the field)."""
         groups = tuple(groups) if groups is not None else tuple(sorted({g for one in labels for g in one}))
         position = {g: i for i, g in enumerate(groups)}
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
-        return cls(matrix, groups, tuple(tuple(position[g] for g in one) for one in labels))
+        if projection is not None and len(matrix):
+            matrix = np.asarray([project(v, projection) for v in matrix], dtype=np.float32)
+        return cls(matrix, groups, tuple(tuple(position[g] for g in one) for one in labels), projection)
+
+    @property
+    def input_space(self) -> np.ndarray:
+        """What a question's vector is multiplied with first: its last axis is the embedding size it expects."""
+        return self.projection.T if self.projection is not None else self.vectors
 
     def evidence(self, vector: np.ndarray, exclude: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per group: the cosine of the closest message labelled with it (0 when none), and the share of the
@@ -72,7 +83,7 @@ class LabelledMessages:
         closest, share = np.zeros(count), np.zeros(count)
         if not len(self.vectors):
             return closest, share
-        similarity = self.vectors @ vector.astype(np.float32)
+        similarity = self.vectors @ project(vector, self.projection)
         if exclude is not None:
             similarity[exclude] = -1.0
         if len(self.pair_message):
@@ -87,15 +98,16 @@ class LabelledMessages:
         return closest, share
 
     def to_json(self) -> dict[str, object]:
-        return {"vectors": {"shape": list(self.vectors.shape),
-                            "float32": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode("ascii")},
-                "groups": list(self.groups), "labels": [list(one) for one in self.labels]}
+        return {"vectors": pack(self.vectors),
+                "groups": list(self.groups), "labels": [list(one) for one in self.labels],
+                "projection": pack(self.projection) if self.projection is not None else None}
 
     @classmethod
     def from_json(cls, data: dict) -> LabelledMessages:
-        packed = data["vectors"]
-        vectors = np.frombuffer(base64.b64decode(packed["float32"]), dtype="<f4").reshape(tuple(packed["shape"])).copy()
-        return cls(vectors, tuple(data["groups"]), tuple(tuple(int(g) for g in one) for one in data["labels"]))
+        vectors = unpack(data["vectors"])
+        projection = unpack(data["projection"]) if data.get("projection") else None
+        return cls(vectors, tuple(data["groups"]), tuple(tuple(int(g) for g in one) for one in data["labels"]),
+                   projection)
 
 
 _LOCK = threading.Lock()

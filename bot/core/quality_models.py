@@ -104,7 +104,7 @@ def _current(models: QualityModels, generation: str, dimension: int | None = Non
     another size than the generation's embeddings (``dimension``)."""
     if dimension is not None and any(
             vectors is not None and vectors.shape[-1] != dimension
-            for vectors in (models.neighbours.vectors if models.neighbours else None,
+            for vectors in (models.neighbours.input_space if models.neighbours else None,
                             models.kinds.embedding_weights.T if models.kinds and models.kinds.embedding_weights is not None
                             else None)):
         log.warning("index %s: its quality models hold vectors of another size than its embeddings; using the "
