@@ -153,10 +153,18 @@ class LinearModel:
     scale: np.ndarray
     weights: np.ndarray
     intercept: float
+    # The standardisation folded into the weights, once: a question's score is then one dot product.
+    folded: np.ndarray = field(init=False, repr=False, compare=False)
+    folded_intercept: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folded = np.asarray(self.weights, dtype=float) / np.asarray(self.scale, dtype=float)
+        object.__setattr__(self, "folded", folded)
+        object.__setattr__(self, "folded_intercept", float(self.intercept - np.asarray(self.mean, dtype=float) @ folded))
 
     def score(self, rows: np.ndarray) -> np.ndarray:
-        """Log-odds for each row of features."""
-        return ((rows - self.mean) / self.scale) @ self.weights + self.intercept
+        """Log-odds for each row of features: ((rows - mean) / scale) @ weights + intercept."""
+        return rows @ self.folded + self.folded_intercept
 
     def to_json(self) -> dict[str, object]:
         return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
@@ -376,12 +384,13 @@ def rank(index: SearchIndex, query: Query, candidates: Sequence[Candidate], mode
         scores = model.score(features)
     else:
         scores = np.asarray([c.score for c in candidates], dtype=float)
-    order = sorted(range(len(candidates)), key=lambda k: (-scores[k], k))
+    order = np.argsort(-scores, kind="stable").tolist()  # best first, ties in the retriever's order
+    values = scores.tolist()
     seen: set[str] = set()
     ranked = []
     for k in order:
         group = index.passages[candidates[k].passage].group
         if group not in seen:
             seen.add(group)
-            ranked.append(Ranked(candidates[k], float(scores[k]), features[k]))
+            ranked.append(Ranked(candidates[k], values[k], features[k]))
     return ranked

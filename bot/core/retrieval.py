@@ -276,8 +276,9 @@ def rank(name: str, index: SearchIndex, query: np.ndarray, tokens: list[str], la
     weight = settings.coverage_weight
     confidence = (1.0 - weight) * dense.astype(np.float64) + weight * keywords.coverage(tokens, passages)
     keyword = all_bm25[passages] if len(all_bm25) else np.zeros(len(passages))
-    return [Candidate(int(p), float(v), float(c), float(d), float(k))
-            for p, v, c, d, k in zip(passages, value, confidence, dense, keyword, strict=True)]
+    return [Candidate(p, v, c, d, k) for p, v, c, d, k in zip(
+        passages.tolist(), value.tolist(), confidence.tolist(), dense.astype(np.float64).tolist(),
+        np.asarray(keyword, dtype=np.float64).tolist(), strict=True)]
 
 
 def _score_every_passage(name: str, index: SearchIndex, query: np.ndarray, bm25: np.ndarray | None,
