@@ -324,7 +324,8 @@ def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
         for year in years:
             if year > newest.year:
                 return AfterSources(newest, str(year))
-    for found in _MONTH_YEAR.finditer(question):
+    # A month with its year needs a year: most questions have none, and the search reads every word.
+    for found in _MONTH_YEAR.finditer(question) if "20" in question else ():
         month, year = _month_year(found)
         if year == newest.year and month is not None and month > newest.month:
             return AfterSources(newest, found.group(0))
@@ -336,7 +337,8 @@ def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
         return AfterSources(newest, phrase.group(0))
     # "did that actually happen by 2026?", "how many had signed by the end of 2026?": whether something due by
     # the sources' last year came true is known only after it.
-    if re.search(rf"\b{newest.year}\b|\bthe deadline\b", question, re.IGNORECASE):
+    if (str(newest.year) in question or "deadline" in question.lower()) and \
+            re.search(rf"\b{newest.year}\b|\bthe deadline\b", question, re.IGNORECASE):
         outcome = _OUTCOME.search(question)
         if outcome:
             return AfterSources(newest, outcome.group(0))

@@ -91,7 +91,7 @@ class LabelledMessages:
             closest[self.labelled_groups] = np.maximum(best, 0.0)
         voters = min(VOTERS, len(similarity) - (exclude is not None))
         if voters > 0:
-            nearest = np.argpartition(-similarity, voters - 1)[:voters + (exclude is not None)]
+            nearest = (-similarity).argpartition(voters - 1)[:voters + (exclude is not None)]
             if exclude is not None:
                 nearest = nearest[nearest != exclude][:voters]
             share = self.label_matrix[nearest].sum(axis=0, dtype=np.float64) / voters

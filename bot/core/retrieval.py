@@ -285,7 +285,7 @@ def _score_every_passage(name: str, index: SearchIndex, query: np.ndarray, bm25:
                          settings: RetrievalSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(passages, ranking score, cosine) of every passage — of those with a keyword in common for bm25."""
     dense = index.passage_scores(query)
-    dense[np.isneginf(dense)] = -1.0
+    np.maximum(dense, -1.0, out=dense)  # a passage without rows (-inf) counts as opposite to everything
     passages = np.arange(len(index.passages))
     if name == "dense":
         return passages, dense, dense
