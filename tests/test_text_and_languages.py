@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.followup import contextualise, is_elliptic
 from bot.core.glossary import gloss, intent
-from bot.core.keywords import function_words, keyword_tokens, stem, to_simplified
+from bot.core.keywords import function_words, keyword_tokens, name_tokens, stem, to_simplified
 from bot.core.language import detect_language
 from bot.core.text import clean_question, has_words, words
 
@@ -97,6 +97,19 @@ def test_intent(text, asked):
 
 
 # ---- followup.py ------------------------------------------------------------------------------------------
+
+
+def test_names_in_another_language_are_also_searched_as_the_corpus_stems_them():
+    # The Italian stemmer cuts "Harari" to "harar"; the corpus, in English, holds "harari".
+    assert stem("harari", "it") != stem("harari", "en")
+    assert "harari" in name_tokens("cosa ha detto Harari della lettera?", "it")
+    assert stem("openai", "en") in name_tokens("OpenAI a signé ?", "fr")
+    # Only words written with a capital; function words and words stemmed alike add nothing.
+    assert name_tokens("cosa ha detto harari?", "it") == []
+    assert name_tokens("Hinton", "en") == [] and name_tokens("Hinton签了吗", "zh") == []
+    from bot.core.ranking import Query
+
+    assert "harari" in Query.search_text("Harari está entre los firmantes?", "es")[1]
 
 
 def test_elliptic_follow_ups_take_the_previous_question():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -156,6 +157,9 @@ def _prepare(index: SearchIndex) -> SearchIndex:
     return index
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class Answerer:
     """Answers questions from the live index with the configured retriever."""
 
@@ -169,8 +173,9 @@ class Answerer:
         if not isinstance(question, str):
             raise QuestionError("Please ask a question in words.")
         # Bytes that were not UTF-8 reach us as lone surrogates (a latin-1 terminal, a log piped into --jsonl).
-        bad = next((i for i, ch in enumerate(question) if "\ud800" <= ch <= "\udfff"), None)
-        if bad is not None:
+        found = _SURROGATE.search(question)
+        if found is not None:
+            bad = found.start()
             raise QuestionError(f"The question is not valid UTF-8 text (character {bad + 1} is a byte that is not); "
                                 "please send it as UTF-8.")
         cleaned = clean_question(question)

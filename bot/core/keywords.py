@@ -110,3 +110,22 @@ def keyword_tokens(text: str, language: str = "en") -> list[str]:
             continue
         tokens.append(stem(piece, language))
     return tokens
+
+
+def name_tokens(text: str, language: str) -> list[str]:
+    """For a message in a Latin-script language other than English: the English stems of its words written with
+    a capital ("Harari", "OpenAI", "Reporters"), where its own language stems them otherwise. The corpus spells
+    names as English text does and its keyword index stems them as English, so "cosa ha detto Harari?" must
+    search "harari", not the Italian stem "harar"."""
+    if language in ("en", "zh"):
+        return []
+    dropped = function_words(language)
+    found = []
+    for piece in _PIECE.findall(text.replace("'", " ").replace("’", " ")):
+        lowered = piece.lower()
+        if len(piece) < 2 or lowered == piece or lowered in dropped or _HAN_RUN.match(piece):
+            continue
+        english = stem(lowered, "en")
+        if english != stem(lowered, language):
+            found.append(english)
+    return found

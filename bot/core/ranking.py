@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.core.glossary import gloss, intent
-from bot.core.keywords import keyword_tokens
+from bot.core.glossary import INTENTS, gloss, intent
+from bot.core.keywords import keyword_tokens, name_tokens
 from bot.core.language import detect_language
 from bot.core.message_kind import hashed
 from bot.core.neighbours import LabelledMessages, group_positions
@@ -121,7 +121,8 @@ class Query:
     def search_text(text: str, language: str) -> tuple[str, tuple[str, ...]]:
         """What is embedded for ``text`` and its keywords: glossed into English when it is in another language."""
         english = gloss(text, language)
-        tokens = tuple(keyword_tokens(text, language)) + tuple(keyword_tokens(english, "en"))
+        tokens = tuple(keyword_tokens(text, language)) + tuple(keyword_tokens(english, "en")) + \
+            tuple(name_tokens(text, language))
         return (f"{text} ({english})" if english else text), tokens
 
     @classmethod
@@ -193,6 +194,12 @@ class PhrasingIndex:
     phrasing_intents: tuple[frozenset[str], ...]
     paragraph: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per passage: its ¶ number
     last_paragraph: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # ... its document's last
+    # The same per passage as arrays, by language and by question word, so that a question's features are read
+    # in numpy rather than candidate by candidate: written in that language; with a phrasing in it; and whether
+    # its phrasings ask what the question asks (1), something else (-1) or have no question word (0).
+    in_language: dict[str, np.ndarray] = field(default_factory=dict)
+    phrased_in: dict[str, np.ndarray] = field(default_factory=dict)
+    intent_match: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -232,12 +239,18 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     last: dict[str, int] = {}
     for passage, number in zip(index.passages, numbers, strict=True):
         last[passage.doc_id] = max(last.get(passage.doc_id, 0), number)
+    passage_languages = tuple(p.language for p in index.passages)
+    spoken = {p.language for p in index.passages} | {lang for found in languages for lang in found}
+    asked = {i for found in intents for i in found} | set(INTENTS)
     return PhrasingIndex(
         np.asarray(phrasing_passage, dtype=np.int64),
         np.asarray(phrasing_weight, dtype=float),
         {w: np.asarray(v, dtype=np.int64) for w, v in phrasings_with.items()},
-        kind, tuple(p.language for p in index.passages), tuple(languages), tuple(intents),
-        np.asarray(numbers, dtype=np.int64), np.asarray([last[p.doc_id] for p in index.passages], dtype=np.int64))
+        kind, passage_languages, tuple(languages), tuple(intents),
+        np.asarray(numbers, dtype=np.int64), np.asarray([last[p.doc_id] for p in index.passages], dtype=np.int64),
+        {lang: np.asarray([p == lang for p in passage_languages], dtype=float) for lang in spoken},
+        {lang: np.asarray([lang in found for found in languages], dtype=float) for lang in spoken},
+        {i: np.asarray([_intent_match(i, found) for found in intents], dtype=float) for i in asked})
 
 
 def named_letter_paragraphs(index: SearchIndex, paragraph: int | None) -> list[int]:
@@ -343,11 +356,16 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     rows[:, 4] = overlap[passages]
     rows[:, 5:8] = kind[:, :3]
     rows[:, 8] = kind[:, 1] * query.wording
-    rows[:, 9] = [prepared.language[p] == query.language for p in passages]
-    rows[:, 10] = [query.language != "en" and query.language in prepared.phrasing_languages[p] for p in passages]
+    if query.language in prepared.in_language:
+        rows[:, 9] = prepared.in_language[query.language][passages]
+    if query.language != "en" and query.language in prepared.phrased_in:
+        rows[:, 10] = prepared.phrased_in[query.language][passages]
     rows[:, 11] = kind[:, 3]
     rows[:, 12] = 1.0 / (2 + np.arange(len(candidates)))
-    rows[:, 13] = [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
+    if query.intent is not None:
+        matched = prepared.intent_match.get(query.intent)
+        rows[:, 13] = matched[passages] if matched is not None else \
+            [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
     known = [w for w in weights if w in keywords.idf]
     if known:
         rarest = max(known, key=lambda w: (keywords.idf[w], w))

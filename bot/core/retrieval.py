@@ -268,7 +268,7 @@ def rank(name: str, index: SearchIndex, query: np.ndarray, tokens: list[str], la
         passages, ranking, dense = _score_every_passage(name, index, query, bm25, settings)
     else:
         passages, ranking, dense = _score_pools(name, index, query, bm25, language, settings)
-    value = ranking.astype(np.float64) + np.where(index.languages[passages] == language, settings.language_bonus, 0.0)
+    value = ranking.astype(np.float64) + np.where(index.in_language(language)[passages], settings.language_bonus, 0.0)
     keep = ~np.isnan(value)
     passages, value, dense = passages[keep], value[keep], dense[keep]
     order = np.lexsort((passages, -value))[: settings.candidates]
@@ -367,7 +367,7 @@ def _keyword_pool(bm25: np.ndarray | None, positives: np.ndarray, size: int,
 def _enough(ranking: np.ndarray, passages: np.ndarray, index: SearchIndex, language: str,
             settings: RetrievalSettings, bound: float) -> bool:
     """Whether the ``candidates``-th best of the pools outranks anything outside them (``bound``)."""
-    value = ranking.astype(np.float64) + np.where(index.languages[passages] == language, settings.language_bonus, 0.0)
+    value = ranking.astype(np.float64) + np.where(index.in_language(language)[passages], settings.language_bonus, 0.0)
     value = value[~np.isnan(value)]
     need = settings.candidates
     if len(value) < need:

@@ -111,6 +111,15 @@ class SearchIndex:
             _inner(self.vectors).make_direct_map()  # so that rows can be read back by id (``row_vectors``)
         object.__setattr__(self, "flat_view", _flat_vectors(self.vectors) if kind == FLAT else None)
 
+    def in_language(self, language: str) -> np.ndarray:
+        """Which passages are written in ``language`` (bool per passage), kept once asked for: comparing the
+        languages as Python strings costs a call per passage on every question."""
+        masks = self.derived.setdefault("language_masks", {})
+        found = masks.get(language)
+        if found is None:
+            found = masks[language] = self.languages == language
+        return found
+
     @property
     def version(self) -> str:
         """Short label for answers and /about: generation time and corpus hash."""
