@@ -124,7 +124,8 @@ def test_chitchat_gets_no_search_no_excerpts_and_is_not_recorded(guarded, tmp_pa
 @pytest.mark.parametrize(("question", "name"), [
     ("did taylor swift sign?", "taylor swift"), ("obama signed?", "obama"), ("Is Elon Musk on the list?", "Elon Musk"),
     ("y Elon Musk firmó?", "Elon Musk"), ("Hat Olaf Scholz unterschrieben?", "Olaf Scholz"),
-    ("Est-ce que Macron a signé ?", "Macron"),
+    ("Est-ce que Macron a signé ?", "Macron"), ("e Olaf Scholz ha firmato?", "Olaf Scholz"),
+    ("has Leonardo da Vinci signed", "Leonardo da Vinci"),
 ])
 def test_unknown_names_are_caught(guarded, question, name):
     _, index, _ = guarded
@@ -134,7 +135,11 @@ def test_unknown_names_are_caught(guarded, question, name):
 @pytest.mark.parametrize("question", ["did yoshua bengio sign?", "did bengo sign", "is Bengio a signatory?",
                                       "张亚勤也签了吗？",  # names in Chinese characters cannot be checked: searched
                                       "did the guy who ran the OPCW sign?", "nobel ppl signed?? which ones",
-                                      "what is the deadline?"])
+                                      "what is the deadline?",
+                                      # descriptions of people in the served languages, not names
+                                      "ex presidents signed it?", "quanti nobel hanno firmato",
+                                      "qlc di anthropic ha firmato?", "galera da openai assinou?",
+                                      "alguien de google firmó?", "Üzümcü c qui ? pk il a signé lui"])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):
     _, index, _ = guarded
     assert unknown_name(index, question) is None

@@ -258,6 +258,12 @@ Kratsios | | | | | | 克拉齐奥斯, 克拉西奥斯
 Sam Altman | | | | | | 奥尔特曼, 奥特曼, 阿尔特曼
 Demis Hassabis | | | | | | 哈萨比斯
 Ian Goodfellow | | | | | | 古德费洛
+Beijing Academy of Artificial Intelligence BAAI | | | | | | 北京智源人工智能研究院, 智源人工智能研究院, 智源研究院, 智源
+Beijing Institute for AI Safety and Governance | | | | | | 北京前瞻人工智能安全与治理研究院, 前瞻人工智能安全与治理研究院, 前瞻研究院
+Taiwan AI Labs | | | | | | 台湾人工智能实验室, 台湾人工智慧实验室
+Reporters sans frontières | reporters sans frontières, rsf | reporteros sin fronteras, reporters sans frontières | reporter ohne grenzen, reporters sans frontières | reporter senza frontiere, reporters sans frontières | repórteres sem fronteiras, reporters sans frontières | 无国界记者
+Foundation for European Progressive Studies FEPS | fondation européenne d'études progressistes | fundación europea de estudios progresistas | stiftung für europäische progressive studien | fondazione europea di studi progressisti | fundação europeia de estudos progressistas | 欧洲进步研究基金会
+AI Governance and Safety Canada | gouvernance et sécurité de l'ia canada | gobernanza y seguridad de la ia canadá | | governance e sicurezza dell'ia canada | governança e segurança da ia canadá | 加拿大人工智能治理与安全
 Gary Marcus | | | | | | 马库斯
 Biden | | | | | | 拜登
 Xi Jinping | | | | | | 习近平

@@ -84,7 +84,7 @@ _SIGN_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
     r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)",
     rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
     r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)",
-    rf"^(?:and|so|wait|y|e|und|et)?\s*{_NAME}\s+(?:(?:also|even|really)\s+)?(?:signed|co-?signed)\b",
+    rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really)\s+)?(?:signed|co-?signed)\b",
     rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé",
     rf"\b{_NAME}\s+(?:fait partie|est parmi) des signataires",
     rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó",
@@ -103,11 +103,20 @@ _SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|assin|签|簽|署|list
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
 _TRAILING = frozenset("it this that too also yeah yet lol lmao tho though here there".split())
-# Words for people in general: a slot holding one ("nobel ppl", "any scientists") is not a name.
+# Words for people in general, and how many / someone / which in the served languages: a slot holding one ("nobel
+# ppl", "any scientists", "ex presidents", "quanti nobel", "qlc di anthropic", "galera da openai") describes people,
+# it is not a name.
 _NOT_NAMES = frozenset("""ppl people person persons guy guys folks someone somebody anyone anybody everyone everybody
 nobody members member scientists researchers experts leaders politicians countries country governments government
 companies company labs lab winners laureates signers signatories organisations organizations groups staff employees
-ceo ceos founders mom dad friend friends""".split())
+ceo ceos founders mom dad friend friends ex former presidents president ministers minister heads celebs celebrities
+famous stars vips
+personnes gens quelqu quelqu'un quelques chercheurs scientifiques dirigeants presidents anciens
+ancien pk combien
+gente alguien alguno algunos cuantos cuantas cientificos investigadores presidentes expresidentes
+leute jemand irgendwer wie viele forscher wissenschaftler prasidenten ehemalige
+qualcuno qlc qualche quanti quante quanto scienziati ricercatori presidenti ex-presidenti
+alguem galera pessoal quantos quantas cientistas pesquisadores""".split())
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 FUZZY_SCORE = 86  # rapidfuzz ratio: "bengo" and "Bengio" meet, "Huang" and "Zhang" do not
 
