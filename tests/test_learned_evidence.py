@@ -105,6 +105,22 @@ def test_neighbours_give_the_closest_labelled_message_and_the_vote():
     assert np.allclose(again.evidence(vectors[0])[0], messages.evidence(vectors[0])[0])
 
 
+def test_the_vote_is_the_five_nearest_messages_leaving_out_the_one_fitted_on():
+    rng = np.random.default_rng(3)
+    vectors = [_unit(v) for v in rng.normal(size=(20, 5))]
+    labels = [[f"faq:{i % 4}"] + (["faq:x"] if i % 3 == 0 else []) for i in range(20)]
+    groups = ("faq:0", "faq:1", "faq:2", "faq:3", "faq:x")
+    messages = LabelledMessages.of(vectors, labels, groups)
+    for own in (None, 0, 7):
+        question = vectors[own] if own is not None else _unit(rng.normal(size=5))
+        cosines = np.asarray([float(question @ v) for v in vectors])
+        if own is not None:
+            cosines[own] = -np.inf
+        nearest = np.argsort(-cosines)[:5]
+        expected = [sum(g in labels[m] for m in nearest) / 5 for g in groups]
+        assert messages.evidence(question, own)[1].tolist() == pytest.approx(expected)
+
+
 def test_neighbours_compared_in_a_projected_space():
     rng = np.random.default_rng(7)
     vectors = [_unit(v) for v in rng.normal(size=(12, 6))]

@@ -37,11 +37,9 @@ class LabelledMessages:
     pair_message: np.ndarray = field(init=False, repr=False)
     pair_group: np.ndarray = field(init=False, repr=False)
 
-    # Each group's first pair in that order (for ``np.maximum.reduceat``) and the groups that have any; and the
-    # labels as a dense 0/1 matrix (messages x groups) for the vote.
+    # Each group's first pair in that order (for ``np.maximum.reduceat``) and the groups that have any.
     group_starts: np.ndarray = field(init=False, repr=False)
     labelled_groups: np.ndarray = field(init=False, repr=False)
-    label_matrix: np.ndarray = field(init=False, repr=False)
     # The space the messages are compared in: principal directions (columns) of the messages' vectors, so that
     # the matrix read on every question is a third of the size; ``None``: the full embedding.
     projection: np.ndarray | None = field(default=None, repr=False)
@@ -55,9 +53,6 @@ class LabelledMessages:
         labelled, starts = np.unique(groups, return_index=True)
         object.__setattr__(self, "group_starts", starts.astype(np.int64))
         object.__setattr__(self, "labelled_groups", labelled.astype(np.int64))
-        matrix = np.zeros((len(self.labels), len(self.groups)), dtype=np.float32)
-        matrix[messages, groups] = 1.0
-        object.__setattr__(self, "label_matrix", matrix)
 
     @classmethod
     def of(cls, vectors: Sequence[np.ndarray], labels: Sequence[Sequence[str]],
@@ -69,7 +64,7 @@ class LabelledMessages:
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
         if projection is not None and len(matrix):
             matrix = np.asarray([project(v, projection) for v in matrix], dtype=np.float32)
-        return cls(matrix, groups, tuple(tuple(position[g] for g in one) for one in labels), projection)
+        return cls(matrix, groups, tuple(tuple(dict.fromkeys(position[g] for g in one)) for one in labels), projection)
 
     @property
     def input_space(self) -> np.ndarray:
@@ -91,10 +86,16 @@ class LabelledMessages:
             closest[self.labelled_groups] = np.maximum(best, 0.0)
         voters = min(VOTERS, len(similarity) - (exclude is not None))
         if voters > 0:
-            nearest = (-similarity).argpartition(voters - 1)[:voters + (exclude is not None)]
+            # The ``taken`` most similar, the least of them first (argpartition puts the k-th largest at its place).
+            taken = voters + (exclude is not None)
+            nearest = similarity.argpartition(len(similarity) - taken)[len(similarity) - taken:]
             if exclude is not None:
-                nearest = nearest[nearest != exclude][:voters]
-            share = self.label_matrix[nearest].sum(axis=0, dtype=np.float64) / voters
+                nearest = nearest[nearest != exclude][-voters:]
+            # A handful of messages with a label or two each: counted in Python (cheaper than numpy calls here).
+            for message in nearest.tolist():
+                for group in self.labels[message]:
+                    share[group] += 1.0
+            share /= voters
         return closest, share
 
     def to_json(self) -> dict[str, object]:

@@ -113,7 +113,21 @@ class KeywordIndex:
         computes before its top-k; called directly because fusion needs the exact scores of dense candidates)."""
         if not tokens:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        if getattr(self.bm25, "nonoccurrence_array", None) is not None or np.dtype(self.bm25.dtype) != np.float32:
+            return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+        # bm25s's own sum (``_compute_relevance_from_scores``), word by word in the same order and precision, with
+        # plain indexing: a word's postings name each passage once, so ``np.add.at`` (several times slower) is not
+        # needed. Its own postings and scores, not ``self.postings``, which may have been sorted apart from them.
+        matrix = self.bm25.scores
+        indices, data = matrix["indices"], matrix["data"]
+        scores = np.zeros(matrix["num_docs"], dtype=np.float32)
+        for token in tokens:
+            position = self.vocabulary.get(token)
+            if position is None:
+                continue
+            start, end = self.starts[position], self.starts[position + 1]
+            scores[indices[start:end]] += data[start:end]
+        return scores
 
     def coverage(self, tokens: list[str], passages: np.ndarray) -> np.ndarray:
         """For each listed passage, the share of the question's distinct words that it (or a phrasing) contains."""
