@@ -4,8 +4,8 @@ The index is built the way `redlines-bot index build` builds it (ranking and dec
 train split, calibrated on dev); the test split is only measured here, never used to fit or choose anything.
 Marked `model`: it loads the packaged all-MiniLM-L6-v2 (`make test` and CI run it).
 
-Two gates. The issue's targets for hit@1 and for declines are met and gated as they are. Those for hit@3, false
-declines and every category and language are not met yet: those tests are strict expected failures, with the
+Two gates. The issue's targets for hit@1, false declines and declines are met and gated as they are. Those for
+hit@3 and for every category and language are not met yet: those tests are strict expected failures, with the
 measured numbers in their reason, so CI shows the gap and fails the day a target is reached (then drop the
 marker). The numbers reached are a ratchet: CI fails if the test split falls below them (two messages of slack,
 for floating point differences between machines).
@@ -56,11 +56,11 @@ def test_the_models_were_fitted_for_the_generation(gated):
     assert note and note["ranker"] and note["decision"]
 
 
-# Measured on the test split when this gate was written (hybrid): hit@1 0.852, hit@3 0.922, decline recall 0.97
-# (68/70), false declines 4/115 (3.5 %); answerable categories under hit@3 0.85: italian 0.50, did-x-sign 0.83;
-# languages under 0.80: it 0.50. hit@1 and every decline target are met: those are plain gates now.
+# Measured on the test split (hybrid), last on 2026-11-30: hit@1 0.861, hit@3 0.930, decline recall 0.97 (68/70),
+# false declines 3/115 (2.6 %); answerable categories under hit@3 0.85: italian 0.67, did-x-sign 0.83; languages
+# under 0.80: it 0.67. hit@1, false declines and every decline target are met: those are plain gates.
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.835, "hit@3": 0.905, "decline_recall": 0.95, "false_declines": 5}
+REACHED = {"hit@1": 0.844, "hit@3": 0.913, "decline_recall": 0.95, "false_declines": 3}
 
 
 def test_test_split_keeps_what_was_reached(gated):
@@ -76,11 +76,15 @@ def test_test_split_first_excerpts_answer(gated):
     assert report.hit_at(1) >= HIT_AT_1, report.summary()
 
 
+def test_test_split_rarely_declines_what_it_can_answer(gated):
+    _, _, report = gated
+    assert report.false_decline_rate <= FALSE_DECLINE_RATE, report.summary()
+
+
 @NOT_MET
-def test_test_split_answerable_messages(gated):
+def test_test_split_answer_is_in_the_first_three(gated):
     _, _, report = gated
     assert report.hit_at(3) >= HIT_AT_3, report.summary()
-    assert report.false_decline_rate <= FALSE_DECLINE_RATE, report.summary()
 
 
 @NOT_MET
