@@ -122,6 +122,24 @@ def test_guard_refuses_an_index_that_answers_worse(project, fake_encoder, questi
     assert current_generation(config.index_dir) == forced.generation
 
 
+def test_guard_does_not_compare_with_an_index_whose_models_are_set_aside(project, fake_encoder, questions_file,
+                                                                          monkeypatch):
+    # After an upgrade that changes the ranking features, the live generation's models are set aside and it answers
+    # in the retriever's order: no baseline for the new models. The build says so and publishes.
+    from bot.index import build_guard
+
+    write_config(project, extra=f"evaluation:\n  questions: {questions_file}\n")
+    config = load_config(project / "config.yaml")
+    guarded_build(config, fake_encoder, load_corpus(config.corpus_dir), say=lambda text: None)
+    faq = config.corpus_dir / "faq" / "faq.yaml"
+    faq.write_text(faq.read_text().replace("CeSIA", "a French group"), encoding="utf-8")
+    monkeypatch.setattr(build_guard, "models_set_aside", lambda index: True)
+    said: list[str] = []
+    built = guarded_build(config, fake_encoder, load_corpus(config.corpus_dir), say=said.append)
+    assert current_generation(config.index_dir) == built.generation
+    assert "quality guard skipped" in said[0] and "sets aside" in said[0]
+
+
 def test_eval_command_prints_every_retriever_and_json(project, questions_file, capsys, monkeypatch, tmp_path):
     fake = FakeEncoder()
     monkeypatch.setattr(resources, "load_encoder", lambda config, **options: fake)

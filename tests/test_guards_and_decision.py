@@ -374,3 +374,12 @@ def test_neighbours_are_found_in_a_smaller_space_that_keeps_them():
     assert np.linalg.norm(project(vectors[0], components)) == pytest.approx(1.0)
     assert principal_components(vectors[:5], 8) is None  # fewer messages than dimensions: the full vectors
     assert np.allclose(project(vectors[0], None), vectors[0])
+
+
+def test_proper_names_are_the_words_the_corpus_only_writes_with_a_capital(guarded):
+    from bot.core.guards import name_index
+
+    _, index, _ = guarded
+    proper = name_index(index).proper
+    assert {"bengio", "yoshua"} <= proper, sorted(proper)
+    assert not proper & {"the", "sign", "deadline"}

@@ -18,7 +18,7 @@ from bot.core.glossary import gloss
 from bot.core.message_kind import DIMENSIONS, KINDS, KindModel, hashed, terms
 from bot.core.neighbours import LabelledMessages, group_positions
 from bot.core.passage_classifier import PassageClassifier
-from bot.core.quality_models import MODELS_FILE, QualityModels, models_of
+from bot.core.quality_models import MODELS_FILE, QualityModels, models_of, models_set_aside
 from bot.core.ranking import FEATURES as RANKING_FEATURES
 from bot.core.ranking import Query, candidate_features, group_evidence
 from bot.evaluation.bank import BankItem
@@ -310,6 +310,16 @@ def test_neighbours_projecting_from_another_size_are_set_aside(fitted, caplog):
     index.derived.clear()
     index.extras[MODELS_FILE] = json.dumps(raw).encode()
     assert models_of(index).ranker is None and "another size" in caplog.text
+
+
+def test_a_generation_whose_ranker_this_version_sets_aside_says_so(fitted):
+    _, index, _ = fitted
+    assert not models_set_aside(index)
+    raw = json.loads(index.extras[MODELS_FILE])
+    raw["ranker"]["features"] = raw["ranker"]["features"][:-1] + ["a_feature_of_another_version"]
+    index.derived.clear()
+    index.extras[MODELS_FILE] = json.dumps(raw).encode()
+    assert models_set_aside(index)
 
 
 def test_group_positions_mark_passages_the_models_do_not_know(fitted):

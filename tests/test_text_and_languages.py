@@ -106,6 +106,9 @@ def test_names_in_another_language_are_also_searched_as_the_corpus_stems_them():
     assert stem("openai", "en") in name_tokens("OpenAI a signé ?", "fr")
     # Only words written with a capital; function words and words stemmed alike add nothing.
     assert name_tokens("cosa ha detto harari?", "it") == []
+    # ... unless the corpus holds it as a proper name: then however it is written.
+    assert "harari" in name_tokens("cosa ha detto harari?", "it", frozenset({"harari"}))
+    assert name_tokens("entro la fine del 2026", "it", frozenset({"harari"})) == []
     assert name_tokens("Hinton", "en") == [] and name_tokens("Hinton签了吗", "zh") == []
     from bot.core.ranking import Query
 

@@ -277,12 +277,13 @@ class Answerer:
         searched text's embedding, when the caller has encoded it already (fitting encodes in batches)."""
         if is_chitchat(cleaned):
             return Analysis(True, None, [], None, None, frozenset())
-        text, searched, tokens = searched_text(cleaned, context, language)
+        names = name_index(index).proper
+        text, searched, tokens = searched_text(cleaned, context, language, names)
         if vector is None:
             vector = self.encoder.encode_queries([searched])[0]
         query = Query.of(text, language, vector, tokens)
         if text != cleaned:  # read with the question before it: keep the message's own words apart
-            query = dataclasses.replace(query, own_tokens=Query.search_text(cleaned, language)[1])
+            query = dataclasses.replace(query, own_tokens=Query.search_text(cleaned, language, names)[1])
         kinds = models_of(index).kinds
         probabilities = kind_probabilities
         if probabilities is None and kinds is not None:
@@ -315,11 +316,12 @@ def _with_named_paragraph(index: SearchIndex, query: Query, candidates: list[Can
     return candidates + [Candidate(p, last.score, last.confidence, float(cosines[p]), 0.0) for p in missing]
 
 
-def searched_text(cleaned: str, context: tuple[str, ...], language: str) -> tuple[str, str, tuple[str, ...]]:
+def searched_text(cleaned: str, context: tuple[str, ...], language: str,
+                  names: frozenset[str] = frozenset()) -> tuple[str, str, tuple[str, ...]]:
     """The question read in its conversation (``text``), what is embedded for it (with English glosses when it is
-    in another language) and its keywords."""
+    in another language) and its keywords (``names``: the corpus's proper names, ``guards.NameIndex.proper``)."""
     text = contextualise(cleaned, context, language)
-    searched, tokens = Query.search_text(text, language)
+    searched, tokens = Query.search_text(text, language, names)
     return text, searched, tokens
 
 

@@ -134,9 +134,13 @@ class NameIndex:
     words: frozenset[str]
     long_words: tuple[str, ...]
     passage_words: tuple[frozenset[str], ...] = ()
+    # Proper names: words of three letters or more the corpus writes with a capital inside a sentence and never
+    # without ("Parisi", "Letta", "Benifei"; not "fine", nor "Che" that only starts questions), folded.
+    proper: frozenset[str] = frozenset()
 
 
 _LOCK = threading.Lock()
+_SENTENCE_START = re.compile(r"[.!?;:\n¿¡？！。]+\s*|\s[-–—]\s")
 
 
 def name_index(index: SearchIndex) -> NameIndex:
@@ -149,8 +153,18 @@ def name_index(index: SearchIndex) -> NameIndex:
                 texts = [t for p in index.passages for t in (p.text, p.title, *p.phrasings)]
                 words = {fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
                 own = tuple(frozenset(fold(w) for w in re.findall(r"[^\W\d_]+", p.text)) for p in index.passages)
+                capitalised: set[str] = set()
+                lower: set[str] = set()
+                english = [t for p in index.passages if p.language == "en" for t in (p.text, p.title)]
+                for text in english:  # German capitalises every noun: names are read from English text
+                    for sentence in _SENTENCE_START.split(text):
+                        for position, word in enumerate(re.findall(r"[^\W\d_]+", sentence)):
+                            if not word[0].isupper():
+                                lower.add(fold(word))
+                            elif position:  # a sentence's first word is capitalised anyway
+                                capitalised.add(fold(word))
                 found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
-                                                           own)
+                                                           own, frozenset(w for w in capitalised - lower if len(w) >= 3))
     return found
 
 

@@ -112,20 +112,27 @@ def keyword_tokens(text: str, language: str = "en") -> list[str]:
     return tokens
 
 
-def name_tokens(text: str, language: str) -> list[str]:
-    """For a message in a Latin-script language other than English: the English stems of its words written with
-    a capital ("Harari", "OpenAI", "Reporters"), where its own language stems them otherwise. The corpus spells
-    names as English text does and its keyword index stems them as English, so "cosa ha detto Harari?" must
-    search "harari", not the Italian stem "harar"."""
+def name_tokens(text: str, language: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """For a message in a Latin-script language other than English: the English stems of its names, where its own
+    language stems them otherwise. The corpus spells names as English text does and its keyword index stems them
+    as English, so "cosa ha detto Harari?" must search "harari", not the Italian stem "harar". A name is a word
+    written with a capital ("Harari", "OpenAI"), or one of ``names``, the corpus's own proper names (folded: lower
+    case, no accents), however it is written ("giorgio parisi c'è?")."""
     if language in ("en", "zh"):
         return []
     dropped = function_words(language)
     found = []
     for piece in _PIECE.findall(text.replace("'", " ").replace("’", " ")):
         lowered = piece.lower()
-        if len(piece) < 2 or lowered == piece or lowered in dropped or _HAN_RUN.match(piece):
+        if len(piece) < 2 or lowered in dropped or _HAN_RUN.match(piece):
+            continue
+        if lowered == piece and _fold(lowered) not in names:
             continue
         english = stem(lowered, "en")
         if english != stem(lowered, language):
             found.append(english)
     return found
+
+
+def _fold(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))

@@ -138,3 +138,12 @@ def carry_over(previous: SearchIndex | None) -> Derive:
         return {MODELS_FILE: previous.extras[MODELS_FILE]}, {"quality_models": note}
 
     return derive
+
+
+def models_set_aside(index: SearchIndex) -> bool:
+    """Whether the generation was fitted with ranking or decline models that this version of the code sets aside
+    (other features, format or kinds): it then answers in the retriever's order with the old threshold, which
+    says nothing about how its corpus answers with models fitted for this version."""
+    fitted = index.manifest.get("quality_models") or {}
+    models = models_of(index)
+    return bool((fitted.get("ranker") and models.ranker is None) or (fitted.get("decision") and models.decision is None))

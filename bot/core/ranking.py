@@ -118,11 +118,12 @@ class Query:
     own_tokens: tuple[str, ...] | None = None  # a follow-up's own keywords, without the question before it
 
     @staticmethod
-    def search_text(text: str, language: str) -> tuple[str, tuple[str, ...]]:
-        """What is embedded for ``text`` and its keywords: glossed into English when it is in another language."""
+    def search_text(text: str, language: str, names: frozenset[str] = frozenset()) -> tuple[str, tuple[str, ...]]:
+        """What is embedded for ``text`` and its keywords: glossed into English when it is in another language,
+        with its names also as the corpus stems them (``names``: the corpus's proper names, see ``name_tokens``)."""
         english = gloss(text, language)
         tokens = tuple(keyword_tokens(text, language)) + tuple(keyword_tokens(english, "en")) + \
-            tuple(name_tokens(text, language))
+            tuple(name_tokens(text, language, names))
         return (f"{text} ({english})" if english else text), tokens
 
     @classmethod

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from bot.config import Config
 from bot.core.answer import Answerer, LiveIndex
+from bot.core.quality_models import models_set_aside
 from bot.corpus.reader import Corpus
 from bot.errors import IndexUnavailableError, UserFacingError
 from bot.evaluation.metrics import EvalQuestion, RetrieverReport, evaluate, format_table, load_bank_questions, load_questions
@@ -82,8 +83,11 @@ def guarded_build(config: Config, encoder: Encoder, corpus: Corpus | None = None
     result = build_index(config, encoder, corpus, use_cache=use_cache, publish_now=False,
                          derive=quality_deriver(config, encoder))
     sets = _question_sets(config)
-    if old is None or not sets:
-        reason = "no current index to compare with" if old is None else "no question set or bank to measure with"
+    if old is None or not sets or models_set_aside(old):
+        reason = "no current index to compare with" if old is None else \
+            "no question set or bank to measure with" if not sets else \
+            (f"the current index {old.generation} was fitted with models this version sets aside (other features): "
+             "it answers in the retriever's order, which is no baseline for the new models")
         say(f"quality guard skipped: {reason}")
         publish(config.index_dir, result.generation)
         return result
