@@ -126,3 +126,11 @@ def test_a_question_that_stands_alone_is_searched_alone():
     assert not is_elliptic(question, "en")
     assert contextualise(question, ["when was the call launched?"], "en") == question
     assert contextualise("and bengio?", [], "en") == "and bengio?"
+
+
+def test_the_glossary_is_built_before_the_first_question():
+    from bot.core import glossary
+
+    glossary._by_first_stem.cache_clear()
+    glossary.warm_up()
+    assert glossary._by_first_stem.cache_info().currsize == 1

@@ -342,6 +342,13 @@ def _by_first_stem() -> dict[str, dict[str, list[tuple[tuple[str, ...], str]]]]:
     return table
 
 
+def warm_up() -> None:
+    """Build the glossary's tables now (stemming every term: about a tenth of a second), so the first question in
+    another language does not pay for it."""
+    _by_first_stem()
+    _chinese_longest_first()
+
+
 def gloss(text: str, language: str) -> str:
     """The English words of the glossary terms in ``text`` (written in ``language``), in order; '' for English."""
     if language not in LANGUAGES[1:]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.config import Config
 from bot.core.answer import Answerer, LiveIndex
+from bot.core.glossary import warm_up as warm_up_glossary
 from bot.core.language import warm_up as warm_up_languages
 from bot.index.encoder import Encoder
 from bot.index.encoders import load_encoder
@@ -29,6 +30,7 @@ def build_resources(config: Config, encoder: Encoder | None = None) -> Resources
     """Load the encoder (unless given), the language models and the current index; refuse a stale or broken index."""
     encoder = encoder or load_encoder(config)
     warm_up_languages()  # about a second, here rather than on the first question in another language
+    warm_up_glossary()   # a tenth of a second, likewise
     live = LiveIndex(load_index(config, encoder))
     log.info("index %s loaded (%d passages)", live.current.generation, len(live.current.passages))
     return Resources(config, encoder, live, Answerer(config.retrieval, encoder, live))
