@@ -70,6 +70,12 @@ def is_chitchat(text: str) -> bool:
     """True for a message made only of thanks, greetings, acknowledgements, laughter, emoji and punctuation."""
     if len(text.split()) > MAX_CHITCHAT_WORDS:
         return False
+    first = _LETTER.search(text)
+    if first is not None and first.group().isascii() and not _CHITCHAT.match(text, first.start()):
+        # The first letter must be covered by a phrase, and a phrase that covers a letter starts at that letter's
+        # word (those that start with a digit or a sign hold no letter): one anchored try instead of the search
+        # of every phrase at every word, which most questions ("who signed it?") would pay for.
+        return False
     rest = _CHITCHAT.sub(" ", text)
     rest = _CHITCHAT_HAN.sub(" ", rest)
     return not _LETTER.search(rest)
