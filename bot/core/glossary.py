@@ -278,13 +278,19 @@ INTENTS = {
     "how many": r"\b(?:how many|how much|combien|cuántos|cuántas|cuantos|cuantas|wie viele|wie viel|quanti|quante|"
                 r"quantos|quantas)\b|多少",
 }
-_INTENTS = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in INTENTS.items()}
+
+
+# All the question words in one expression, each intent a named group, in the order of their names: the leftmost
+# match, and at the same place the first name, as the earliest of the separate searches would give (one scan).
+_INTENT_NAMES = sorted(INTENTS)
+_ANY_INTENT = re.compile("|".join(f"(?P<i{k}>{INTENTS[name]})" for k, name in enumerate(_INTENT_NAMES)),
+                         re.IGNORECASE)
 
 
 def intent(text: str) -> str | None:
     """What the first question word of ``text`` asks for: who, when, where, why, how many; ``None`` without one."""
-    found = [(m.start(), name) for name, pattern in _INTENTS.items() for m in [pattern.search(text)] if m]
-    return min(found)[1] if found else None
+    found = _ANY_INTENT.search(text)
+    return _INTENT_NAMES[int(found.lastgroup[1:])] if found and found.lastgroup else None
 
 
 @functools.cache

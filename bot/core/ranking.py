@@ -85,8 +85,14 @@ _NAMED_PARAGRAPH = re.compile(
     re.IGNORECASE)
 
 
+_PARAGRAPH_MARKS = ("para", "párr", "parr", "pará", "absatz", "abschnitt", "¶", "§", "段")
+
+
 def named_paragraph(text: str) -> int | None:
     """The paragraph a question names by its place (1, 2, ...; 0 for the last one), if it names one."""
+    folded = text.casefold()
+    if not any(mark in folded for mark in _PARAGRAPH_MARKS):
+        return None  # every way of naming one holds one of these: most questions need no search
     found = _NAMED_PARAGRAPH.search(text)
     if found is None:
         return None
