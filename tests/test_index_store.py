@@ -191,6 +191,24 @@ def test_a_passage_without_rows_scores_minus_infinity_in_the_one_product(config,
     assert np.allclose(scores[1:], index.passage_scores(query)[1:], atol=1e-6)
 
 
+def test_rows_out_of_passage_order_score_the_same(config, fake_encoder):
+    # After live edits a passage's new rows come last: the product is read back in passage order.
+    import dataclasses
+
+    import faiss
+
+    build_index(config, fake_encoder)
+    index = load_index(config, fake_encoder)
+    assert index.rows_by_passage
+    order = np.random.default_rng(5).permutation(len(index.row_passage))
+    vectors = faiss.IndexFlatIP(index.flat_view.shape[1])
+    vectors.add(np.ascontiguousarray(index.flat_view[order]))
+    shuffled = dataclasses.replace(index, row_passage=index.row_passage[order], vectors=vectors)
+    assert not shuffled.rows_by_passage
+    query = fake_encoder.encode_queries(["honey bees"])[0]
+    assert np.allclose(shuffled.passage_scores(query), index.passage_scores(query), atol=1e-6)
+
+
 def test_progress_bar_draws_on_a_terminal_only():
     import io
 

@@ -96,6 +96,8 @@ class SearchIndex:
     languages: np.ndarray = field(init=False, repr=False)
     # The flat index's vectors read in place (None for IVF, whose rows are read back by id).
     flat_view: np.ndarray | None = field(init=False, repr=False)
+    # Whether row i is the i-th row in passage order (``passage_row_ids`` is 0, 1, 2...), as a build writes them.
+    rows_by_passage: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         order = np.argsort(self.row_passage, kind="stable")
@@ -105,6 +107,7 @@ class SearchIndex:
         np.cumsum(counts, out=starts[1:])
         object.__setattr__(self, "passage_row_starts", starts)
         object.__setattr__(self, "passage_row_ids", order.astype(np.int64))
+        object.__setattr__(self, "rows_by_passage", bool(np.array_equal(order, np.arange(len(order)))))
         object.__setattr__(self, "languages", np.array([p.language for p in self.passages], dtype=object))
         kind = self.vector_index_type
         if kind == IVF:
@@ -178,7 +181,9 @@ class SearchIndex:
             starts = self.passage_row_starts
             held = starts[1:] > starts[:-1]
             if held.any():
-                cosines = (self.flat_view @ query.astype(np.float32).reshape(-1))[self.passage_row_ids]
+                cosines = self.flat_view @ query.astype(np.float32).reshape(-1)
+                if not self.rows_by_passage:  # as built, rows already come passage by passage
+                    cosines = cosines[self.passage_row_ids]
                 best[held] = np.maximum.reduceat(cosines, starts[:-1][held])
             return best
         scores, ids = self.search_rows(query, k)
