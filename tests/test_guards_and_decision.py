@@ -126,6 +126,8 @@ def test_chitchat_gets_no_search_no_excerpts_and_is_not_recorded(guarded, tmp_pa
     ("y Elon Musk firmó?", "Elon Musk"), ("Hat Olaf Scholz unterschrieben?", "Olaf Scholz"),
     ("Est-ce que Macron a signé ?", "Macron"), ("e Olaf Scholz ha firmato?", "Olaf Scholz"),
     ("has Leonardo da Vinci signed", "Leonardo da Vinci"),
+    # a title is left out: it neither hides an unknown name nor is one
+    ("did President Trump sign?", "Trump"), ("has Prime Minister Modi signed", "Modi"),
 ])
 def test_unknown_names_are_caught(guarded, question, name):
     _, index, _ = guarded
@@ -139,7 +141,8 @@ def test_unknown_names_are_caught(guarded, question, name):
                                       # descriptions of people in the served languages, not names
                                       "ex presidents signed it?", "quanti nobel hanno firmato",
                                       "qlc di anthropic ha firmato?", "galera da openai assinou?",
-                                      "alguien de google firmó?", "Üzümcü c qui ? pk il a signé lui"])
+                                      "alguien de google firmó?", "Üzümcü c qui ? pk il a signé lui",
+                                      "did Professor Bengio sign?"])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):
     _, index, _ = guarded
     assert unknown_name(index, question) is None
@@ -383,3 +386,23 @@ def test_proper_names_are_the_words_the_corpus_only_writes_with_a_capital(guarde
     proper = name_index(index).proper
     assert {"bengio", "yoshua"} <= proper, sorted(proper)
     assert not proper & {"the", "sign", "deadline"}
+
+
+def test_a_known_name_after_a_title_leads_with_its_entry(guarded):
+    _, index, _ = guarded
+    assert named_passages(index, "did Professor Bengio sign?") == named_passages(index, "did Bengio sign?") != frozenset()
+
+
+_CHITCHAT_CASES = ["thanks!", "ok so who signed", "who signed it?", "2day thx", "+1 thanks", "100% agree", "^ this",
+                   "...ok", "  hiiii", "goodnight", "thats cool", "lmaooo", "_ok", "1ok", "Ok!", "¡gracias!", "¿ok?",
+                   "(ok)", "Ça va", "how are you", "how are the red lines enforced?", "what's up", "what's the deadline",
+                   "merci beaucoup !", "謝謝啦 👍", "good bot", "nice answer, thanks a lot mate"]
+
+
+@pytest.mark.parametrize("text", _CHITCHAT_CASES)
+def test_chitchat_first_word_shortcut_gives_the_full_verdict(text):
+    from bot.core import guards
+
+    full = len(text.split()) <= guards.MAX_CHITCHAT_WORDS and not guards._LETTER.search(
+        guards._CHITCHAT_HAN.sub(" ", guards._CHITCHAT.sub(" ", text)))
+    assert is_chitchat(text) == full

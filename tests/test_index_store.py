@@ -170,7 +170,7 @@ def test_every_passage_scored_in_one_product_equals_the_faiss_search(config, fak
         reference = np.full(len(index.passages), -np.inf, dtype=np.float32)
         scores, ids = index.search_rows(query, int(index.vectors.ntotal))
         np.maximum.at(reference, index.row_passage[ids], scores)
-        assert np.allclose(index.passage_scores(query), reference, atol=1e-6)
+        assert np.array_equal(index.passage_scores(query), reference)  # FAISS's kernel: the same bits
 
 
 def test_a_passage_without_rows_scores_minus_infinity_in_the_one_product(config, fake_encoder):
@@ -199,12 +199,10 @@ def test_rows_out_of_passage_order_score_the_same(config, fake_encoder):
 
     build_index(config, fake_encoder)
     index = load_index(config, fake_encoder)
-    assert index.rows_by_passage
     order = np.random.default_rng(5).permutation(len(index.row_passage))
     vectors = faiss.IndexFlatIP(index.flat_view.shape[1])
     vectors.add(np.ascontiguousarray(index.flat_view[order]))
     shuffled = dataclasses.replace(index, row_passage=index.row_passage[order], vectors=vectors)
-    assert not shuffled.rows_by_passage
     query = fake_encoder.encode_queries(["honey bees"])[0]
     assert np.allclose(shuffled.passage_scores(query), index.passage_scores(query), atol=1e-6)
 

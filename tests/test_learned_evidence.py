@@ -121,6 +121,22 @@ def test_the_vote_is_the_five_nearest_messages_leaving_out_the_one_fitted_on():
         assert messages.evidence(question, own)[1].tolist() == pytest.approx(expected)
 
 
+def test_a_message_labelled_twice_with_one_group_votes_once():
+    vectors = [_unit([1, 0]), _unit([0, 1])]
+    messages = LabelledMessages(np.asarray(vectors, dtype=np.float32), ("faq:a", "faq:b"), ((0, 0), (1,)))
+    assert messages.evidence(_unit([1, 0.1]))[1].tolist() == [0.5, 0.5]
+
+
+def test_a_linear_model_scores_as_its_standardised_formula():
+    from bot.core.ranking import LinearModel
+
+    rng = np.random.default_rng(2)
+    model = LinearModel(("a", "b", "c"), rng.normal(size=3), rng.uniform(0.5, 2, size=3), rng.normal(size=3), 0.3)
+    rows = rng.normal(size=(4, 3))
+    assert model.score(rows) == pytest.approx(((rows - model.mean) / model.scale) @ model.weights + model.intercept)
+    assert LinearModel.from_json(model.to_json()).score(rows) == pytest.approx(model.score(rows))
+
+
 def test_neighbours_compared_in_a_projected_space():
     rng = np.random.default_rng(7)
     vectors = [_unit(v) for v in rng.normal(size=(12, 6))]

@@ -7,8 +7,8 @@ Marked `model`: it loads the packaged all-MiniLM-L6-v2 (`make test` and CI run i
 Two gates. The issue's targets for hit@1, false declines and declines are met and gated as they are. Those for
 hit@3 and for every category and language are not met yet: those tests are strict expected failures, with the
 measured numbers in their reason, so CI shows the gap and fails the day a target is reached (then drop the
-marker). The numbers reached are a ratchet: CI fails if the test split falls below them (two messages of slack,
-for floating point differences between machines).
+marker). The numbers reached are a ratchet: CI fails if the test split falls below them (hit@1 and hit@3 with two
+messages of slack, for floating point differences between machines; false declines are held at the target).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_the_models_were_fitted_for_the_generation(gated):
 # false declines 3/115 (2.6 %); answerable categories under hit@3 0.85: italian 0.67, did-x-sign 0.83; languages
 # under 0.80: it 0.67. hit@1, false declines and every decline target are met: those are plain gates.
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.844, "hit@3": 0.913, "decline_recall": 0.95, "false_declines": 3}
+REACHED = {"hit@1": 0.843, "hit@3": 0.913, "decline_recall": 0.95, "false_declines": 3}
 
 
 def test_test_split_keeps_what_was_reached(gated):

@@ -66,6 +66,20 @@ def test_bm25_scores_and_coverage(index):
     assert keyword_coverage(index, "groups pizza", [target], tokens=["group"])[target] == 1.0
 
 
+@pytest.mark.parametrize("tokens", [["group", "coordin", "campaign"], ["cesia", "cesia", "call"], ["pizza"],
+                                    ["call", "letter", "sign", "call", "red", "line", "govern"]])
+def test_bm25_is_bm25s_own_sum_to_the_bit_and_coverage_counts_each_word_once(index, tokens):
+    keywords = keyword_index(index)
+    assert np.array_equal(keywords.scores(tokens), np.asarray(keywords.bm25.get_scores(tokens), dtype=np.float32))
+    passages = np.arange(len(index.passages))
+    expected = np.zeros(len(passages))
+    for word in set(tokens):
+        holders = keywords.passages_with(word)
+        if holders is not None:
+            expected += np.isin(passages, holders)
+    assert keywords.coverage(tokens, passages).tolist() == (expected / len(set(tokens))).tolist()
+
+
 def test_dense_scores_reuse_a_given_vector(index, fake_encoder):
     vector = fake_encoder.encode_queries(["bees honey"])[0]
     calls = fake_encoder.query_calls

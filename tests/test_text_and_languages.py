@@ -128,9 +128,19 @@ def test_a_question_that_stands_alone_is_searched_alone():
     assert contextualise("and bengio?", [], "en") == "and bengio?"
 
 
-def test_the_glossary_is_built_before_the_first_question():
+def test_the_glossary_is_built_with_the_resources(config, fake_encoder):
     from bot.core import glossary
+    from bot.index.store import build_index
+    from bot.serving.resources import build_resources
 
+    build_index(config, fake_encoder)
     glossary._by_first_stem.cache_clear()
-    glossary.warm_up()
+    build_resources(config, fake_encoder)
     assert glossary._by_first_stem.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(("text", "asked"), [("who and when?", "who"), ("when and who?", "when"),
+                                             ("why, and how many?", "why"), ("qui et quand ?", "who"),
+                                             ("谁什么时候签的", "who"), ("nothing asked", None)])
+def test_the_first_question_word_decides_the_intent(text, asked):
+    assert intent(text) == asked

@@ -115,14 +115,17 @@ _TRAILING = frozenset("it this that too also yeah yet lol lmao tho though here t
 _NOT_NAMES = frozenset("""ppl people person persons guy guys folks someone somebody anyone anybody everyone everybody
 nobody members member scientists researchers experts leaders politicians countries country governments government
 companies company labs lab winners laureates signers signatories organisations organizations groups staff employees
-ceo ceos founders mom dad friend friends ex former presidents president ministers minister heads celebs celebrities
-famous stars vips
-personnes gens quelqu quelqu'un quelques chercheurs scientifiques dirigeants presidents anciens
-ancien pk combien
+ceo ceos founders mom dad friend friends presidents ministers heads celebs celebrities famous stars vips
+personnes gens quelqu quelqu'un quelques chercheurs scientifiques dirigeants pk combien
 gente alguien alguno algunos cuantos cuantas cientificos investigadores presidentes expresidentes
-leute jemand irgendwer wie viele forscher wissenschaftler prasidenten ehemalige
+leute jemand irgendwer wie viele forscher wissenschaftler prasidenten
 qualcuno qlc qualche quanti quante quanto scienziati ricercatori presidenti ex-presidenti
 alguem galera pessoal quantos quantas cientistas pesquisadores""".split())
+# Titles that may open a name ("President Trump", "former president Mary Robinson", "Prime Minister Modi"): left
+# out before the name is checked, so a title never hides an unknown name nor the entry of a known one.
+_TITLES = frozenset("""ex former late president prime minister chancellor senator sen mr mrs ms dr prof professor sir
+dame lord king queen pope ancien ancienne anciens ministre premier presidente expresidente ministro
+exministro ehemalige ehemaliger ehemaligen prasident kanzler bundeskanzler""".split())
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 FUZZY_SCORE = 86  # rapidfuzz ratio: "bengo" and "Bengio" meet, "Huang" and "Zhang" do not
 
@@ -194,6 +197,8 @@ def _name_words(slot: str) -> list[str] | None:
     words = re.findall(r"[^\W\d_][\w'’.-]*", slot)
     while words and fold(words[-1]) in _TRAILING:
         words.pop()
+    while words and fold(words[0]).rstrip(".") in _TITLES:
+        words.pop(0)
     if not words or len(words) > 4:
         return None
     for position, word in enumerate(words):

@@ -45,6 +45,8 @@ class LabelledMessages:
     projection: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # A message's groups once each (two bank labels may name one group), so that its vote counts once.
+        object.__setattr__(self, "labels", tuple(tuple(dict.fromkeys(one)) for one in self.labels))
         pairs = sorted((g, m) for m, one in enumerate(self.labels) for g in one)
         messages = np.asarray([m for _, m in pairs], dtype=np.int64)
         groups = np.asarray([g for g, _ in pairs], dtype=np.int64)
@@ -64,7 +66,7 @@ class LabelledMessages:
         matrix = np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
         if projection is not None and len(matrix):
             matrix = np.asarray([project(v, projection) for v in matrix], dtype=np.float32)
-        return cls(matrix, groups, tuple(tuple(dict.fromkeys(position[g] for g in one)) for one in labels), projection)
+        return cls(matrix, groups, tuple(tuple(position[g] for g in one) for one in labels), projection)
 
     @property
     def input_space(self) -> np.ndarray:

@@ -96,8 +96,6 @@ class SearchIndex:
     languages: np.ndarray = field(init=False, repr=False)
     # The flat index's vectors read in place (None for IVF, whose rows are read back by id).
     flat_view: np.ndarray | None = field(init=False, repr=False)
-    # Whether row i is the i-th row in passage order (``passage_row_ids`` is 0, 1, 2...), as a build writes them.
-    rows_by_passage: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         order = np.argsort(self.row_passage, kind="stable")
@@ -107,7 +105,6 @@ class SearchIndex:
         np.cumsum(counts, out=starts[1:])
         object.__setattr__(self, "passage_row_starts", starts)
         object.__setattr__(self, "passage_row_ids", order.astype(np.int64))
-        object.__setattr__(self, "rows_by_passage", bool(np.array_equal(order, np.arange(len(order)))))
         object.__setattr__(self, "languages", np.array([p.language for p in self.passages], dtype=object))
         kind = self.vector_index_type
         if kind == IVF:
@@ -176,14 +173,13 @@ class SearchIndex:
         if k <= 0:
             return best
         if k == total_rows and self.flat_view is not None:
-            # Every row of the flat index: one matrix product and a maximum per passage, in place of FAISS's
-            # top-k heap over all rows, which it would sort for nothing (half the time on a question).
+            # Every row of the flat index: its cosines in row order and a maximum per passage, in place of FAISS's
+            # top-k heap over all rows, which it would sort for nothing (half the time on a question). FAISS's own
+            # inner-product kernel, as in ``exact_passage_scores``: the same bits as its search.
             starts = self.passage_row_starts
             held = starts[1:] > starts[:-1]
             if held.any():
-                cosines = self.flat_view @ query.astype(np.float32).reshape(-1)
-                if not self.rows_by_passage:  # as built, rows already come passage by passage
-                    cosines = cosines[self.passage_row_ids]
+                cosines = _inner_products(self.flat_view, query, self.passage_row_ids)
                 best[held] = np.maximum.reduceat(cosines, starts[:-1][held])
             return best
         scores, ids = self.search_rows(query, k)
@@ -216,7 +212,6 @@ class SearchIndex:
         bits are those of a full search and passages tie exactly when they should (numpy sums in another order
         and breaks such ties differently).
         """
-        import faiss
 
         best = np.full(len(passages), -np.inf, dtype=np.float32)
         todo = np.arange(len(passages))
@@ -237,15 +232,24 @@ class SearchIndex:
                 stored, ids = self.flat_view, rows
             else:
                 stored, ids = np.ascontiguousarray(self.row_vectors(rows)), np.arange(len(rows), dtype=np.int64)
-            ids = np.ascontiguousarray(ids, dtype=np.int64)
-            products = np.empty(len(rows), dtype=np.float32)
-            # A SWIG function of faiss (faiss/utils/distances.h) that faiss's generated stubs leave out.
-            inner_products_by_idx = faiss.fvec_inner_products_by_idx  # type: ignore[attr-defined]
-            inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
-                                  faiss.swig_ptr(ids), int(query.shape[0]), 1, len(rows))
-            np.maximum.at(best, todo[owner], products)
+            np.maximum.at(best, todo[owner], _inner_products(stored, query, ids))
         best[np.isneginf(best)] = -1.0
         return best
+
+
+def _inner_products(stored: np.ndarray, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The query's inner product with the rows ``ids`` of ``stored``, in that order, by FAISS's kernel (the bits of
+    its search; numpy sums in another order, and ties between passages would break differently)."""
+    import faiss
+
+    query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    products = np.empty(len(ids), dtype=np.float32)
+    # A SWIG function of faiss (faiss/utils/distances.h) that faiss's generated stubs leave out.
+    inner_products_by_idx = faiss.fvec_inner_products_by_idx  # type: ignore[attr-defined]
+    inner_products_by_idx(faiss.swig_ptr(products), faiss.swig_ptr(query), faiss.swig_ptr(stored),
+                          faiss.swig_ptr(ids), int(query.shape[0]), 1, len(ids))
+    return products
 
 
 def return_freed_memory() -> None:
