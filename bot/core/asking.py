@@ -70,9 +70,10 @@ _CHINESE_QUESTION = re.compile(r"[吗嗎呢啥]|了没|什么|什麼|谁|誰|哪
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
-def asks_something(text: str) -> bool:
-    """True when ``text`` asks a question or for information, anywhere in it; False for chatter."""
-    cleaned = _NOISE.sub(" ", clean_question(text))
+def asks_something(text: str, *, clean: bool = False) -> bool:
+    """True when ``text`` asks a question or for information, anywhere in it; False for chatter. ``clean``: the
+    text is ``clean_question``'s already (cleaning is idempotent: it is not done twice)."""
+    cleaned = _NOISE.sub(" ", text if clean else clean_question(text))
     if not has_words(cleaned):
         return False
     if _QUESTION_MARK.search(cleaned) or _INDIRECT.search(cleaned) or _CHINESE_QUESTION.search(cleaned):

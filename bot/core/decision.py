@@ -147,10 +147,10 @@ def _vocabulary(index: SearchIndex) -> frozenset[str]:
 
 
 def message_shape(text: str) -> list[float]:
-    """What the message looks like, whatever it is about."""
+    """What the message looks like, whatever it is about (``text``: the cleaned message, as the answerer has it)."""
     tokens = words(text)
     count = max(1, len(tokens))
-    return [float(text.rstrip().endswith(("?", "？"))), float(asks_something(text)),
+    return [float(text.rstrip().endswith(("?", "？"))), float(asks_something(text, clean=True)),
             1.0 - len(set(tokens)) / count, float(bool(_LAUGHTER.search(text))), float(bool(_EMOJI.search(text))),
             float(np.log1p(len(tokens))), float(bool(_INSTRUCTION.search(text)))]
 
