@@ -17,7 +17,7 @@ FALLBACK = "en"
 MIN_CONFIDENCE = 0.4
 # A message that is mostly Chinese characters is Chinese whatever Latin names it quotes ("Hinton签了吗").
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @functools.cache
@@ -41,7 +41,7 @@ def warm_up() -> None:
 
 def detect_language(text: str) -> str:
     """The served language ``text`` is written in, English when it is too short or too mixed to tell."""
-    letters = len(_LETTER.findall(text))
+    letters = sum(map(len, _LETTERS.findall(text)))  # counted by runs: a list of words, not of characters
     if not letters:
         return FALLBACK
     han = len(_HAN.findall(text))  # Han characters are letters too
