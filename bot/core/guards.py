@@ -16,11 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.keywords import STOPWORDS
+from bot.core.keywords import STOPWORDS, fold_accents
 from bot.index.store import SearchIndex
 
 # ---- chit-chat ---------------------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ FUZZY_SCORE = 86  # rapidfuzz ratio: "bengo" and "Bengio" meet, "Huang" and "Zha
 
 def fold(word: str) -> str:
     """Lower case without accents: how names are compared."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(ch))
+    return fold_accents(word.lower())
 
 
 @dataclass(frozen=True)

@@ -72,8 +72,12 @@ def _stemmer(language: str):  # noqa: ANN202 - snowballstemmer's type
 @functools.lru_cache(maxsize=65536)
 def stem(word: str, language: str) -> str:
     """The Snowball stem of a lower-case word in ``language`` (English for Chinese text), accents folded."""
-    stemmed = _stemmer(language if language in _STEMMERS else "en").stemWord(word)
-    return "".join(ch for ch in unicodedata.normalize("NFKD", stemmed) if not unicodedata.combining(ch))
+    return fold_accents(_stemmer(language if language in _STEMMERS else "en").stemWord(word))
+
+
+def fold_accents(word: str) -> str:
+    """``word`` without its accents (compatibility-decomposed, combining marks dropped)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
 @functools.cache
@@ -126,13 +130,9 @@ def name_tokens(text: str, language: str, names: frozenset[str] = frozenset()) -
         lowered = piece.lower()
         if len(piece) < 2 or lowered in dropped or _HAN_RUN.match(piece):
             continue
-        if lowered == piece and _fold(lowered) not in names:
+        if lowered == piece and fold_accents(lowered) not in names:
             continue
         english = stem(lowered, "en")
         if english != stem(lowered, language):
             found.append(english)
     return found
-
-
-def _fold(word: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))

@@ -25,7 +25,7 @@ from bot.core.language import detect_language
 from bot.core.message_kind import hashed
 from bot.core.neighbours import LabelledMessages, group_positions
 from bot.core.passage_classifier import PassageClassifier
-from bot.core.retrieval import Candidate, KeywordIndex, keyword_index
+from bot.core.retrieval import Candidate, keyword_index
 from bot.index.store import SearchIndex
 
 FEATURES = (
@@ -189,24 +189,20 @@ class LinearModel:
 class PhrasingIndex:
     """What the ranking features need of a generation, prepared once so that a question costs little: every
     phrasing's words (by word: which phrasings and passages hold it) and total word weight; what kind of passage
-    each is, its language, the languages and question words of its phrasings.
+    each is, where it stands in its document, and the languages and question words of its phrasings.
     """
 
     phrasing_passage: np.ndarray
     phrasing_weight: np.ndarray
     phrasings_with: dict[str, np.ndarray]
     kind: np.ndarray        # per passage: faq, letter, press (columns), sentence
-    language: tuple[str, ...]
-    phrasing_languages: tuple[frozenset[str], ...]
-    phrasing_intents: tuple[frozenset[str], ...]
-    paragraph: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # per passage: its ¶ number
-    last_paragraph: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # ... its document's last
-    # The same per passage as arrays, by language and by question word, so that a question's features are read
-    # in numpy rather than candidate by candidate: written in that language; with a phrasing in it; and whether
-    # its phrasings ask what the question asks (1), something else (-1) or have no question word (0).
-    in_language: dict[str, np.ndarray] = field(default_factory=dict)
-    phrased_in: dict[str, np.ndarray] = field(default_factory=dict)
-    intent_match: dict[str, np.ndarray] = field(default_factory=dict)
+    paragraph: np.ndarray   # per passage: its ¶ number (0 for an FAQ entry)
+    last_paragraph: np.ndarray  # ... and its document's last
+    # Per passage, as arrays by language and by question word, so that a question's features are read in numpy
+    # rather than candidate by candidate: whether a phrasing is in that language; whether its phrasings ask what
+    # the question asks (1), something else (-1) or have no question word (0).
+    phrased_in: dict[str, np.ndarray]
+    intent_match: dict[str, np.ndarray]
 
 
 _LOCK = threading.Lock()
@@ -246,18 +242,16 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     last: dict[str, int] = {}
     for passage, number in zip(index.passages, numbers, strict=True):
         last[passage.doc_id] = max(last.get(passage.doc_id, 0), number)
-    passage_languages = tuple(p.language for p in index.passages)
-    spoken = {p.language for p in index.passages} | {lang for found in languages for lang in found}
-    asked = {i for found in intents for i in found} | set(INTENTS)
+    spoken = {lang for found in languages for lang in found}
     return PhrasingIndex(
         np.asarray(phrasing_passage, dtype=np.int64),
         np.asarray(phrasing_weight, dtype=float),
         {w: np.asarray(v, dtype=np.int64) for w, v in phrasings_with.items()},
-        kind, passage_languages, tuple(languages), tuple(intents),
-        np.asarray(numbers, dtype=np.int64), np.asarray([last[p.doc_id] for p in index.passages], dtype=np.int64),
-        {lang: np.asarray([p == lang for p in passage_languages], dtype=float) for lang in spoken},
+        kind, np.asarray(numbers, dtype=np.int64),
+        np.asarray([last[p.doc_id] for p in index.passages], dtype=np.int64),
         {lang: np.asarray([lang in found for found in languages], dtype=float) for lang in spoken},
-        {i: np.asarray([_intent_match(i, found) for found in intents], dtype=float) for i in asked})
+        # ``intent`` only ever names one of ``INTENTS``: every question's intent has its array.
+        {i: np.asarray([_intent_match(i, found) for found in intents], dtype=float) for i in INTENTS})
 
 
 def named_letter_paragraphs(index: SearchIndex, paragraph: int | None) -> list[int]:
@@ -315,16 +309,6 @@ def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClass
     return GroupEvidence(groups, closest, share, probabilities)
 
 
-def _held(keywords: KeywordIndex, weights: dict[str, float], size: int) -> np.ndarray:
-    """For each of the ``size`` passages, the weight of the words in ``weights`` that it (or a phrasing) holds."""
-    held = np.zeros(size)
-    for word, weight in weights.items():
-        holders = keywords.passages_with(word)
-        if holders is not None:
-            held[holders] += weight
-    return held
-
-
 def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate],
                        evidence: GroupEvidence | None = None) -> np.ndarray:
     """One row of ``FEATURES`` per candidate; the learned features are 0 without ``evidence``."""
@@ -336,7 +320,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     weights = {w: keywords.weight(w) for w in set(query.tokens)}
     total = sum(weights.values())
     # Rare-word weight each passage holds (coverage), and shared with each phrasing (overlap), from postings.
-    held = _held(keywords, weights, len(index.passages))
+    held = keywords.held(weights)
     shared = np.zeros(len(prepared.phrasing_passage))
     for word, weight in weights.items():
         if word in prepared.phrasings_with:
@@ -359,20 +343,17 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     else:
         own = {w: keywords.weight(w) for w in set(query.own_tokens)}
         own_total = sum(own.values())
-        rows[:, 21] = _held(keywords, own, len(index.passages))[passages] / own_total if own_total else 0.0
+        rows[:, 21] = keywords.held(own)[passages] / own_total if own_total else 0.0
     rows[:, 4] = overlap[passages]
     rows[:, 5:8] = kind[:, :3]
     rows[:, 8] = kind[:, 1] * query.wording
-    if query.language in prepared.in_language:
-        rows[:, 9] = prepared.in_language[query.language][passages]
+    rows[:, 9] = index.in_language(query.language)[passages]
     if query.language != "en" and query.language in prepared.phrased_in:
         rows[:, 10] = prepared.phrased_in[query.language][passages]
     rows[:, 11] = kind[:, 3]
     rows[:, 12] = 1.0 / (2 + np.arange(len(candidates)))
     if query.intent is not None:
-        matched = prepared.intent_match.get(query.intent)
-        rows[:, 13] = matched[passages] if matched is not None else \
-            [_intent_match(query.intent, prepared.phrasing_intents[p]) for p in passages]
+        rows[:, 13] = prepared.intent_match[query.intent][passages]
     known = [w for w in weights if w in keywords.idf]
     if known:
         rarest = max(known, key=lambda w: (keywords.idf[w], w))
@@ -381,7 +362,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
             held_by = np.zeros(len(index.passages), dtype=bool)
             held_by[holders] = True
             rows[:, 14] = held_by[passages]
-    if query.paragraph is not None and len(prepared.paragraph):
+    if query.paragraph is not None:
         number = prepared.paragraph[passages]
         wanted = prepared.last_paragraph[passages] if query.paragraph == 0 else query.paragraph
         rows[:, 20] = (number > 0) & (number == wanted)

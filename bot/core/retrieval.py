@@ -134,15 +134,18 @@ class KeywordIndex:
         wanted = set(tokens)
         if not wanted or not len(passages):
             return np.zeros(len(passages), dtype=np.float64)
-        # Counted over every passage, a word's postings at a time (a word names each passage once), then read for
-        # the listed ones: one numpy operation a word, as BM25 already reads those postings.
-        count = np.zeros(int(self.bm25.scores["num_docs"]), dtype=np.int64)
-        for word in wanted:
-            position = self.vocabulary.get(word)
-            if position is None or position + 1 >= len(self.starts):  # bm25s's empty token has no postings
-                continue
-            count[self.postings[self.starts[position]:self.starts[position + 1]]] += 1
-        return count[passages] / len(wanted)
+        return self.held(dict.fromkeys(wanted, 1.0))[passages] / len(wanted)
+
+    def held(self, weights: dict[str, float]) -> np.ndarray:
+        """For every passage, the total weight of the words in ``weights`` that it (or a phrasing) holds: counted
+        over all passages, a word's postings at a time (a word names each passage once), one numpy operation a
+        word, as BM25 already reads those postings."""
+        held = np.zeros(int(self.bm25.scores["num_docs"]))
+        for word, weight in weights.items():
+            holders = self.passages_with(word)
+            if holders is not None:
+                held[holders] += weight
+        return held
 
 
 def passage_tokens(passage: Passage) -> list[str]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 
+from bot.core.keywords import fold_accents
 from bot.core.text import words
 from bot.corpus.passages import split_sentences
 
@@ -28,13 +28,8 @@ pas plus se sa son ses leur leurs y en qu c s n j lettre letter call appel
 _MIN_PREFIX = 4
 
 
-def _stem(word: str) -> str:
-    folded = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
 def content_words(text: str) -> set[str]:
-    return {_stem(w) for part in words(text) for w in part.split("'") if w and w not in _STOP and len(w) > 1}
+    return {fold_accents(w) for part in words(text) for w in part.split("'") if w and w not in _STOP and len(w) > 1}
 
 
 def _related(a: str, b: str) -> bool:
