@@ -8,8 +8,8 @@ ranking reads how close the nearest training message labelled with it is (``clos
 message's nearest answerable training messages it answers (``share``): the nearest-neighbour vote, learned
 from train like the rest of the ranking model and stored with it in the index generation.
 
-Cosines are in the full embedding space (the messages are few: a matrix product of a few hundred rows costs
-tens of microseconds).
+Cosines are taken among the messages' 128 principal components when the models were fitted with a projection
+(``projection``), else in the full embedding space.
 """
 
 from __future__ import annotations
@@ -33,11 +33,10 @@ class LabelledMessages:
     vectors: np.ndarray = field(repr=False)        # (messages, dimension) float32
     groups: tuple[str, ...]                        # every group some message is labelled with
     labels: tuple[tuple[int, ...], ...]            # per message: positions in ``groups``
-    # The labels flattened, (message, group) pairs, so that a question's evidence is a few array operations.
+    # The labels flattened into (message, group) pairs sorted by group, so that a question's evidence is a few
+    # array operations: each pair's message, each group's first pair (for ``np.maximum.reduceat``) and the groups
+    # that have any.
     pair_message: np.ndarray = field(init=False, repr=False)
-    pair_group: np.ndarray = field(init=False, repr=False)
-
-    # Each group's first pair in that order (for ``np.maximum.reduceat``) and the groups that have any.
     group_starts: np.ndarray = field(init=False, repr=False)
     labelled_groups: np.ndarray = field(init=False, repr=False)
     # The space the messages are compared in: principal directions (columns) of the messages' vectors, so that
@@ -51,7 +50,6 @@ class LabelledMessages:
         messages = np.asarray([m for _, m in pairs], dtype=np.int64)
         groups = np.asarray([g for g, _ in pairs], dtype=np.int64)
         object.__setattr__(self, "pair_message", messages)
-        object.__setattr__(self, "pair_group", groups)
         labelled, starts = np.unique(groups, return_index=True)
         object.__setattr__(self, "group_starts", starts.astype(np.int64))
         object.__setattr__(self, "labelled_groups", labelled.astype(np.int64))

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from bot.config import Config
 from bot.core.answer import Analysis, Answerer, LiveIndex, searched_text
@@ -43,6 +42,7 @@ from bot.core.text import clean_question
 from bot.core.vectors import project
 from bot.errors import QuestionError, UserFacingError
 from bot.evaluation.bank import BankItem, load_bank
+from bot.evaluation.metrics import load_questions
 from bot.index.encoder import Encoder
 from bot.index.store import Derive, SearchIndex
 
@@ -446,18 +446,14 @@ def fit_kinds(train: list[Message], dev: list[Message], questions: tuple[list[st
 
 
 def clean_dev_items(path: Path) -> list[BankItem]:
-    """The clean dev questions (``evaluation.questions``: ``expect``/``abstain`` items) as answerable or
-    must-decline items, for calibrating the decision alongside the bank's dev split; none when the file is
-    missing or is a bank file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    """The clean dev questions (``evaluation.questions``: ``expect``/``abstain`` items, read by the same
+    ``load_questions`` as ``eval`` and the build guard) as answerable or must-decline items, for calibrating the
+    decision alongside the bank's dev split; none when there is no such file, or when it is a bank file (its
+    items, which carry a category, are the bank's own)."""
+    if not path.is_file():
         return []
-    if not isinstance(raw, list):
-        return []
-    return [BankItem(item["q"], "", "clean", (), "off-topic" if item.get("abstain") else None, (), "dev")
-            for item in raw if isinstance(item, dict) and isinstance(item.get("q"), str)
-            and ("expect" in item or "abstain" in item)]
+    return [BankItem(q.question, "", "clean", (), "off-topic" if q.abstain else None, (), "dev")
+            for q in load_questions(path) if not q.category]
 
 
 def corpus_questions(index: SearchIndex, encoder: Encoder) -> tuple[list[str], np.ndarray]:
