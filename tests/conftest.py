@@ -137,10 +137,28 @@ def config(project: Path) -> Config:
 
 @pytest.fixture
 def real_project(tmp_path: Path) -> Path:
-    """A copy of the repository's own corpus and config in a temporary folder."""
+    """A copy of the repository's own corpus and config in a temporary folder, its question sets (read only) and
+    adapted encoders linked from the repository's, so that an index build there adapts nothing again."""
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "eval").symlink_to(REPO / "tests" / "eval")
+    link_adapted_encoders(tmp_path / "index")
     return tmp_path
+
+
+def link_adapted_encoders(index_dir: Path) -> None:
+    """Each adapted encoder trained in the repository's index/adapted/ (``real_encoder``), linked one by one
+    into ``index_dir`` (pruning there then removes links, never the repository's folders)."""
+    from bot.index.adaptation import adapted_root
+
+    trained = adapted_root(REPO / "index")
+    if not trained.is_dir():
+        return
+    adapted_root(index_dir).mkdir(parents=True, exist_ok=True)
+    for folder in trained.iterdir():
+        if folder.is_dir() and not folder.name.startswith("."):
+            (adapted_root(index_dir) / folder.name).symlink_to(folder)
 
 
 def with_repository_question_sets(config: Config) -> Config:
@@ -155,10 +173,12 @@ def with_repository_question_sets(config: Config) -> Config:
 
 @pytest.fixture(scope="session")
 def real_encoder():
-    """The packaged all-MiniLM-L6-v2, loaded once for the whole session (about 5 s)."""
+    """The encoder config.yaml names, loaded once for the whole session (about 5 s): all-MiniLM-L6-v2 adapted to
+    the corpus (``model.adapt``), trained first when index/adapted/ doesn't hold it yet (about 4 minutes, once per
+    checkout, as ``index build`` would)."""
     from bot.index.encoders import load_encoder
 
-    return load_encoder(load_config(REPO / "config.yaml"))
+    return load_encoder(load_config(REPO / "config.yaml"), train=True)
 
 
 # ---- network guard -------------------------------------------------------------------------------------
@@ -223,7 +243,7 @@ def torch_encoder():
     from bot.index.encoders import load_encoder
 
     config = load_config(REPO / "config.yaml")
-    return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")))
+    return load_encoder(dataclasses.replace(config, model=dataclasses.replace(config.model, encoder="torch")), train=True)
 
 
 # ---- PostgreSQL -----------------------------------------------------------------------------------------

@@ -56,11 +56,12 @@ def test_the_models_were_fitted_for_the_generation(gated):
     assert note and note["ranker"] and note["decision"]
 
 
-# Measured on the test split (hybrid), last on 2026-11-30: hit@1 0.861, hit@3 0.930, decline recall 0.97 (68/70),
-# false declines 3/115 (2.6 %); answerable categories under hit@3 0.85: italian 0.67, did-x-sign 0.83; languages
-# under 0.80: it 0.67. hit@1, false declines and every decline target are met: those are plain gates.
+# Measured on the test split (hybrid, the adapted encoder), last on 2026-11-30: hit@1 0.878, hit@3 0.948 (109 of
+# 115), decline recall 0.99 (69/70), false declines 3/115 (2.6 %); answerable categories under hit@3 0.85: italian
+# 0.83, did-x-sign 0.83; every language at 0.83 or more. hit@1, false declines, every language and every decline
+# target are met: those are plain gates. The ratchet is two messages below what was measured.
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.843, "hit@3": 0.913, "decline_recall": 0.95, "false_declines": 3}
+REACHED = {"hit@1": 0.860, "hit@3": 0.930, "decline_recall": 0.95, "false_declines": 3}
 
 
 def test_test_split_keeps_what_was_reached(gated):
@@ -88,12 +89,17 @@ def test_test_split_answer_is_in_the_first_three(gated):
 
 
 @NOT_MET
-def test_test_split_every_category_and_language(gated):
+def test_test_split_every_category(gated):
     _, _, report = gated
     low = {name: round(part.hit_at(3), 3) for name, part in report.breakdown(lambda q: q.category).items()
            if part.answerable and part.hit_at(3) < CATEGORY_HIT_AT_3}
-    low.update({name: round(part.hit_at(3), 3) for name, part in report.breakdown(lambda q: q.language).items()
-                if part.answerable and part.hit_at(3) < LANGUAGE_HIT_AT_3})
+    assert not low
+
+
+def test_test_split_every_language(gated):
+    _, _, report = gated
+    low = {name: round(part.hit_at(3), 3) for name, part in report.breakdown(lambda q: q.language).items()
+           if part.answerable and part.hit_at(3) < LANGUAGE_HIT_AT_3}
     assert not low
 
 

@@ -74,12 +74,23 @@ sys.exit(main(sys.argv[1:]))
 @pytest.mark.model
 def test_serving_answers_with_an_exported_model_and_no_build_extras(real_project, real_encoder):
     from bot.config import load_config
+    from bot.index.adaptation import adapted_root
     from bot.index.store import build_index
 
     config = load_config(real_project / "config.yaml")
-    export = REPO / "index" / "onnx" / f"model-{real_encoder.fingerprint}.onnx"  # made by the session's encoder
-    (config.index_dir / "onnx").mkdir(parents=True)
-    shutil.copy(export, config.index_dir / "onnx" / export.name)
+    # The session's encoder made its export: in index/onnx/ for the packaged model, in its own folder for the
+    # adapted one (model.adapt), which is copied here rather than linked, since its export is removed below.
+    if real_encoder.adaptation:
+        key = real_encoder.adaptation["key"]
+        served = adapted_root(config.index_dir) / key
+        served.unlink()
+        shutil.copytree(adapted_root(REPO / "index") / key, served)
+    else:
+        served = config.index_dir / "onnx"
+        served.mkdir(parents=True)
+        shutil.copy(REPO / "index" / "onnx" / f"model-{real_encoder.fingerprint}.onnx", served)
+    export = served / f"model-{real_encoder.fingerprint}.onnx"
+    assert export.is_file()
     build_index(config, real_encoder, show_progress=False)
     result = subprocess.run([sys.executable, "-c", BLOCK_BUILD_EXTRAS, "--config", str(config.source), "ask", "--json",
                              "What deadline does the letter set?"], capture_output=True, text=True, timeout=120,
@@ -88,7 +99,7 @@ def test_serving_answers_with_an_exported_model_and_no_build_extras(real_project
     answer = json.loads(result.stdout)
     assert answer["answered"] and "end of 2026" in answer["excerpts"][0]["text"]
     # Without the export, the same install says what to do instead of failing on a missing torch.
-    (config.index_dir / "onnx" / export.name).unlink()
+    export.unlink()
     result = subprocess.run([sys.executable, "-c", BLOCK_BUILD_EXTRAS, "--config", str(config.source), "ask",
                              "What deadline does the letter set?"], capture_output=True, text=True, timeout=120,
                             cwd=REPO)
