@@ -189,6 +189,24 @@ def test_newest_fact_comes_from_the_corpus(guarded):
     assert newest_fact(index) == NEWEST
 
 
+def test_without_a_recorded_date_the_passages_are_read_once_when_the_generation_is_prepared(guarded, fake_encoder,
+                                                                                           monkeypatch):
+    import bot.core.guards as guards
+
+    config, _, _ = guarded
+    index = load_index(config, fake_encoder)
+    index.manifest.pop("newest_fact")  # a generation built before the manifest carried it
+    reads, dates = [], guards._DATE
+    monkeypatch.setattr(guards, "_DATE", type("Counted", (), {"findall": lambda self, text: (
+        reads.append(text), dates.findall(text))[1]})())
+    answerer = Answerer(config.retrieval, fake_encoder, LiveIndex(index))
+    prepared = len(reads)
+    assert prepared == len(index.passages) and newest_fact(index) == NEWEST
+    for question in ("was the deadline met in 2027?", "what is the deadline?", "who signed?"):
+        answerer.answer(question)
+    assert len(reads) == prepared  # no question read the passages again (36 ms a question at 10k passages)
+
+
 def test_after_sources_says_up_to_when_and_quotes_the_cutoff_first(guarded):
     _, _, answerer = guarded
     answer = answerer.answer("was the deadline met in 2027?")

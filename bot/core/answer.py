@@ -154,6 +154,7 @@ def _prepare(index: SearchIndex) -> SearchIndex:
         group_positions(index, models.classifier.groups)
     phrasing_index(index)
     name_index(index)
+    newest_fact(index)
     return index
 
 

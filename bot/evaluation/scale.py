@@ -101,6 +101,8 @@ class _Setup:
 
     def __init__(self, config_path: Path) -> None:
         from bot.config import load_config
+        from bot.core.glossary import warm_up as warm_up_glossary
+        from bot.core.language import warm_up as warm_up_languages
         from bot.core.text import words
         from bot.evaluation.metrics import load_questions
         from bot.index.encoders import load_encoder
@@ -110,10 +112,13 @@ class _Setup:
         self.encoder = load_encoder(self.config)
         self.questions = [q.question for q in load_questions(self.config.eval_questions)]
         self.encoder.encode_queries(self.questions[:20])  # the model's own warm-up is not the corpus's cost
+        warm_up_languages()  # as build_resources does when the bot starts
+        warm_up_glossary()
         real = load_index(self.config, self.encoder)
         self.real_rows = real.row_vectors(np.arange(int(real.vectors.ntotal)))
         self.vocabulary = sorted({w for p in real.passages for w in words(p.text)})
         self.languages = [p.language for p in real.passages]
+        self.newest_fact = real.manifest.get("newest_fact")  # as index build records it (see ``write``)
         del real
         gc.collect()
 
@@ -134,7 +139,8 @@ class _Setup:
         manifest = {"format": 1, "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint,
                                            "dimension": encoder.dimension, "normalized": True, "metric": "inner_product"},
                     "corpus_hash": "synthetic".ljust(64, "0"), "splitter_version": "synthetic", "passages": len(passages),
-                    "rows": len(rows), "built_at": "2026-11-30T00:00:00", "versions": {}, "vector_index": description}
+                    "rows": len(rows), "built_at": "2026-11-30T00:00:00", "versions": {}, "vector_index": description,
+                    "newest_fact": self.newest_fact}
         write_generation(folder, manifest, passages, rows, faiss_index)
         return {"faiss_s": round(faiss_s, 3), "write_s": round(time.perf_counter() - started, 3)}
 
