@@ -142,7 +142,8 @@ def test_unknown_names_are_caught(guarded, question, name):
                                       "ex presidents signed it?", "quanti nobel hanno firmato",
                                       "qlc di anthropic ha firmato?", "galera da openai assinou?",
                                       "alguien de google firmó?", "Üzümcü c qui ? pk il a signé lui",
-                                      "did Professor Bengio sign?"])
+                                      "did Professor Bengio sign?", "algum ex-presidente assinou?",
+                                      "algún expresidente firmó?", "hat irgendein Ex-Präsident unterschrieben?"])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):
     _, index, _ = guarded
     assert unknown_name(index, question) is None
@@ -178,7 +179,10 @@ def test_questions_after_the_sources(question):
 
 @pytest.mark.parametrize("question", ["What is the deadline?", "is the deadline the end of 2026?",
                                       "what happened on 22 September 2025?", "why 2026?",
-                                      "what did the site say on 14 September 2026?"])
+                                      "what did the site say on 14 September 2026?",
+                                      # the deadline, "end of 2026", in the other languages served
+                                      "¿Por qué el plazo es finales de 2026?", "pourquoi fin 2026 ?", "Warum Ende 2026?",
+                                      "perché entro la fine del 2026?", "por que o prazo é o fim de 2026?"])
 def test_questions_within_the_sources(question):
     assert after_sources(question, NEWEST) is None
 

@@ -238,3 +238,23 @@ def test_bench_scale_times_the_real_answer_and_checks_ivf_recall(real_project):
     table = format_scale({"scale": [exact, approximate], "threads": {"1_thread": {
         "alone_p50_ms": 1.0, "two_at_once_p50_ms": 1.0, "two_at_once_per_s": 1.0}}})
     assert "1,500" in table and "ivf" in table
+
+
+def test_every_faq_question_and_alternative_is_answered_with_its_entry(real_answerer):
+    """The corpus's own phrasings, in every language (584 today): each is answered with its entry among the first
+    three excerpts, or, asked about what comes after the sources, gets the after-sources reply quoting the entry.
+    No guard may decline the way the corpus itself asks (Spanish "finales de 2026", the deadline, once was)."""
+    from bot.core.answer import DeclineKind
+    from bot.corpus.reader import load_corpus
+
+    from .conftest import REPO
+
+    misses = []
+    for entry in load_corpus(REPO / "corpus").faq:
+        for question in (entry.question, *entry.alternatives):
+            answer = real_answerer.answer(question)
+            shown = [excerpt.passage_id for excerpt in answer.excerpts[:3]]
+            about_later = answer.decline == DeclineKind.AFTER_SOURCES and f"faq:{entry.id}" in shown
+            if not (answer.answered or about_later) or f"faq:{entry.id}" not in shown:
+                misses.append((entry.id, question, answer.decline, shown))
+    assert not misses

@@ -121,7 +121,8 @@ personnes gens quelqu quelqu'un quelques chercheurs scientifiques dirigeants pk 
 gente alguien alguno algunos cuantos cuantas cientificos investigadores presidentes expresidentes
 leute jemand irgendwer wie viele forscher wissenschaftler prasidenten
 qualcuno qlc qualche quanti quante quanto scienziati ricercatori presidenti ex-presidenti
-alguem galera pessoal quantos quantas cientistas pesquisadores""".split())
+alguem galera pessoal quantos quantas cientistas pesquisadores algum alguma alguns algumas algun alguna
+irgendein irgendeine irgendwelche""".split())
 # Titles that may open a name ("President Trump", "former president Mary Robinson", "Prime Minister Modi"): left
 # out before the name is checked, so a title never hides an unknown name nor the entry of a known one.
 _TITLES = frozenset("""ex former late president prime minister chancellor senator sen mr mrs ms dr prof professor sir
@@ -317,8 +318,9 @@ _MONTHS = {
         "weihnachten natale natal 十二月 12月",
 }
 _MONTH_OF = {name: number for number, names in _MONTHS.items() for name in names.split()}
-# "late 2026" is after mid-September; "end of 2026" is not here: it is the letter's own deadline.
-_LATE = {"late": 10, "q4": 10, "fall": 9, "autumn": 9, "winter": 12, "finales": 10}
+# "late 2026" is after mid-September; "end of 2026" is not here: it is the letter's own deadline, and so is
+# Spanish "finales de 2026" (the corpus's own "¿Por qué el plazo es finales de 2026?" was declined with it).
+_LATE = {"late": 10, "q4": 10, "fall": 9, "autumn": 9, "winter": 12}
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _MONTH_YEAR = re.compile(r"(q[1-4]|[^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
                          re.IGNORECASE)
