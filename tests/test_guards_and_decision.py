@@ -172,6 +172,9 @@ NEWEST = dt.date(2026, 9, 14)
     "how many signatures in 2027?", "what happened at the UNGA in late 2026", "any Q4 2026 update?",
     "did CeSIA publish anything new in october 2026", "was the deadline met?", "now that 2026 is over, any treaty?",
     "how many had signed by the end of 2026?", "¿qué pasó en noviembre de 2026?", "2027年有新的信吗？",
+    # bounded at a month after the sources; France's G7 presidency, how it ended
+    "by December 2026, was the deadline met?", "how did France's G7 presidency end up on AI?",
+    "le bilan de la présidence française du G7 ?", "what did the G7 leaders decide?",
 ])
 def test_questions_after_the_sources(question):
     assert after_sources(question, NEWEST) is not None
@@ -182,7 +185,13 @@ def test_questions_after_the_sources(question):
                                       "what did the site say on 14 September 2026?",
                                       # the deadline, "end of 2026", in the other languages served
                                       "¿Por qué el plazo es finales de 2026?", "pourquoi fin 2026 ?", "Warum Ende 2026?",
-                                      "perché entro la fine del 2026?", "por que o prazo é o fim de 2026?"])
+                                      "perché entro la fine del 2026?", "por que o prazo é o fim de 2026?",
+                                      # bounded at a month the sources reach: what was known by then
+                                      "where did things stand as of September 2026?",
+                                      "any agreement by mid-September 2026?", "hasta septiembre de 2026 hubo acuerdo?",
+                                      "was a deal reached by summer 2026?",
+                                      # the G7 as a route to an agreement, which the corpus names
+                                      "could the G7 be the route to an agreement?", "UN oder G7?"])
 def test_questions_within_the_sources(question):
     assert after_sources(question, NEWEST) is None
 

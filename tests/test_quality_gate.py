@@ -56,12 +56,12 @@ def test_the_models_were_fitted_for_the_generation(gated):
     assert note and note["ranker"] and note["decision"]
 
 
-# Measured on the test split (hybrid, the adapted encoder), last on 2026-11-30: hit@1 0.878, hit@3 0.948 (109 of
-# 115), decline recall 0.99 (69/70), false declines 3/115 (2.6 %); answerable categories under hit@3 0.85: italian
-# 0.83, did-x-sign 0.83; every language at 0.83 or more. hit@1, false declines, every language and every decline
-# target are met: those are plain gates. The ratchet is two messages below what was measured.
+# Measured on the test split (hybrid, the adapted encoder), last on 2026-11-30: hit@1 0.887, hit@3 0.957 (110 of
+# 115), decline recall 0.97 (68/70), false declines 2/115 (1.7 %); answerable categories under hit@3 0.85: italian
+# 0.83, did-x-sign 0.83 (5 of 6 each); every language at 0.83 or more. All but the per-category target are met: those
+# are plain gates. The ratchet is two messages below what was measured (false declines: the plain gate, 3).
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.860, "hit@3": 0.930, "decline_recall": 0.95, "false_declines": 3}
+REACHED = {"hit@1": 0.869, "hit@3": 0.939, "decline_recall": 0.95, "false_declines": 3}
 
 
 def test_test_split_keeps_what_was_reached(gated):
@@ -82,7 +82,6 @@ def test_test_split_rarely_declines_what_it_can_answer(gated):
     assert report.false_decline_rate <= FALSE_DECLINE_RATE, report.summary()
 
 
-@NOT_MET
 def test_test_split_answer_is_in_the_first_three(gated):
     _, _, report = gated
     assert report.hit_at(3) >= HIT_AT_3, report.summary()

@@ -321,6 +321,15 @@ _MONTH_OF = {name: number for number, names in _MONTHS.items() for name in names
 # "late 2026" is after mid-September; "end of 2026" is not here: it is the letter's own deadline, and so is
 # Spanish "finales de 2026" (the corpus's own "¿Por qué el plazo es finales de 2026?" was declined with it).
 _LATE = {"late": 10, "q4": 10, "fall": 9, "autumn": 9, "winter": 12}
+# Seasons the sources reach, so that "by summer 2026" reads as a time within them.
+_SEASONS = {"spring": 4, "printemps": 4, "primavera": 4, "frühling": 4, "summer": 7, "sommer": 7, "verano": 7,
+            "estate": 7, "verão": 7, "verao": 7, "été": 7}
+# "by September 2026", "as of mid-Sept 2026", "bis Mitte September 2026", "fino a settembre 2026": a question
+# bounded at a month the sources reach asks what was known by then, which they say.
+_BOUNDED_BY = re.compile(
+    r"(?:\bby|\bas of|\buntil|\btill|\bup to|\bthrough|\bfino a|\bbis|\bhasta|\baté|\bate|\bjusqu'?(?:à|en)|"
+    r"\bd'ici)\s+(?:(?:the )?(?:mid|middle of|mitte|mediados de|metà|meta|meados de|mi)[\s-]*)?$",
+    re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _MONTH_YEAR = re.compile(r"(q[1-4]|[^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
                          re.IGNORECASE)
@@ -336,7 +345,11 @@ _AFTER_PHRASES = re.compile(
     r"did (?:it|the call|the campaign|the letter) (?:work|succeed|pay off|achieve)|"
     r"(?:was|is) (?:it|the call|the campaign) (?:a )?success|any progress|current status|status now|"
     r"still (?:going|active|ongoing|on)\b|\bunga ?81\b|81st (?:session|general assembly)|"
-    r"what'?s the latest|the latest on|anything new\b|what'?s new\b|next year|\bg7\b|"
+    r"what'?s the latest|the latest on|anything new\b|what'?s new\b|next year|"
+    # France's G7 presidency ran to the end of 2026: how it ended is after the sources (the G7 as a route to an
+    # agreement is not: the corpus names it).
+    r"\bg7 (?:presidency|leaders|summit)|\bg7\b.{0,40}\b(?:decided?|adopted?|communiqu\w*|end(?:ed)? up|wrap(?:ped)? up)\b|"
+    r"(?:presidency|présidence|presidencia|presidenza|präsidentschaft|presidência) (?:\w+ ){0,2}(?:du |del |des )?g7\b|"
     r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
     r"still running|latest news|any news|recent news|any updates?|latest updates?|"
     r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
@@ -364,7 +377,7 @@ def _month_year(found: re.Match[str]) -> tuple[int | None, int]:
     if found.group(3):
         return _MONTH_OF.get(found.group(4)), int(found.group(3))
     word = found.group(1).lower()
-    return (_MONTH_OF.get(word) or _LATE.get(word)), int(found.group(2))
+    return (_MONTH_OF.get(word) or _LATE.get(word) or _SEASONS.get(word)), int(found.group(2))
 
 
 def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
@@ -380,6 +393,9 @@ def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
     # A month with its year needs a year: most questions have none, and the search reads every word.
     for found in _MONTH_YEAR.finditer(question) if "20" in question else ():
         month, year = _month_year(found)
+        if month is not None and (year, month) <= (newest.year, newest.month) and \
+                _BOUNDED_BY.search(question[max(0, found.start() - 24):found.start()]):
+            return None
         if year == newest.year and month is not None and month > newest.month:
             return AfterSources(newest, found.group(0))
         if year == newest.year and month == newest.month and not re.search(r"\b\d{1,2}\b", question):
