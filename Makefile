@@ -26,7 +26,8 @@ run: install
 	$(BIN) index build --if-needed || test $$? -eq 3
 	$(BIN) run
 
-# Lint, type-check, then fast tests with the fake encoder, then the tests that load the real packaged model.
+# Lint, type-check, then fast tests with the fake encoder, then the tests that load the real model (adapted to the
+# corpus: trained into index/adapted/ on the first run, about 4 minutes, as `index build` would).
 test: lint typecheck test-unit test-model
 
 lint: install

@@ -136,9 +136,10 @@ def config(project: Path) -> Config:
 
 
 @pytest.fixture
-def real_project(tmp_path: Path) -> Path:
+def real_project(tmp_path: Path, real_encoder) -> Path:
     """A copy of the repository's own corpus and config in a temporary folder, its question sets (read only) and
-    adapted encoders linked from the repository's, so that an index build there adapts nothing again."""
+    adapted encoders linked from the repository's (``real_encoder`` has trained the configured one), so that an
+    index build there adapts nothing again."""
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     (tmp_path / "tests").mkdir()
@@ -149,7 +150,7 @@ def real_project(tmp_path: Path) -> Path:
 
 def link_adapted_encoders(index_dir: Path) -> None:
     """Each adapted encoder trained in the repository's index/adapted/ (``real_encoder``), linked one by one
-    into ``index_dir`` (pruning there then removes links, never the repository's folders)."""
+    into ``index_dir`` (pruning there removes only the links, never the repository's folders)."""
     from bot.index.adaptation import adapted_root
 
     trained = adapted_root(REPO / "index")

@@ -165,6 +165,22 @@ def test_serving_loads_the_adapted_encoder_for_the_current_data_or_the_one_the_i
     assert adapted_folder(config, base) == older
 
 
+def test_pruning_removes_a_linked_encoder_s_link_never_the_folder_it_points_to(tmp_path):
+    elsewhere = tmp_path / "repository" / "0123456789abcdef"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "adaptation.json").write_text("{}")
+    root = tmp_path / "project" / "adapted"
+    root.mkdir(parents=True)
+    (root / "0123456789abcdef").symlink_to(elsewhere)
+    (root / "fedcba9876543210").symlink_to(elsewhere)
+    (root / "kept").mkdir()
+
+    adaptation._prune(root, keep={"kept", "fedcba9876543210"})
+
+    assert sorted(p.name for p in root.iterdir()) == ["fedcba9876543210", "kept"]
+    assert (elsewhere / "adaptation.json").is_file()
+
+
 def test_the_manifest_says_which_encoder_built_the_index(config):
     base = build_index(config, FakeEncoder(), show_progress=False).manifest["model"]
     assert base["kind"] == "base" and "adaptation" not in base

@@ -174,7 +174,11 @@ NEWEST = dt.date(2026, 9, 14)
     "how many had signed by the end of 2026?", "¿qué pasó en noviembre de 2026?", "2027年有新的信吗？",
     # bounded at a month after the sources; France's G7 presidency, how it ended
     "by December 2026, was the deadline met?", "how did France's G7 presidency end up on AI?",
-    "le bilan de la présidence française du G7 ?", "what did the G7 leaders decide?",
+    "le bilan de la présidence française du G7 ?", "what did the G7 leaders decide?", "did the G7 adopt the red lines?",
+    # a bound the sources reach does not hide a later time asked about in the same message
+    "by summer 2026 or by winter 2026?", "by September 2026 nothing; any news since?",
+    "by September 2026, what did the G7 leaders decide?", "did the UN adopt it by summer 2026? and now that 2026 is over?",
+    "any progress by fall 2026?",
 ])
 def test_questions_after_the_sources(question):
     assert after_sources(question, NEWEST) is not None
@@ -191,7 +195,12 @@ def test_questions_after_the_sources(question):
                                       "any agreement by mid-September 2026?", "hasta septiembre de 2026 hubo acuerdo?",
                                       "was a deal reached by summer 2026?",
                                       # the G7 as a route to an agreement, which the corpus names
-                                      "could the G7 be the route to an agreement?", "UN oder G7?"])
+                                      "could the G7 be the route to an agreement?", "UN oder G7?",
+                                      "as of September 2026, did they reach the agreement?",
+                                      "jusqu’à septembre 2026, il y a eu un accord ?",
+                                      # France's G7 presidency as a milestone the corpus names
+                                      "what is France's G7 presidency?", "la présidence française du G7 en 2026, c'est quoi ?",
+                                      "G7 summit 2025 in Kananaskis?"])
 def test_questions_within_the_sources(question):
     assert after_sources(question, NEWEST) is None
 

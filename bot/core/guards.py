@@ -122,7 +122,7 @@ gente alguien alguno algunos cuantos cuantas cientificos investigadores presiden
 leute jemand irgendwer wie viele forscher wissenschaftler prasidenten
 qualcuno qlc qualche quanti quante quanto scienziati ricercatori presidenti ex-presidenti
 alguem galera pessoal quantos quantas cientistas pesquisadores algum alguma alguns algumas algun alguna
-irgendein irgendeine irgendwelche""".split())
+irgendein irgendeine irgendeiner irgendeinen irgendwelche""".split())
 # Titles that may open a name ("President Trump", "former president Mary Robinson", "Prime Minister Modi"): left
 # out before the name is checked, so a title never hides an unknown name nor the entry of a known one.
 _TITLES = frozenset("""ex former late president prime minister chancellor senator sen mr mrs ms dr prof professor sir
@@ -328,32 +328,38 @@ _SEASONS = {"spring": 4, "printemps": 4, "primavera": 4, "frühling": 4, "summer
 # bounded at a month the sources reach asks what was known by then, which they say.
 _BOUNDED_BY = re.compile(
     r"(?:\bby|\bas of|\buntil|\btill|\bup to|\bthrough|\bfino a|\bbis|\bhasta|\baté|\bate|\bjusqu'?(?:à|en)|"
-    r"\bd'ici)\s+(?:(?:the )?(?:mid|middle of|mitte|mediados de|metà|meta|meados de|mi)[\s-]*)?$",
+    r"\bd'ici|\bjusqu’(?:à|en))\s+(?:(?:the )?(?:mid|middle of|mitte|mediados de|metà|meta|meados de|mi)[\s-]*)?$",
     re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _MONTH_YEAR = re.compile(r"(q[1-4]|[^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
                          re.IGNORECASE)
-# Questions about what happened after the sources stop, with no date in them.
-_AFTER_PHRASES = re.compile(
+# Questions about what happened after the sources stop, with no date in them. Those that say "later" in
+# themselves (``_LATER_PHRASES``: "any news", "since the deadline", "next year", how France's G7 presidency ended)
+# are after the sources whatever else the question says; those that ask how things stand (``_STATE_PHRASES``:
+# "any progress", "was the deadline met") are, unless the question bounds them at a time the sources reach
+# ("any progress by summer 2026?").
+_LATER_PHRASES = re.compile(
     r"now that (?:20\d\d|the deadline|it) (?:is|has) (?:over|passed)|after the deadline|since the deadline|"
-    r"deadline (?:has |have )?(?:passed|expired|hit|came and went)|when the deadline hit|"
+    r"deadline (?:has |have )?(?:passed|expired|hit|came and went)|when the deadline hit|current status|status now|"
+    r"still (?:going|active|ongoing|on)\b|\bunga ?81\b|81st (?:session|general assembly)|"
+    r"what'?s the latest|the latest on|anything new\b|what'?s new\b|next year|"
+    # France's G7 presidency runs to the end of 2026: what it decided and how it ended are after the sources (the
+    # G7 as a route to an agreement, or the presidency as a milestone, are not: the corpus names both).
+    r"\bg7\b.{0,60}\b(?:decid(?:e|es|ed)|adopt(?:s|ed|er|é|ée)?|communiqu\w*|end(?:ed)? up|wrap(?:ped)? up|abouti\w*|réussi|"
+    r"outcome|result(?:s|ed)?)\b|\b(?:bilan|outcome|results?|résultats?)\b.{0,50}\bg7\b|"
+    r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
+    r"still running|latest news|any news|recent news|any updates?|latest updates?|"
+    r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
+    r"después del plazo|nach (?:der|dem) (?:frist|stichtag)|dopo la scadenza|depois do prazo",
+    re.IGNORECASE)
+_STATE_PHRASES = re.compile(
     r"(?:was|were|is) the (?:deadline|agreement|goal) (?:met|reached|missed|achieved)|"
     r"did (?:they|governments|the un|countries) (?:meet|miss|hit|make) the deadline|"
     r"did (?:they|governments|countries|world leaders|the un) (?:get|reach|sign|agree on|adopt) (?:their|an|the|a) "
     r"(?:agreement|treaty|deal)|"
     r"what happened in the end|"
     r"did (?:it|the call|the campaign|the letter) (?:work|succeed|pay off|achieve)|"
-    r"(?:was|is) (?:it|the call|the campaign) (?:a )?success|any progress|current status|status now|"
-    r"still (?:going|active|ongoing|on)\b|\bunga ?81\b|81st (?:session|general assembly)|"
-    r"what'?s the latest|the latest on|anything new\b|what'?s new\b|next year|"
-    # France's G7 presidency ran to the end of 2026: how it ended is after the sources (the G7 as a route to an
-    # agreement is not: the corpus names it).
-    r"\bg7 (?:presidency|leaders|summit)|\bg7\b.{0,40}\b(?:decided?|adopted?|communiqu\w*|end(?:ed)? up|wrap(?:ped)? up)\b|"
-    r"(?:presidency|présidence|presidencia|presidenza|präsidentschaft|presidência) (?:\w+ ){0,2}(?:du |del |des )?g7\b|"
-    r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
-    r"still running|latest news|any news|recent news|any updates?|latest updates?|"
-    r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
-    r"después del plazo|nach (?:der|dem) (?:frist|stichtag)|dopo la scadenza|depois do prazo",
+    r"(?:was|is) (?:it|the call|the campaign) (?:a )?success|any progress",
     re.IGNORECASE)
 
 
@@ -391,19 +397,24 @@ def after_sources(question: str, newest: dt.date | None) -> AfterSources | None:
             if year > newest.year:
                 return AfterSources(newest, str(year))
     # A month with its year needs a year: most questions have none, and the search reads every word.
+    bounded = False  # the question is bounded at a month the sources reach ("by September 2026")
     for found in _MONTH_YEAR.finditer(question) if "20" in question else ():
         month, year = _month_year(found)
         if month is not None and (year, month) <= (newest.year, newest.month) and \
+                found.group(1) and found.group(1).lower() not in _LATE and \
                 _BOUNDED_BY.search(question[max(0, found.start() - 24):found.start()]):
-            return None
+            bounded = True  # "by fall 2026" is not bounded: most of the fall lies after the sources
+            continue
         if year == newest.year and month is not None and month > newest.month:
             return AfterSources(newest, found.group(0))
         if year == newest.year and month == newest.month and not re.search(r"\b\d{1,2}\b", question):
             # "September 2026" without a day: most of that month lies after the sources.
             return AfterSources(newest, found.group(0))
-    phrase = _AFTER_PHRASES.search(question)
+    phrase = _LATER_PHRASES.search(question) or (None if bounded else _STATE_PHRASES.search(question))
     if phrase:
         return AfterSources(newest, phrase.group(0))
+    if bounded:
+        return None
     # "did that actually happen by 2026?", "how many had signed by the end of 2026?": whether something due by
     # the sources' last year came true is known only after it.
     if (str(newest.year) in question or "deadline" in question.lower()) and \

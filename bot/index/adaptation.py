@@ -204,6 +204,10 @@ def _count_by_origin(pairs: Sequence[TrainingPair]) -> dict[str, int]:
 
 def _prune(root: Path, keep: Set[str]) -> None:
     for path in root.iterdir():
+        if path.is_symlink():  # an encoder linked from elsewhere (a test project, a bench copy): only the link goes
+            if path.name not in keep:
+                path.unlink()
+            continue
         if path.is_dir() and path.name not in keep and not path.name.startswith(".tmp-"):
             log.info("removing adapted encoder %s (no index generation uses it)", path.name)
             shutil.rmtree(path, ignore_errors=True)
