@@ -120,8 +120,13 @@ def test_coverage_from_postings_equals_word_sets(five_thousand):
 def test_no_derived_index_is_built_during_a_question(config, monkeypatch):
     builds: list[int] = []
     real_build = KeywordIndex.build.__func__
-    monkeypatch.setattr(KeywordIndex, "build", classmethod(lambda cls, texts: (builds.append(len(texts)),
-                                                                              real_build(cls, texts))[1]))
+
+    def counted(cls, texts):
+        texts = list(texts)
+        builds.append(len(texts))
+        return real_build(cls, texts)
+
+    monkeypatch.setattr(KeywordIndex, "build", classmethod(counted))
     encoder = FakeEncoder()
     build_index(config, encoder)
     live = LiveIndex(load_index(config, encoder))  # at load

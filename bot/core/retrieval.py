@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +83,11 @@ class KeywordIndex:
         return holders if len(holders) else None
 
     @classmethod
-    def build(cls, passage_tokens: Sequence[Sequence[str]]) -> KeywordIndex:
-        """From each passage's keywords (``passage_tokens(passage)``: its text and phrasings, each in its language)."""
+    def build(cls, passage_tokens: Iterable[Sequence[str]]) -> KeywordIndex:
+        """From each passage's keywords (``passage_tokens(passage)``: its text and phrasings, each in its language),
+        read one passage at a time: each passage's own token strings are dropped as soon as they are canonical,
+        so the heap they took is reused by the next passage (a list of them all left 100 MB more resident at 100k
+        passages)."""
         import bm25s
 
         # bm25s sets its own logger to DEBUG on import, which floods application logs.
@@ -180,7 +183,7 @@ def prepare(index: SearchIndex) -> SearchIndex:
     with _PREPARE_LOCK:
         if KEYWORD not in index.derived:
             started = time.perf_counter()
-            index.derived[KEYWORD] = KeywordIndex.build([passage_tokens(p) for p in index.passages])
+            index.derived[KEYWORD] = KeywordIndex.build(passage_tokens(p) for p in index.passages)
             log.debug("keyword index of %s built in %.2f s", index.generation, time.perf_counter() - started)
             return_freed_memory()
     # A question through every retriever now (a passage's own vector and words), so that first-use costs
