@@ -144,22 +144,10 @@ def real_project(tmp_path: Path, real_encoder) -> Path:
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "eval").symlink_to(REPO / "tests" / "eval")
-    link_adapted_encoders(tmp_path / "index")
+    from bot.index.adaptation import link_adapted
+
+    link_adapted(REPO / "index", tmp_path / "index")
     return tmp_path
-
-
-def link_adapted_encoders(index_dir: Path) -> None:
-    """Each adapted encoder trained in the repository's index/adapted/ (``real_encoder``), linked one by one
-    into ``index_dir`` (pruning there removes only the links, never the repository's folders)."""
-    from bot.index.adaptation import adapted_root
-
-    trained = adapted_root(REPO / "index")
-    if not trained.is_dir():
-        return
-    adapted_root(index_dir).mkdir(parents=True, exist_ok=True)
-    for folder in trained.iterdir():
-        if folder.is_dir() and not folder.name.startswith("."):
-            (adapted_root(index_dir) / folder.name).symlink_to(folder)
 
 
 def with_repository_question_sets(config: Config) -> Config:

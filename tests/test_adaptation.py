@@ -165,20 +165,19 @@ def test_serving_loads_the_adapted_encoder_for_the_current_data_or_the_one_the_i
     assert adapted_folder(config, base) == older
 
 
-def test_pruning_removes_a_linked_encoder_s_link_never_the_folder_it_points_to(tmp_path):
-    elsewhere = tmp_path / "repository" / "0123456789abcdef"
-    elsewhere.mkdir(parents=True)
-    (elsewhere / "adaptation.json").write_text("{}")
+def test_linked_encoders_are_pruned_as_links_never_the_folders_they_point_to(tmp_path):
+    for key in ("0123456789abcdef", "fedcba9876543210"):
+        (tmp_path / "repository" / "adapted" / key).mkdir(parents=True)
+        (tmp_path / "repository" / "adapted" / key / "adaptation.json").write_text("{}")
+    adaptation.link_adapted(tmp_path / "repository", tmp_path / "project")
     root = tmp_path / "project" / "adapted"
-    root.mkdir(parents=True)
-    (root / "0123456789abcdef").symlink_to(elsewhere)
-    (root / "fedcba9876543210").symlink_to(elsewhere)
+    assert all(path.is_symlink() for path in root.iterdir()) and len(list(root.iterdir())) == 2
     (root / "kept").mkdir()
 
     adaptation._prune(root, keep={"kept", "fedcba9876543210"})
 
     assert sorted(p.name for p in root.iterdir()) == ["fedcba9876543210", "kept"]
-    assert (elsewhere / "adaptation.json").is_file()
+    assert (tmp_path / "repository" / "adapted" / "0123456789abcdef" / "adaptation.json").is_file()
 
 
 def test_the_manifest_says_which_encoder_built_the_index(config):

@@ -132,7 +132,7 @@ def _scratch_copy(config_path: Path, workdir: Path) -> Path:
 
     from bot.config import load_config
     from bot.errors import UserFacingError
-    from bot.index.adaptation import adapted_root
+    from bot.index.adaptation import link_adapted
     from bot.index.store import current_generation, publish
 
     config = load_config(config_path)
@@ -146,12 +146,7 @@ def _scratch_copy(config_path: Path, workdir: Path) -> Path:
     onnx_cache = config.index_dir / "onnx"
     if onnx_cache.is_dir():  # reuse the one-time export
         (workdir / "index" / "onnx").symlink_to(onnx_cache.resolve())
-    adapted = adapted_root(config.index_dir)
-    if adapted.is_dir():  # the adapted encoders (model.adapt), each linked on its own so nothing here can prune them
-        adapted_root(workdir / "index").mkdir()
-        for folder in adapted.iterdir():
-            if folder.is_dir() and not folder.name.startswith("."):
-                (adapted_root(workdir / "index") / folder.name).symlink_to(folder.resolve())
+    link_adapted(config.index_dir, workdir / "index")  # the adapted encoders (model.adapt)
     embedding_cache = config.data_dir / "embedding-cache"
     if embedding_cache.is_dir():
         shutil.copytree(embedding_cache, workdir / "data" / "embedding-cache")

@@ -76,6 +76,19 @@ def adapted_root(index_dir: Path) -> Path:
     return index_dir / ADAPTED_DIR
 
 
+def link_adapted(source_index_dir: Path, index_dir: Path) -> None:
+    """Each adapted encoder trained under ``source_index_dir``, linked one by one into ``index_dir`` (a scratch
+    copy for the bench, a test project), so that nothing is trained again there; pruning there removes only the
+    links (``_prune``), never the folders they point to."""
+    trained = adapted_root(source_index_dir)
+    if not trained.is_dir():
+        return
+    adapted_root(index_dir).mkdir(parents=True, exist_ok=True)
+    for folder in trained.iterdir():
+        if folder.is_dir() and not folder.name.startswith("."):
+            (adapted_root(index_dir) / folder.name).symlink_to(folder.resolve())
+
+
 def read_record(folder: Path) -> dict[str, Any] | None:
     """The folder's ``adaptation.json``, or None when it is not a finished adapted model."""
     try:
