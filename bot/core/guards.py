@@ -165,13 +165,15 @@ def name_index(index: SearchIndex) -> NameIndex:
         with _LOCK:
             found = index.derived.get("names")
             if found is None:
-                texts = [t for p in index.passages for t in (p.text, p.title, *p.phrasings)]
-                words = {fold(w) for t in texts for w in re.findall(r"[^\W\d_]+", t)}
+                words: set[str] = set()
                 postings: dict[str, list[int]] = {}
                 for position, passage in enumerate(index.passages):
-                    for word in {fold(w) for w in re.findall(r"[^\W\d_]+", passage.text)}:
+                    own = {fold(w) for w in re.findall(r"[^\W\d_]+", passage.text)}
+                    for word in own:
                         postings.setdefault(word, []).append(position)
-                own = {word: np.asarray(found, dtype=np.int32) for word, found in postings.items()}
+                    words |= own
+                    words.update(fold(w) for t in (passage.title, *passage.phrasings) for w in re.findall(r"[^\W\d_]+", t))
+                passages_with = {word: np.asarray(found, dtype=np.int32) for word, found in postings.items()}
                 del postings
                 capitalised: set[str] = set()
                 lower: set[str] = set()
@@ -184,7 +186,7 @@ def name_index(index: SearchIndex) -> NameIndex:
                             elif position:  # a sentence's first word is capitalised anyway
                                 capitalised.add(fold(word))
                 found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
-                                                           own, len(index.passages),
+                                                           passages_with, len(index.passages),
                                                            frozenset(w for w in capitalised - lower if len(w) >= 3))
     return found
 
@@ -327,8 +329,8 @@ _SEASONS = {"spring": 4, "printemps": 4, "primavera": 4, "frühling": 4, "summer
 # "by September 2026", "as of mid-Sept 2026", "bis Mitte September 2026", "fino a settembre 2026": a question
 # bounded at a month the sources reach asks what was known by then, which they say.
 _BOUNDED_BY = re.compile(
-    r"(?:\bby|\bas of|\buntil|\btill|\bup to|\bthrough|\bfino a|\bbis|\bhasta|\baté|\bate|\bjusqu'?(?:à|en)|"
-    r"\bd'ici|\bjusqu’(?:à|en))\s+(?:(?:the )?(?:mid|middle of|mitte|mediados de|metà|meta|meados de|mi)[\s-]*)?$",
+    r"(?:\bby|\bas of|\buntil|\btill|\bup to|\bthrough|\bfino a|\bbis|\bhasta|\baté|\bate|\bjusqu['’]?(?:à|en)|"
+    r"\bd'ici)\s+(?:(?:the )?(?:mid|middle of|mitte|mediados de|metà|meta|meados de|mi)[\s-]*)?$",
     re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _MONTH_YEAR = re.compile(r"(q[1-4]|[^\W\d_]+|\d{1,2}月)[\s,.-]*(?:of |de |del |di |do |da )?(20\d\d)|(20\d\d)\s*年\s*(\d{1,2}月)",
