@@ -101,19 +101,17 @@ class _Setup:
 
     def __init__(self, config_path: Path) -> None:
         from bot.config import load_config
-        from bot.core.glossary import warm_up as warm_up_glossary
-        from bot.core.language import warm_up as warm_up_languages
         from bot.core.text import words
         from bot.evaluation.metrics import load_questions
         from bot.index.encoders import load_encoder
         from bot.index.store import load_index
+        from bot.serving.resources import warm_up
 
         self.config = load_config(config_path)
         self.encoder = load_encoder(self.config)
         self.questions = [q.question for q in load_questions(self.config.eval_questions)]
         self.encoder.encode_queries(self.questions[:20])  # the model's own warm-up is not the corpus's cost
-        warm_up_languages()  # as build_resources does when the bot starts
-        warm_up_glossary()
+        warm_up()  # as build_resources does when the bot starts
         real = load_index(self.config, self.encoder)
         self.real_rows = real.row_vectors(np.arange(int(real.vectors.ntotal)))
         self.vocabulary = sorted({w for p in real.passages for w in words(p.text)})

@@ -26,11 +26,16 @@ class Resources:
     answerer: Answerer
 
 
+def warm_up() -> None:
+    """Load the text models a question may need, here rather than on the first question that needs them."""
+    warm_up_languages()  # about a second: the first question in another language
+    warm_up_glossary()   # a tenth of a second, likewise
+
+
 def build_resources(config: Config, encoder: Encoder | None = None) -> Resources:
     """Load the encoder (unless given), the language models and the current index; refuse a stale or broken index."""
     encoder = encoder or load_encoder(config)
-    warm_up_languages()  # about a second, here rather than on the first question in another language
-    warm_up_glossary()   # a tenth of a second, likewise
+    warm_up()
     live = LiveIndex(load_index(config, encoder))
     log.info("index %s loaded (%d passages)", live.current.generation, len(live.current.passages))
     return Resources(config, encoder, live, Answerer(config.retrieval, encoder, live))
