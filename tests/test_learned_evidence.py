@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+import zlib
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -48,6 +50,19 @@ def test_hashed_is_a_unit_vector_the_same_in_every_process():
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert json.loads(other) == sorted(positions.tolist())
     assert len(hashed("")[0]) == 0 and len(hashed("")[1]) == 0
+
+
+@pytest.mark.parametrize("text", ["did bengio sign the letter?", "Bengio bengio BENGIO sign sign", "谁签了 Hinton签了吗",
+                                  "a ? b", "c'est quoi la date limite ??", "x"])
+def test_hashed_counts_every_term_in_order_whatever_the_per_word_cache_holds(text):
+    # The per-word cache must give the terms of ``terms`` in the same order (the order the fitted models summed
+    # them in), however warm it is: asked cold, then again.
+    counts = Counter(zlib.crc32(term.encode("utf-8")) % DIMENSIONS for term in terms(text))
+    values = 1.0 + np.log(np.asarray(list(counts.values()), dtype=float))
+    for _ in range(2):
+        positions, weights = hashed.__wrapped__(text)
+        assert positions.tolist() == list(counts)
+        assert weights.tolist() == (values / np.sqrt(values @ values)).tolist()
 
 
 def _kind_model(rng: np.random.Generator, embedding: bool = True) -> KindModel:

@@ -59,11 +59,50 @@ def terms(text: str) -> list[str]:
     return found
 
 
+# Distinct words whose hashed terms are kept (a word's n-grams take under a kilobyte: a few MB at most).
+_WORDS_KEPT = 8192
+
+
+def _position(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8")) % DIMENSIONS
+
+
+@functools.lru_cache(maxsize=_WORDS_KEPT)
+def _word_position(token: str) -> int:
+    return _position(f"w {token}")
+
+
+@functools.lru_cache(maxsize=_WORDS_KEPT)
+def _pair_position(first: str, second: str) -> int:
+    return _position(f"b {first} {second}")
+
+
+@functools.lru_cache(maxsize=_WORDS_KEPT)
+def _piece_positions(token: str) -> tuple[int, ...]:
+    """The hashed character n-grams (or Han characters and pairs) of one token: a word's own, so kept per word,
+    as ``keywords.stem`` keeps its stems. Most words of a message were in earlier ones (Zipf), and these are
+    most of a message's terms: hashing them again was most of the classifiers' cost on a question."""
+    if _HAN.search(token):
+        return tuple(_position(f"h {c}") for c in token) + tuple(
+            _position(f"h {token[i:i + 2]}") for i in range(len(token) - 1))
+    if len(token) < 2:
+        return ()
+    padded = f"<{token}>"
+    return tuple(_position(f"c {padded[i:i + n]}") for n in CHARACTER_NGRAMS for i in range(len(padded) - n + 1))
+
+
 @functools.lru_cache(maxsize=4)
 def hashed(text: str) -> tuple[np.ndarray, np.ndarray]:
     """The message as a sparse unit vector: hashed term positions and their weights (1 + log count). Kept for
-    the last few messages: the kind classifier and the passage classifier read the same text (read only)."""
-    counts = Counter(zlib.crc32(term.encode("utf-8")) % DIMENSIONS for term in terms(text))
+    the last few messages: the kind classifier and the passage classifier read the same text (read only).
+    The terms are those of ``terms``, hashed in the same order (so the positions come out in the same order and
+    the weighted sums are the same bits), each word's own terms read from a per-word cache."""
+    tokens = _TOKEN.findall(text.lower())
+    found = list(map(_word_position, tokens))
+    found += map(_pair_position, tokens, tokens[1:])
+    for token in tokens:
+        found += _piece_positions(token)
+    counts = Counter(found)
     if not counts:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     positions = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
