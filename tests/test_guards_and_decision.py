@@ -404,6 +404,20 @@ def test_the_entry_that_names_the_person_leads(guarded):
     assert answerer.answer("has Bengio signed?").excerpts[0].passage_id == "faq:bengio"
 
 
+@pytest.mark.parametrize(("question", "name"), [
+    ("Is Yoshua Bengio really a signatory?", None), ("Hat Yoshua Bengio wirklich unterschrieben?", None),
+    ("bengio l'informatico ha firmato?", None), ("bengio d'ailleurs a signé ?", None),
+    # what stands beside a name does not make an unknown one known, nor a lower-case name a capitalised one's
+    ("Did Taylor Swift finally sign?", "Taylor Swift finally"), ("taylor swift l'artista ha firmato?", "taylor swift l'artista"),
+    ("did jeff bengio sign?", "jeff bengio"), ("Did Jeff Bengio sign?", "Jeff Bengio"),
+])
+def test_words_beside_a_known_name_leave_it_known(guarded, question, name):
+    _, index, _ = guarded
+    assert unknown_name(index, question) == name
+    expected = named_passages(index, "did Bengio sign?") if name is None else frozenset()
+    assert named_passages(index, question) == expected
+
+
 def test_neighbours_are_found_in_a_smaller_space_that_keeps_them():
     from bot.core.vectors import project
     from bot.evaluation.fitting import principal_components

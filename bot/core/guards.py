@@ -224,6 +224,26 @@ def _name_words(slot: str) -> list[str] | None:
     return words
 
 
+_ELIDED = re.compile(r"^[ld]['’]", re.IGNORECASE)
+
+
+def _without_appositions(words: list[str]) -> list[str]:
+    """The slot's words without what only stands next to the name: in a message that capitalises it, the
+    lower-case words at either end ("Ist Sergey Lagodinsky wirklich unter den Unterzeichnern?"); and a word
+    opening with an elided article ("benifei l'eurodeputato ha firmato?"). They are not part of the name, and
+    reading them as one made a name the corpus holds unknown."""
+    def beside(word: str) -> bool:
+        return bool(_ELIDED.match(word)) or (capitalised and not word[0].isupper())
+
+    capitalised = any(w[0].isupper() for w in words)
+    start, end = 0, len(words)
+    while start < end and beside(words[start]):
+        start += 1
+    while end > start and beside(words[end - 1]):
+        end -= 1
+    return words[start:end]
+
+
 def _corpus_spelling(word: str, names: NameIndex) -> list[str] | None:
     """The corpus's word(s) for ``word``: itself, its parts ("fei-fei"), or the word it is a typo of; ``None``
     when the corpus does not hold it."""
@@ -237,6 +257,27 @@ def _corpus_spelling(word: str, names: NameIndex) -> list[str] | None:
         return None
     found = process.extractOne(folded, names.long_words, scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE)
     return [found[0]] if found is not None else None
+
+
+def _spelled(words: list[str], names: NameIndex) -> list[str] | None:
+    """The corpus's words for a name's words (particles aside; ``[]`` for particles only), ``None`` when it does
+    not hold one of them."""
+    spelled: list[str] = []
+    for word in words:
+        if fold(word) in _NAME_PARTICLES:
+            continue
+        corpus = _corpus_spelling(word, names)
+        if corpus is None:
+            return None
+        spelled.extend(corpus)
+    return spelled
+
+
+def _readings(words: list[str]) -> list[list[str]]:
+    """The slot's words as a name: as they are, then without what may only stand beside the name (when that
+    leaves a name)."""
+    core = _without_appositions(words)
+    return [words, core] if core and core != words else [words]
 
 
 def _known(word: str, names: NameIndex) -> bool:
@@ -253,14 +294,9 @@ def named_passages(index: SearchIndex, question: str, context: Sequence[str] = (
     if not words:
         return frozenset()
     names = name_index(index)
-    spelled: list[str] = []
-    for word in words:
-        if fold(word) in _NAME_PARTICLES:
-            continue
-        corpus = _corpus_spelling(word, names)
-        if corpus is None:
-            return frozenset()
-        spelled.extend(corpus)
+    spelled = next((found for found in (_spelled(c, names) for c in _readings(words)) if found is not None), None)
+    if spelled is None:
+        return frozenset()
     if not spelled:  # only particles ("did van sign?"): every passage, as before
         return frozenset(range(names.passages))
     lists = sorted((names.passages_with.get(w, _NONE) for w in spelled), key=len)
@@ -298,8 +334,10 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     words = _name_words(slot)
     if words is None:
         return None
-    unknown = [w for w in words if fold(w) not in _NAME_PARTICLES and not _known(w, names)]
-    return " ".join(words) if unknown else None
+    for candidate in _readings(words):
+        if all(fold(w) in _NAME_PARTICLES or _known(w, names) for w in candidate):
+            return None
+    return " ".join(words)
 
 
 # ---- after the sources -------------------------------------------------------------------------------------
