@@ -6,13 +6,17 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.retrieval import (
+    BM25_B,
+    BM25_K1,
     KeywordIndex,
+    bm25_idf,
     bm25_scores,
     convex_fusion,
     dense_scores,
-    inverse_document_frequency,
     keyword_coverage,
     keyword_index,
     passage_tokens,
@@ -46,7 +50,47 @@ def test_idf_is_higher_for_rarer_words():
     assert keywords.idf["aa"] == pytest.approx(math.log(1 + 0.5 / 3.5))
     assert keywords.weight("zz") == keywords.unseen == keywords.idf["bb"]
     assert keywords.passages_with("cc").tolist() == [2] and keywords.passages_with("zz") is None
-    assert inverse_document_frequency(keywords.vocabulary, keywords.starts, 3) == keywords.idf
+    assert keywords.idf == {word: bm25_idf(len(keywords.passages_with(word)), 3) for word in keywords.vocabulary}
+
+
+# A small corpus with what BM25 must get right: repeated words, passages of different lengths, a word in
+# every passage, one in a single passage, and a passage without keywords (counted as one token long).
+CORPUS = [["bee", "honey", "bee", "hive"], ["honey", "bread"], [], ["bee", "law", "law", "law", "red", "line"],
+          ["bread", "bee"], ["line"]]
+
+
+def _reference_term(word: str, passage: list[str], corpus: list[list[str]]) -> float:
+    """BM25 of one word in one passage, from the formula, in plain Python floats: idf (Lucene's, kept in
+    float32 as bm25s keeps it) × tf / (tf + k1 × (1 − b + b × length / average length))."""
+    lengths = [len(p) or 1 for p in corpus]
+    holders = sum(word in p for p in corpus)
+    idf = float(np.float32(math.log(1 + (len(corpus) - holders + 0.5) / (holders + 0.5))))
+    tf = passage.count(word)
+    return idf * (tf / (BM25_K1 * ((1 - BM25_B) + BM25_B * (len(passage) or 1) / (sum(lengths) / len(corpus))) + tf))
+
+
+def test_keyword_index_is_bm25_from_the_formula_with_sorted_postings():
+    keywords = KeywordIndex.build(iter(CORPUS))  # read once, one passage at a time, as prepare() gives it
+    assert keywords.passage_count == len(CORPUS) and set(keywords.vocabulary) == {w for p in CORPUS for w in p}
+    assert keywords.starts[0] == 0 and keywords.starts[-1] == len(keywords.postings) == len(keywords.term_scores)
+    for word, position in keywords.vocabulary.items():
+        start, end = keywords.starts[position], keywords.starts[position + 1]
+        holders = keywords.postings[start:end]
+        assert holders.tolist() == [i for i, p in enumerate(CORPUS) if word in p]  # every holder, sorted
+        expected = [np.float32(_reference_term(word, CORPUS[i], CORPUS)) for i in holders]
+        assert keywords.term_scores[start:end].tolist() == expected, word
+    question = ["bee", "line", "unknown", "bee"]
+    expected = np.zeros(len(CORPUS), dtype=np.float32)
+    for word in question:  # summed word by word, in float32, as the scores are
+        expected += np.array([_reference_term(word, p, CORPUS) if word in p else 0.0 for p in CORPUS], dtype=np.float32)
+    scores = keywords.scores(question)
+    assert scores.dtype == np.float32 and scores.tolist() == expected.tolist()
+    # and, without float32 anywhere, the textbook BM25 to float32's precision
+    textbook = [sum(_reference_term(w, p, CORPUS) for w in question if w in p) for p in CORPUS]
+    assert scores.tolist() == pytest.approx(textbook, rel=1e-6)
+    assert int(np.argmax(scores)) == 0 and scores[2] == 0.0
+    assert keywords.scores([]).tolist() == [0.0] * len(CORPUS)
+    assert KeywordIndex.build([]).scores(["bee"]).tolist() == []
 
 
 def test_keyword_index_is_kept_with_the_generation(index):
@@ -66,11 +110,26 @@ def test_bm25_scores_and_coverage(index):
     assert keyword_coverage(index, "groups pizza", [target], tokens=["group"])[target] == 1.0
 
 
+def _bm25s(corpus):
+    """bm25s's index of ``corpus``, as the keyword index was built before our own (a passage without keywords
+    given a placeholder word, which bm25s needs): the reference the scores are kept equal to, to the bit."""
+    bm25s = pytest.importorskip("bm25s")
+    reference = bm25s.BM25()
+    reference.index([list(tokens) or ["__empty__"] for tokens in corpus], show_progress=False)
+    return reference
+
+
+def _bm25s_scores(reference, tokens):
+    return np.asarray(reference.get_scores(tokens), dtype=np.float32)
+
+
 @pytest.mark.parametrize("tokens", [["group", "coordin", "campaign"], ["cesia", "cesia", "call"], ["pizza"],
                                     ["call", "letter", "sign", "call", "red", "line", "govern"]])
-def test_bm25_is_bm25s_own_sum_to_the_bit_and_coverage_counts_each_word_once(index, tokens):
+def test_bm25_is_bm25s_to_the_bit_and_coverage_counts_each_word_once(index, tokens):
     keywords = keyword_index(index)
-    assert np.array_equal(keywords.scores(tokens), np.asarray(keywords.bm25.get_scores(tokens), dtype=np.float32))
+    scores = keywords.scores(tokens)
+    assert scores.dtype == np.float32
+    assert np.array_equal(scores, _bm25s_scores(_bm25s([passage_tokens(p) for p in index.passages]), tokens))
     passages = np.arange(len(index.passages))
     expected = np.zeros(len(passages))
     for word in set(tokens):
@@ -78,6 +137,14 @@ def test_bm25_is_bm25s_own_sum_to_the_bit_and_coverage_counts_each_word_once(ind
         if holders is not None:
             expected += np.isin(passages, holders)
     assert keywords.coverage(tokens, passages).tolist() == (expected / len(set(tokens))).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(corpus=st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=12), min_size=1, max_size=30),
+       question=st.lists(st.sampled_from("abcdefghz"), min_size=1, max_size=6))
+def test_bm25_equals_bm25s_on_any_corpus(corpus, question):
+    keywords = KeywordIndex.build(iter(corpus))
+    assert np.array_equal(keywords.scores(question), _bm25s_scores(_bm25s(corpus), question))
 
 
 def test_dense_scores_reuse_a_given_vector(index, fake_encoder):

@@ -1,4 +1,4 @@
-"""Retrievers: dense (FAISS cosine), bm25 (keywords, ``bm25s``) and hybrid (their convex combination).
+"""Retrievers: dense (FAISS cosine), bm25 (keywords: BM25 over our own postings) and hybrid (their convex combination).
 
 A question scores a few hundred candidates, not the corpus: FAISS's best rows and BM25's best passages
 (``retrieve``), with everything derived from a generation built when it is loaded (``prepare``).
@@ -17,9 +17,10 @@ import logging
 import math
 import threading
 import time
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,9 @@ RRF_K = 60
 # Bounds are compared with a margin so that float32 rounding (FAISS's sums against numpy's) never passes
 # a check that exact arithmetic would fail.
 BOUND_MARGIN = 1e-5
+# BM25's parameters: bm25s's defaults, with which the keyword scores were computed before our own index.
+BM25_K1 = 1.5
+BM25_B = 0.75
 
 @dataclass(frozen=True)
 class Candidate:
@@ -54,17 +58,22 @@ class Candidate:
 
 @dataclass(frozen=True)
 class KeywordIndex:
-    """BM25 over the passages of one generation (``bm25s``), and its inverted index for word coverage.
+    """BM25 over the passages of one generation, and its inverted index for word coverage.
 
-    bm25s keeps, for each vocabulary word, the passages containing it (its CSC matrix: ``postings`` from
-    ``starts[t]`` to ``starts[t + 1]``, sorted), so "which of these passages contain the question's words"
-    needs no copy of the corpus's words (a frozenset of words per passage, as before, took 370 MB at 100k).
+    For each vocabulary word, the passages containing it, sorted (``postings`` from ``starts[t]`` to
+    ``starts[t + 1]``: one compressed sparse column a word), and the word's BM25 score in each (``term_scores``,
+    aligned with ``postings``): plain numpy arrays, built without a Python object per word occurrence. At 100k
+    passages the index adds 45 MB resident (33 MB of it these arrays), where bm25s's, used before, added 80 MB.
+    The scores are bm25s's to the bit (its default variant, "lucene", k1 = 1.5, b = 0.75: ``tests/test_retrieval.py``
+    compares them with bm25s's own), so no answer changed. "Which of these passages contain the question's words"
+    needs no copy of the corpus's words (a frozenset of words per passage took 370 MB at 100k).
     """
 
-    bm25: Any
     vocabulary: dict[str, int]
     starts: np.ndarray
     postings: np.ndarray
+    term_scores: np.ndarray
+    passage_count: int
     # How rare each word is (inverse document frequency), for coverage weighted by what a word tells apart;
     # ``unseen``, the weight of a word no passage uses: that of the rarest word.
     idf: dict[str, float] = field(default_factory=dict)
@@ -77,59 +86,58 @@ class KeywordIndex:
     def passages_with(self, word: str) -> np.ndarray | None:
         """The passages holding ``word`` (sorted), or ``None`` when none does."""
         position = self.vocabulary.get(word)
-        if position is None or position + 1 >= len(self.starts):
+        if position is None:
             return None
-        holders = self.postings[self.starts[position]:self.starts[position + 1]]
-        return holders if len(holders) else None
+        return self.postings[self.starts[position]:self.starts[position + 1]]
 
     @classmethod
     def build(cls, passage_tokens: Iterable[Sequence[str]]) -> KeywordIndex:
         """From each passage's keywords (``passage_tokens(passage)``: its text and phrasings, each in its language),
-        read one passage at a time: each passage's own token strings are dropped as soon as they are canonical,
-        so the heap they took is reused by the next passage (a list of them all left 100 MB more resident at 100k
-        passages)."""
-        import bm25s
-
-        # bm25s sets its own logger to DEBUG on import, which floods application logs.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        canonical: dict[str, str] = {}  # one string object per word: 100k passages hold 4M token references
-        tokens = [[canonical.setdefault(t, t) for t in words] or ["__empty__"] for words in passage_tokens]
-        bm25 = bm25s.BM25()
-        bm25.index(tokens, show_progress=False)
-        del tokens
-        starts = np.asarray(bm25.scores["indptr"], dtype=np.int64)
-        postings = np.asarray(bm25.scores["indices"])
-        # ``coverage`` needs each word's passages sorted (bm25s writes them in corpus order; checked, not assumed).
-        rising = np.diff(postings) > 0
-        boundaries = starts[(starts > 0) & (starts < len(postings))]
-        rising[boundaries - 1] = True
-        if not rising.all():
-            postings = postings.copy()
-            for word in range(len(starts) - 1):
-                postings[starts[word]:starts[word + 1]].sort()
-        vocabulary = dict(bm25.vocab_dict)
-        idf = inverse_document_frequency(vocabulary, starts, int(bm25.scores["num_docs"]))
-        return cls(bm25, vocabulary, starts, postings, idf, max(idf.values(), default=1.0))
+        read one passage at a time: each passage's words are counted and appended to flat arrays (word, how often),
+        its token strings then dropped; the arrays are sorted into postings once, at the end. Only the vocabulary
+        holds strings (a word's first occurrence)."""
+        vocabulary: dict[str, int] = {}
+        words = array("i")  # each passage's distinct words, passage after passage
+        frequencies = array("i")  # how often each of those occurs in its passage
+        distinct = array("i")  # how many distinct words each passage has
+        lengths = array("i")  # how many tokens each passage has
+        for tokens in passage_tokens:
+            counted = Counter(tokens)
+            words.extend([vocabulary.setdefault(word, len(vocabulary)) for word in counted])
+            frequencies.extend(counted.values())
+            distinct.append(len(counted))
+            # A passage without keywords counts as one token long, as in bm25s's index (where it held a placeholder
+            # word no question can hold): the average length, and so every score, stay as they were.
+            lengths.append(len(tokens) or 1)
+        total = len(lengths)
+        word_of = np.asarray(words, dtype=np.int32)
+        del words
+        passage_of = np.repeat(np.arange(total, dtype=np.int32), np.asarray(distinct, dtype=np.int64))
+        document_frequency = np.bincount(word_of, minlength=len(vocabulary))
+        starts = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(document_frequency, out=starts[1:])
+        word_idf = [bm25_idf(int(n), total) for n in document_frequency]
+        term_scores = _term_scores(np.asarray(frequencies, dtype=np.float32), passage_of,
+                                   np.asarray(lengths, dtype=np.int64), np.asarray(word_idf, dtype=np.float32)[word_of])
+        # By word; a stable sort keeps each word's passages in corpus order, so its postings come out sorted.
+        order = np.argsort(word_of, kind="stable")
+        del word_of
+        postings, term_scores = passage_of[order], term_scores[order]
+        idf = dict(zip(vocabulary, word_idf, strict=True))
+        return cls(vocabulary, starts, postings, term_scores, total, idf, max(word_idf, default=1.0))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 of every passage: a sum over the question words' postings, in numpy (what ``bm25s.retrieve``
-        computes before its top-k; called directly because fusion needs the exact scores of dense candidates)."""
-        if not tokens:
-            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
-        if getattr(self.bm25, "nonoccurrence_array", None) is not None or np.dtype(self.bm25.dtype) != np.float32:
-            return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
-        # bm25s's own sum (``_compute_relevance_from_scores``), word by word in the same order and precision, with
-        # plain indexing: a word's postings name each passage once, so ``np.add.at`` (several times slower) is not
-        # needed. Its own postings and scores, not ``self.postings``, which may have been sorted apart from them.
-        matrix = self.bm25.scores
-        indices, data = matrix["indices"], matrix["data"]
-        scores = np.zeros(matrix["num_docs"], dtype=np.float32)
+        """BM25 of every passage (fusion needs the exact score of dense candidates too, not only a top-k): a sum
+        over the question words' postings, word by word in the question's order, in float32, as bm25s's
+        ``get_scores`` sums. Plain indexing: a word's postings name each passage once, so ``np.add.at`` (several
+        times slower, bm25s's choice) is not needed."""
+        scores = np.zeros(self.passage_count, dtype=np.float32)
         for token in tokens:
             position = self.vocabulary.get(token)
             if position is None:
                 continue
             start, end = self.starts[position], self.starts[position + 1]
-            scores[indices[start:end]] += data[start:end]
+            scores[self.postings[start:end]] += self.term_scores[start:end]
         return scores
 
     def coverage(self, tokens: list[str], passages: np.ndarray) -> np.ndarray:
@@ -143,12 +151,30 @@ class KeywordIndex:
         """For every passage, the total weight of the words in ``weights`` that it (or a phrasing) holds: counted
         over all passages, a word's postings at a time (a word names each passage once), one numpy operation a
         word, as BM25 already reads those postings."""
-        held = np.zeros(int(self.bm25.scores["num_docs"]))
+        held = np.zeros(self.passage_count)
         for word, weight in weights.items():
             holders = self.passages_with(word)
             if holders is not None:
                 held[holders] += weight
         return held
+
+
+def bm25_idf(holders: int, total: int) -> float:
+    """Smoothed IDF of a word held by ``holders`` of ``total`` passages (Lucene's): ln(1 + (N - n + 0.5) / (n + 0.5)).
+    BM25 uses it rounded to float32, as bm25s did; coverage's word weights (``KeywordIndex.idf``) as it is."""
+    return math.log(1 + (total - holders + 0.5) / (holders + 0.5))
+
+
+def _term_scores(frequencies: np.ndarray, passage_of: np.ndarray, lengths: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Each (word, passage)'s BM25 score, idf × tf / (k1 × (1 − b + b × length / average length) + tf), rounded
+    to float32 at the end: bm25s's arithmetic step for step (its ``_build_scores_and_indices_for_matrix``), so that
+    the scores are the same to the bit. The length factor is float64 (a length over a float64 average); tf and idf
+    are float32, widened to float64 by it."""
+    average = lengths.mean() if len(lengths) else 1.0
+    length_factor = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / average)
+    scores = frequencies / (length_factor[passage_of] + frequencies)
+    scores *= idf
+    return scores.astype(np.float32)
 
 
 def passage_tokens(passage: Passage) -> list[str]:
@@ -158,18 +184,6 @@ def passage_tokens(passage: Passage) -> list[str]:
     for phrasing in passage.phrasings:
         tokens.extend(keyword_tokens(phrasing, detect_language(phrasing)))
     return tokens
-
-
-def inverse_document_frequency(vocabulary: dict[str, int], starts: np.ndarray, total: int) -> dict[str, float]:
-    """Smoothed IDF of every word from its posting count n over N passages: ln(1 + (N - n + 0.5) / (n + 0.5))."""
-    idf = {}
-    for word, position in vocabulary.items():
-        if word == "__empty__" or position + 1 >= len(starts):
-            continue
-        n = int(starts[position + 1] - starts[position])
-        if n:
-            idf[word] = math.log(1 + (total - n + 0.5) / (n + 0.5))
-    return idf
 
 
 KEYWORD = "keyword"
