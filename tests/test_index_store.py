@@ -220,3 +220,16 @@ def test_progress_bar_draws_on_a_terminal_only():
     quiet = io.StringIO()
     ProgressBar(4, "x", stream=quiet).advance(4)  # StringIO is not a terminal
     assert quiet.getvalue() == ""
+
+
+def test_records_are_read_one_line_at_a_time_as_decoding_the_whole_file_read_them():
+    # Raw line separators inside texts (older generations), accents, Han, an empty line, no final newline.
+    items = [{"text": "CeSIA,\u2028The Future\u2029Society\x85and\rCHAI"}, {"text": "appel lancé 人工智能"}, {"n": 3}]
+    data = b"".join(json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n" for item in items) + b"\n" + b'{"n": 4}'
+    assert list(index_store._jsonl_items(data)) == [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
+    records = index_store._jsonl_items(b'{"n": 1}\nnot json\n')
+    assert next(records) == {"n": 1}  # the next line is not parsed before it is asked for
+    with pytest.raises(ValueError):
+        next(records)
+    with pytest.raises(ValueError):  # not UTF-8: unreadable, as when the whole file was decoded first
+        list(index_store._jsonl_items(b'{"n": 1}\n{"t": "\xff"}\n'))

@@ -31,7 +31,7 @@ import math
 import os
 import platform
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -501,10 +501,22 @@ def _jsonl(items: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(item, ensure_ascii=True) + "\n" for item in items).encode("ascii")
 
 
-def _jsonl_items(data: bytes) -> list[Any]:
+def _jsonl_items(data: bytes) -> Iterator[Any]:
+    """Each record, one line at a time: what a reader keeps of one (a passage's strings) is allocated while the
+    temporaries of the lines before it are already freed, so the heap stays compact. Decoding the whole file and
+    splitting it, then parsing every line before the first passage was made, left 160 MB more resident after
+    reading 100k passages (Python held 80 MB of the 250 MB they took)."""
     # Records end at "\n" only, never at the other Unicode line breaks: generations written before the
-    # ASCII-only writer hold those raw inside their texts, and stay readable.
-    return [json.loads(line) for line in data.decode("utf-8").split("\n") if line]
+    # ASCII-only writer hold those raw inside their texts, and stay readable. The byte 0x0A is "\n" wherever
+    # it appears in UTF-8, so splitting the bytes there and decoding each line reads what decoding first did.
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        if end > start:
+            yield json.loads(data[start:end].decode("utf-8"))
+        start = end + 1
 
 
 def write_generation(index_dir: Path, manifest: dict[str, Any], passages: list[Passage],
@@ -837,13 +849,14 @@ def _read_files(generation_dir: Path, manifest: dict[str, Any]) -> SearchIndex:
         raise IndexUnavailableError(CORRUPT, f"{generation_dir / VECTORS} cannot be read by FAISS ({exc})") from None
     try:
         passages = _read_passages(_read_checked(generation_dir, manifest, PASSAGES))
-        rows = _jsonl_items(_read_checked(generation_dir, manifest, ROWS))
-        row_passage = np.array([row["passage"] for row in rows], dtype=np.int64)
+        row_passage = np.array([row["passage"] for row in _jsonl_items(_read_checked(generation_dir, manifest, ROWS))],
+                               dtype=np.int64)
     except (ValueError, TypeError, KeyError) as exc:
         raise IndexUnavailableError(CORRUPT, f"{generation_dir} has unreadable passages ({exc})") from None
-    if (len(passages) != manifest["passages"] or len(rows) != manifest["rows"] or vectors.ntotal != len(rows)
+    rows = len(row_passage)
+    if (len(passages) != manifest["passages"] or rows != manifest["rows"] or vectors.ntotal != rows
             or vectors.d != manifest["model"].get("dimension")
-            or (len(rows) and (row_passage.max() >= len(passages) or row_passage.min() < 0))):
+            or (rows and (row_passage.max() >= len(passages) or row_passage.min() < 0))):
         raise IndexUnavailableError(CORRUPT, f"{generation_dir} has counts that do not match its manifest")
     extras = {name: _read_checked(generation_dir, manifest, name) for name in manifest["files"]
               if name not in (VECTORS, PASSAGES, ROWS)}
