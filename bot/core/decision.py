@@ -161,7 +161,7 @@ def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], me
     ``kind_answer``: the message-kind classifier's probability of "answer" (1 without a classifier)."""
     keywords = keyword_index(index)
     vocabulary = _vocabulary(index)
-    wanted = set(query.tokens)
+    wanted = dict.fromkeys(query.tokens)  # distinct, in order (not a set's: the same sums in every process)
     weights = {w: keywords.weight(w) for w in wanted}
     total = sum(weights.values())
     unknown = sum(weights[w] for w in wanted if w not in vocabulary) / total if total else 1.0

@@ -229,7 +229,7 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     for number, passage in enumerate(index.passages):
         detected = [detect_language(p) for p in passage.phrasings]
         for phrasing, language in zip(passage.phrasings, detected, strict=True):
-            words = frozenset(keyword_tokens(phrasing, language))
+            words = dict.fromkeys(keyword_tokens(phrasing, language))  # distinct, in order: the same sum in every process
             for word in words:
                 phrasings_with.setdefault(word, []).append(len(phrasing_passage))
             phrasing_passage.append(number)
@@ -317,7 +317,9 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     passages = np.asarray([c.passage for c in candidates], dtype=np.int64)
     dense = np.asarray([c.dense for c in candidates], dtype=float)
     keyword = np.asarray([c.keyword for c in candidates], dtype=float)
-    weights = {w: keywords.weight(w) for w in set(query.tokens)}
+    # Distinct words in the question's order (not a set's, which changes with the process's hash seed): the sums
+    # below are then the same bits in every process, and so are the models fitted on them.
+    weights = {w: keywords.weight(w) for w in dict.fromkeys(query.tokens)}
     total = sum(weights.values())
     # Rare-word weight each passage holds (coverage), and shared with each phrasing (overlap), from postings.
     held = keywords.held(weights)
@@ -341,7 +343,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
     if query.own_tokens is None:
         rows[:, 21] = rows[:, 3]
     else:
-        own = {w: keywords.weight(w) for w in set(query.own_tokens)}
+        own = {w: keywords.weight(w) for w in dict.fromkeys(query.own_tokens)}
         own_total = sum(own.values())
         rows[:, 21] = keywords.held(own)[passages] / own_total if own_total else 0.0
     rows[:, 4] = overlap[passages]
