@@ -420,3 +420,48 @@ def test_a_follow_ups_own_words_are_a_feature_of_their_own(fitted):
     by_group = {index.passages[c.passage].group: row for c, row in zip(follow.candidates, rows, strict=True)}
     assert by_group["letter#¶1"][column[0]] > by_group["faq:deadline"][column[0]]
     assert by_group["faq:deadline"][column[1]] > 0  # the previous question's words still count in coverage
+
+
+def test_a_follow_ups_own_words_get_their_own_classifier_probability(fitted):
+    _, index, answerer = fitted
+    models = models_of(index)
+    column = {name: i for i, name in enumerate(RANKING_FEATURES)}
+    alone = answerer.analyse("did bengio sign", (), "hybrid", index, "en")
+    evidence = group_evidence(models.neighbours, models.classifier, alone.query)
+    assert alone.query.own_text is None and evidence.own_classifier is evidence.classifier  # read alone: the same
+    follow = answerer.analyse("and bengio?", ("what is the deadline of the call?",), "hybrid", index, "en")
+    assert follow.query.own_text == "and bengio?"
+    evidence = group_evidence(models.neighbours, models.classifier, follow.query)
+    groups = models.classifier.groups
+    own, whole = evidence.own_classifier, evidence.classifier
+    # The follow-up's own words point to Bengio's entry more than the message read with the deadline question does.
+    assert own[groups.index("faq:bengio")] > whole[groups.index("faq:bengio")]
+    assert own[groups.index("faq:deadline")] < whole[groups.index("faq:deadline")]
+    rows = candidate_features(index, follow.query, follow.candidates, evidence)
+    by_group = {index.passages[c.passage].group: row for c, row in zip(follow.candidates, rows, strict=True)}
+    assert by_group["faq:bengio"][column["own_classifier"]] == pytest.approx(own[groups.index("faq:bengio")])
+
+
+def test_fitting_gives_follow_ups_out_of_fold_own_probabilities(fake_encoder, tmp_path):
+    # A training follow-up's own-words probability comes from the fold model that did not see it, as its
+    # whole-message one does: the ranker must learn how far to trust it on messages it has not seen.
+    from bot.evaluation.bank import load_bank
+    from bot.evaluation.fitting import fit_classifier, read_messages, search_bank
+
+    write_corpus(tmp_path / "corpus", letter=LETTER, faq=FAQ)
+    _bank(tmp_path / "bank", fake_encoder)
+    rows = yaml.safe_load((tmp_path / "bank" / "en-test.yaml").read_text(encoding="utf-8"))
+    rows += [{"q": f"and bengio{'?' * n}", "context": ["what is the deadline"], "answers": ["bengio"], "lang": "en",
+              "category": "follow-up", "split": "train"} for n in range(1, 4)]
+    (tmp_path / "bank" / "en-test.yaml").write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    write_config(tmp_path)
+    config = load_config(tmp_path / "config.yaml")
+    build_index(config, fake_encoder)
+    index = load_index(config, fake_encoder)
+    answerer = Answerer(config.retrieval, fake_encoder, LiveIndex(index))
+    train = search_bank(answerer, index, read_messages(answerer, load_bank(tmp_path / "bank", "train")))
+    classifier, classified, classified_own, _ = fit_classifier(index, train)
+    assert classifier is not None
+    followed = {k for k, one in enumerate(train) if one.seen.query is not None and one.seen.query.own_text is not None}
+    assert classified_own and set(classified_own) == followed & set(classified)
+    assert all(not np.array_equal(classified_own[k], classified[k]) for k in classified_own)

@@ -284,7 +284,7 @@ class Answerer:
             vector = self.encoder.encode_queries([searched])[0]
         query = Query.of(text, language, vector, tokens)
         if text != cleaned:  # read with the question before it: keep the message's own words apart
-            query = dataclasses.replace(query, own_tokens=Query.search_text(cleaned, language, names)[1])
+            query = dataclasses.replace(query, own_tokens=Query.search_text(cleaned, language, names)[1], own_text=cleaned)
         kinds = models_of(index).kinds
         probabilities = kind_probabilities
         if probabilities is None and kinds is not None:

@@ -56,6 +56,8 @@ FEATURES = (
     "own_coverage",      # coverage by the message's own words only: a follow-up is searched with the question before
                          # it ("and the bio one?" + "when was the chemical weapons convention agreed?"), and the
                          # passage that answered that question holds most of the words; the new one holds the new words
+    "own_classifier",    # the passage classifier's probability from the message's own words, for the same reason
+                         # (the classifier as above for a message read alone)
 )
 
 # "quote", "exact words", "word for word", "verbatim", in the served languages.
@@ -122,6 +124,7 @@ class Query:
     intent: str | None = None
     paragraph: int | None = None  # the paragraph it names by its place (0: the last), if any
     own_tokens: tuple[str, ...] | None = None  # a follow-up's own keywords, without the question before it
+    own_text: str | None = None  # ... and its own words
 
     @staticmethod
     def search_text(text: str, language: str, names: frozenset[str] = frozenset()) -> tuple[str, tuple[str, ...]]:
@@ -285,10 +288,12 @@ class GroupEvidence:
     closest: np.ndarray
     share: np.ndarray
     classifier: np.ndarray
+    own_classifier: np.ndarray  # from a follow-up's own words (``classifier`` for a message read alone)
 
 
 def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClassifier | None, query: Query,
-                   exclude: int | None = None, classified: np.ndarray | None = None) -> GroupEvidence | None:
+                   exclude: int | None = None, classified: np.ndarray | None = None,
+                   classified_own: np.ndarray | None = None) -> GroupEvidence | None:
     """The learned evidence for ``query`` (``exclude``: its own row among the neighbours and ``classified``: its
     out-of-fold classifier probabilities, when fitting on it); ``None`` without learned models."""
     if neighbours is None and classifier is None:
@@ -306,7 +311,12 @@ def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClass
         probabilities = classifier.probabilities(*hashed(query.text))
     else:
         probabilities = np.zeros(len(groups))
-    return GroupEvidence(groups, closest, share, probabilities)
+    own = probabilities
+    if classified_own is not None:
+        own = classified_own
+    elif classifier is not None and query.own_text is not None:
+        own = classifier.probabilities(*hashed(query.own_text))
+    return GroupEvidence(groups, closest, share, probabilities, own)
 
 
 def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Candidate],
@@ -375,6 +385,7 @@ def candidate_features(index: SearchIndex, query: Query, candidates: Sequence[Ca
         rows[:, 16] = rows[:, 15] - rows[:, 15].max()
         rows[labelled, 17] = evidence.share[position[labelled]]
         rows[labelled, 18] = evidence.classifier[position[labelled]]
+        rows[labelled, 22] = evidence.own_classifier[position[labelled]]
         rows[:, 19] = rows[:, 18] - rows[:, 18].max()
     return rows
 

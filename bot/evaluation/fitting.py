@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,7 @@ class Learned:
     classifier: PassageClassifier | None
     rows_of: dict[int, int]
     classified: dict[int, np.ndarray]
+    classified_own: dict[int, np.ndarray] = field(default_factory=dict)  # follow-ups: from their own words
 
     def evidence(self, searched: Searched, position: int | None) -> GroupEvidence | None:
         """For a training message (``position``) or any other (``None``)."""
@@ -173,7 +174,7 @@ class Learned:
         if position is None:
             return group_evidence(self.neighbours, self.classifier, searched.seen.query)
         return group_evidence(self.neighbours, self.classifier, searched.seen.query, self.rows_of.get(position),
-                              self.classified.get(position))
+                              self.classified.get(position), self.classified_own.get(position))
 
 
 def fit_ranker(index: SearchIndex, train: list[Searched], learned: Learned | None = None) -> LinearModel | None:
@@ -464,7 +465,7 @@ def corpus_questions(index: SearchIndex, encoder: Encoder) -> tuple[list[str], n
 
 
 def fit_classifier(index: SearchIndex, train: list[Searched]
-                   ) -> tuple[PassageClassifier | None, dict[int, np.ndarray], dict[str, Any]]:
+                   ) -> tuple[PassageClassifier | None, dict[int, np.ndarray], dict[int, np.ndarray], dict[str, Any]]:
     """The passage classifier (``core.passage_classifier``) over every group of the generation, fitted on each
     passage's phrasings and text and on the answerable training messages (their first label that this corpus
     holds), and each training message's out-of-fold probabilities (by its position in ``train``): the ranker
@@ -483,7 +484,7 @@ def fit_classifier(index: SearchIndex, train: list[Searched]
             if not one.item.decline and not one.guarded and one.seen.query is not None
             and any(g in position for g in one.item.groups)]
     if len(kept) < 2 * CLASSIFIER_FOLDS:
-        return None, {}, {}
+        return None, {}, {}, {}
     from scipy.sparse import vstack
 
     corpus = hashed_matrix(corpus_texts)
@@ -502,6 +503,7 @@ def fit_classifier(index: SearchIndex, train: list[Searched]
         return full
 
     held_out: dict[int, np.ndarray] = {}
+    held_out_own: dict[int, np.ndarray] = {}  # follow-ups: from their own words, by the same fold's model
     hits = 0
     for fit_rows, held_rows in KFold(CLASSIFIER_FOLDS, shuffle=True, random_state=0).split(messages):
         model = fit(fit_rows)
@@ -509,6 +511,12 @@ def fit_classifier(index: SearchIndex, train: list[Searched]
         for row, probabilities in zip(held_rows, found, strict=True):
             held_out[kept[row][0]] = probabilities
             hits += groups[int(probabilities.argmax())] in kept[row][1].item.groups
+        followed = [row for row in held_rows if kept[row][1].seen.query.own_text is not None]
+        if followed:
+            own = spread(model, model.predict_proba(hashed_matrix(
+                [kept[row][1].seen.query.own_text for row in followed])))
+            for row, probabilities in zip(followed, own, strict=True):
+                held_out_own[kept[row][0]] = probabilities
     final = fit(np.arange(len(kept)))
     weights = np.zeros((DIMENSIONS, len(groups)), dtype=np.float32)
     weights[:, final.classes_] = final.coef_.T
@@ -516,7 +524,7 @@ def fit_classifier(index: SearchIndex, train: list[Searched]
     intercept[final.classes_] = final.intercept_
     report = {"c": CLASSIFIER_C, "messages": len(kept), "corpus_rows": len(corpus_texts),
               "out_of_fold_hit_at_1": round(hits / len(kept), 4)}
-    return PassageClassifier(groups, weights, intercept), held_out, report
+    return PassageClassifier(groups, weights, intercept), held_out, held_out_own, report
 
 
 def _guard_threshold(answerable_probabilities: np.ndarray) -> float:
@@ -556,8 +564,8 @@ def fit_quality_models(index: SearchIndex, encoder: Encoder, config: Config, ban
     dev = search_bank(answerer, index, [m for m in dev_messages if m.item.decline or any(g in known for g in m.item.groups)])
     dev_clean = search_bank(answerer, index, clean)
     neighbours, rows_of = labelled_messages(index, train)
-    classifier, classified, classifier_report = fit_classifier(index, train)
-    learned = Learned(neighbours, classifier, rows_of, classified)
+    classifier, classified, classified_own, classifier_report = fit_classifier(index, train)
+    learned = Learned(neighbours, classifier, rows_of, classified, classified_own)
     ranker = fit_ranker(index, train, learned)
     train_data = decision_data(index, train, ranker, learned, training=True)
     dev_data = decision_data(index, dev, ranker, learned)
