@@ -56,12 +56,12 @@ def test_the_models_were_fitted_for_the_generation(gated):
     assert note and note["ranker"] and note["decision"]
 
 
-# Measured on the test split (hybrid, the adapted encoder), last on 2026-11-30: hit@1 0.887, hit@3 0.957 (110 of
-# 115), decline recall 0.97 (68/70), false declines 2/115 (1.7 %); answerable categories under hit@3 0.85: italian
+# Measured on the test split (hybrid, the adapted encoder), last on 2026-12-01: hit@1 0.904 (104 of 115), hit@3 0.957
+# (110 of 115), decline recall 0.97 (68/70), false declines 2/115 (1.7 %); answerable categories under hit@3 0.85: italian
 # 0.83, did-x-sign 0.83 (5 of 6 each); every language at 0.83 or more. All but the per-category target are met: those
 # are plain gates. The ratchet is two messages below what was measured (false declines: the plain gate, 3).
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.869, "hit@3": 0.939, "decline_recall": 0.95, "false_declines": 3}
+REACHED = {"hit@1": 0.886, "hit@3": 0.939, "decline_recall": 0.95, "false_declines": 3}
 
 
 def test_test_split_keeps_what_was_reached(gated):
