@@ -294,8 +294,9 @@ class GroupEvidence:
 def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClassifier | None, query: Query,
                    exclude: int | None = None, classified: np.ndarray | None = None,
                    classified_own: np.ndarray | None = None) -> GroupEvidence | None:
-    """The learned evidence for ``query`` (``exclude``: its own row among the neighbours and ``classified``: its
-    out-of-fold classifier probabilities, when fitting on it); ``None`` without learned models."""
+    """The learned evidence for ``query`` (``exclude``: its own row among the neighbours, ``classified``: its
+    out-of-fold classifier probabilities and ``classified_own`` those of a follow-up's own words, when fitting on
+    it); ``None`` without learned models."""
     if neighbours is None and classifier is None:
         return None
     groups = classifier.groups if classifier is not None else neighbours.groups  # type: ignore[union-attr]
