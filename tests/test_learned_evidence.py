@@ -53,16 +53,22 @@ def test_hashed_is_a_unit_vector_the_same_in_every_process():
 
 
 @pytest.mark.parametrize("text", ["did bengio sign the letter?", "Bengio bengio BENGIO sign sign", "谁签了 Hinton签了吗",
-                                  "a ? b", "c'est quoi la date limite ??", "x"])
+                                  "a ? b", "c'est quoi la date limite ??", "x", "sign " + "a" * 300 + " sign"])
 def test_hashed_counts_every_term_in_order_whatever_the_per_word_cache_holds(text):
     # The per-word cache must give the terms of ``terms`` in the same order (the order the fitted models summed
-    # them in), however warm it is: asked cold, then again.
+    # them in), however warm it is: asked cold, then again. A very long word is not kept.
+    from bot.core import message_kind
+
+    message_kind._kept_position.cache_clear()
+    message_kind._kept_piece_positions.cache_clear()
     counts = Counter(zlib.crc32(term.encode("utf-8")) % DIMENSIONS for term in terms(text))
     values = 1.0 + np.log(np.asarray(list(counts.values()), dtype=float))
     for _ in range(2):
         positions, weights = hashed.__wrapped__(text)
         assert positions.tolist() == list(counts)
         assert weights.tolist() == (values / np.sqrt(values @ values)).tolist()
+    words = set(message_kind._TOKEN.findall(text.lower()))
+    assert message_kind._kept_piece_positions.cache_info().currsize == len({w for w in words if len(w) <= 40})
 
 
 def _kind_model(rng: np.random.Generator, embedding: bool = True) -> KindModel:
@@ -465,3 +471,9 @@ def test_fitting_gives_follow_ups_out_of_fold_own_probabilities(fake_encoder, tm
     followed = {k for k, one in enumerate(train) if one.seen.query is not None and one.seen.query.own_text is not None}
     assert classified_own and set(classified_own) == followed & set(classified)
     assert all(not np.array_equal(classified_own[k], classified[k]) for k in classified_own)
+    for k in classified_own:  # from a fold model that did not see it, not the final one, which did
+        own_text = train[k].seen.query.own_text
+        assert not np.allclose(classified_own[k], classifier.probabilities(*hashed(own_text)), atol=1e-4)
+    with pytest.raises(ValueError, match="out-of-fold"):
+        k = next(iter(classified_own))
+        group_evidence(None, classifier, train[k].seen.query, classified=classified[k])

@@ -224,24 +224,31 @@ def _name_words(slot: str) -> list[str] | None:
     return words
 
 
-_ELIDED = re.compile(r"^[ld]['’]", re.IGNORECASE)
+# An elided article before a lower-case word: "l'eurodeputato", not "L'Oreal" nor "d'Souza".
+_ELIDED = re.compile(r"^[ld]['’][^\W\d_]", re.IGNORECASE)
 
 
 def _without_appositions(words: list[str]) -> list[str]:
     """The slot's words without what only stands next to the name: in a message that capitalises it, the
-    lower-case words at either end ("Ist Sergey Lagodinsky wirklich unter den Unterzeichnern?"); and a word
+    lower-case words at either end, when at least two capitalised words are left ("Ist Sergey Lagodinsky wirklich
+    unter den Unterzeichnern?"; not "Did Yoshua smith sign?", where "smith" may be part of the name); and a word
     opening with an elided article ("benifei l'eurodeputato ha firmato?"). They are not part of the name, and
     reading them as one made a name the corpus holds unknown."""
-    def beside(word: str) -> bool:
-        return bool(_ELIDED.match(word)) or (capitalised and not word[0].isupper())
+    def elided(word: str) -> bool:
+        return bool(_ELIDED.match(word)) and word[2].islower()
 
-    capitalised = any(w[0].isupper() for w in words)
     start, end = 0, len(words)
-    while start < end and beside(words[start]):
+    while start < end and elided(words[start]):
         start += 1
-    while end > start and beside(words[end - 1]):
+    while end > start and elided(words[end - 1]):
         end -= 1
-    return words[start:end]
+    core = words[start:end]
+    capitalised = [w for w in core if w[0].isupper()]
+    if len(capitalised) >= 2:
+        first = core.index(capitalised[0])
+        last = len(core) - 1 - core[::-1].index(capitalised[-1])
+        core = core[first:last + 1]
+    return core
 
 
 def _corpus_spelling(word: str, names: NameIndex) -> list[str] | None:

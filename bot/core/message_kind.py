@@ -59,29 +59,38 @@ def terms(text: str) -> list[str]:
     return found
 
 
-# Distinct words whose hashed terms are kept (a word's n-grams take under a kilobyte: a few MB at most).
+# Distinct words (and word pairs) whose hashed terms are kept, and the longest word kept: a word of n letters has
+# about 3n n-grams (a 15-letter word's take about a kilobyte; 8,192 of them some MB), and a 2,000-letter "word" a
+# message may hold would take 230 KB, so long words are hashed each time instead.
 _WORDS_KEPT = 8192
+_LONGEST_KEPT = 40
 
 
 def _position(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) % DIMENSIONS
 
 
-@functools.lru_cache(maxsize=_WORDS_KEPT)
 def _word_position(token: str) -> int:
-    return _position(f"w {token}")
+    return _kept_position(f"w {token}") if len(token) <= _LONGEST_KEPT else _position(f"w {token}")
 
 
-@functools.lru_cache(maxsize=_WORDS_KEPT)
 def _pair_position(first: str, second: str) -> int:
-    return _position(f"b {first} {second}")
+    pair = f"b {first} {second}"
+    return _kept_position(pair) if len(pair) <= 2 * _LONGEST_KEPT else _position(pair)
 
 
-@functools.lru_cache(maxsize=_WORDS_KEPT)
+_kept_position = functools.lru_cache(maxsize=2 * _WORDS_KEPT)(_position)
+
+
 def _piece_positions(token: str) -> tuple[int, ...]:
-    """The hashed character n-grams (or Han characters and pairs) of one token: a word's own, so kept per word,
-    as ``keywords.stem`` keeps its stems. Most words of a message were in earlier ones (Zipf), and these are
-    most of a message's terms: hashing them again was most of the classifiers' cost on a question."""
+    """The hashed character n-grams (or Han characters and pairs) of one token: a word's own, so kept per word
+    (up to ``_LONGEST_KEPT`` letters), as ``keywords.stem`` keeps its stems. Most words of a message were in
+    earlier ones (Zipf), and these are most of a message's terms: hashing them again was most of the classifiers'
+    cost on a question."""
+    return _kept_piece_positions(token) if len(token) <= _LONGEST_KEPT else _hashed_pieces(token)
+
+
+def _hashed_pieces(token: str) -> tuple[int, ...]:
     if _HAN.search(token):
         return tuple(_position(f"h {c}") for c in token) + tuple(
             _position(f"h {token[i:i + 2]}") for i in range(len(token) - 1))
@@ -89,6 +98,9 @@ def _piece_positions(token: str) -> tuple[int, ...]:
         return ()
     padded = f"<{token}>"
     return tuple(_position(f"c {padded[i:i + n]}") for n in CHARACTER_NGRAMS for i in range(len(padded) - n + 1))
+
+
+_kept_piece_positions = functools.lru_cache(maxsize=_WORDS_KEPT)(_hashed_pieces)
 
 
 @functools.lru_cache(maxsize=4)

@@ -282,7 +282,8 @@ def _intent_match(asked: str | None, answered: frozenset[str]) -> float:
 @dataclass(frozen=True)
 class GroupEvidence:
     """What the models learned from labelled messages say about one question, per passage group: the closest
-    labelled training message (cosine), the nearest messages' vote, the passage classifier's probability."""
+    labelled training message (cosine), the nearest messages' vote, the passage classifier's probability, and
+    that probability from a follow-up's own words (the same for a message read alone)."""
 
     groups: tuple[str, ...]
     closest: np.ndarray
@@ -315,6 +316,9 @@ def group_evidence(neighbours: LabelledMessages | None, classifier: PassageClass
     own = probabilities
     if classified_own is not None:
         own = classified_own
+    elif classified is not None and query.own_text is not None:
+        # Fitting on a follow-up: the final classifier saw it, so its own words need their out-of-fold value too.
+        raise ValueError("a training follow-up needs its out-of-fold own-words probabilities (classified_own)")
     elif classifier is not None and query.own_text is not None:
         own = classifier.probabilities(*hashed(query.own_text))
     return GroupEvidence(groups, closest, share, probabilities, own)
