@@ -280,15 +280,15 @@ def _spelled(words: list[str], names: NameIndex) -> list[str] | None:
     return spelled
 
 
-def _readings(words: list[str]) -> list[list[str]]:
-    """The slot's words as a name: as they are, then without what may only stand beside the name (when that
-    leaves a name)."""
+def _held_name(words: list[str], names: NameIndex) -> list[str] | None:
+    """The corpus's words for the slot's name (see ``_spelled``), read as written, then without what may only
+    stand beside it (``_without_appositions``); ``None`` when the corpus holds neither reading."""
     core = _without_appositions(words)
-    return [words, core] if core and core != words else [words]
-
-
-def _known(word: str, names: NameIndex) -> bool:
-    return _corpus_spelling(word, names) is not None
+    for reading in ([words, core] if core and core != words else [words]):
+        spelled = _spelled(reading, names)
+        if spelled is not None:
+            return spelled
+    return None
 
 
 def named_passages(index: SearchIndex, question: str, context: Sequence[str] = ()) -> frozenset[int]:
@@ -301,7 +301,7 @@ def named_passages(index: SearchIndex, question: str, context: Sequence[str] = (
     if not words:
         return frozenset()
     names = name_index(index)
-    spelled = next((found for found in (_spelled(c, names) for c in _readings(words)) if found is not None), None)
+    spelled = _held_name(words, names)
     if spelled is None:
         return frozenset()
     if not spelled:  # only particles ("did van sign?"): every passage, as before
@@ -341,10 +341,7 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     words = _name_words(slot)
     if words is None:
         return None
-    for candidate in _readings(words):
-        if all(fold(w) in _NAME_PARTICLES or _known(w, names) for w in candidate):
-            return None
-    return " ".join(words)
+    return None if _held_name(words, names) is not None else " ".join(words)
 
 
 # ---- after the sources -------------------------------------------------------------------------------------
