@@ -179,6 +179,9 @@ NEWEST = dt.date(2026, 9, 14)
     "by summer 2026 or by winter 2026?", "by September 2026 nothing; any news since?",
     "by September 2026, what did the G7 leaders decide?", "did the UN adopt it by summer 2026? and now that 2026 is over?",
     "any progress by fall 2026?",
+    # what the G7 decided, in the other served languages
+    "cosa ha deciso il G7 alla fine?", "a dicembre la presidenza del G7 ha chiuso l'accordo o è saltato tutto?",
+    "was hat die G7 beschlossen?", "¿qué decidió el G7 al final?", "o G7 adotou as linhas vermelhas?",
 ])
 def test_questions_after_the_sources(question):
     assert after_sources(question, NEWEST) is not None
@@ -200,7 +203,8 @@ def test_questions_after_the_sources(question):
                                       "jusqu’à septembre 2026, il y a eu un accord ?",
                                       # France's G7 presidency as a milestone the corpus names
                                       "what is France's G7 presidency?", "la présidence française du G7 en 2026, c'est quoi ?",
-                                      "G7 summit 2025 in Kananaskis?"])
+                                      "G7 summit 2025 in Kananaskis?", "che ruolo ha il G7 per arrivare a un accordo?",
+                                      "welche Rolle spielt die G7?"])
 def test_questions_within_the_sources(question):
     assert after_sources(question, NEWEST) is None
 
@@ -419,6 +423,31 @@ def test_words_beside_a_known_name_leave_it_known(guarded, question, name):
     assert unknown_name(index, question) == name
     expected = named_passages(index, "did Bengio sign?") if name is None else frozenset()
     assert named_passages(index, question) == expected
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    # a word that is never part of a name
+    ("did bengio himself sign or did he just talk about it?", None), ("did Yoshua Bengio personally sign?", None),
+    # a short form and a typo, read together against the full name the corpus holds
+    ("did yosh bengo sign?", None), ("wait is Yosh Bengio on the list?", None),
+    # ... but another first name, or another surname, is someone else
+    ("Did Josh Bengio sign?", "Josh Bengio"), ("did yosh smith sign?", "yosh smith"),
+])
+def test_short_forms_and_typos_of_a_full_name_are_that_name(guarded, question, name):
+    _, index, _ = guarded
+    assert unknown_name(index, question) == name
+    expected = named_passages(index, "did Bengio sign?") if name is None else frozenset()
+    assert named_passages(index, question) == expected
+
+
+def test_full_names_are_runs_of_capitalised_words_split_at_lists():
+    from bot.core.guards import _full_names
+
+    names = _full_names(["Turing Award winner Geoffrey Hinton, Yoshua Bengio and Ursula von der Leyen spoke."])
+    found = {name for group in names.values() for name in group}
+    assert {("geoffrey", "hinton"), ("yoshua", "bengio"), ("ursula", "leyen"), ("turing", "award")} <= found
+    assert ("hinton", "yoshua") not in found and ("award", "winner") not in found
+    assert names[(2, "h")] == (("geoffrey", "hinton"),)
 
 
 def test_neighbours_are_found_in_a_smaller_space_that_keeps_them():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,7 +109,9 @@ _NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|
 _SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|assin|签|簽|署|list|liste|lista|on it|on there", re.IGNORECASE)
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
-_TRAILING = frozenset("it this that too also yeah yet lol lmao tho though here there".split())
+# Words that may follow a name in the slot but are never part of it ("did segerie himself sign").
+_TRAILING = frozenset("""it this that too also yeah yet lol lmao tho though here there himself herself themselves
+personally""".split())
 # Words for people in general, and how many / someone / which in the served languages: a slot holding one ("nobel
 # ppl", "any scientists", "ex presidents", "quanti nobel", "qlc di anthropic", "galera da openai") describes people,
 # it is not a name.
@@ -151,6 +153,10 @@ class NameIndex:
     # Proper names: words of three letters or more the corpus writes with a capital inside a sentence and never
     # without ("Parisi", "Letta", "Benifei"; not "fine", nor "Che" that only starts questions), folded.
     proper: frozenset[str] = frozenset()
+    # The people and organisations the corpus names in full ("Geoffrey Hinton", "Andrew Chi-Chih Yao"): runs of
+    # two to four capitalised words in its English text, folded, by number of words and the last word's first
+    # letter; a name asked with a short form or a typo in each word is matched against them whole.
+    full_names: dict[tuple[int, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -187,8 +193,37 @@ def name_index(index: SearchIndex) -> NameIndex:
                                 capitalised.add(fold(word))
                 found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
                                                            passages_with, len(index.passages),
-                                                           frozenset(w for w in capitalised - lower if len(w) >= 3))
+                                                           frozenset(w for w in capitalised - lower if len(w) >= 3),
+                                                           _full_names(p.text for p in index.passages if p.language == "en"))
     return found
+
+
+_NAME_LIST_BREAK = re.compile(r"[.!?;:\n¿¡？！。,，()\[\]\"“”«»/&]+|\s[-–—]\s")
+
+
+def _full_names(texts: Iterable[str]) -> dict[tuple[int, str], tuple[tuple[str, ...], ...]]:
+    """``NameIndex.full_names`` of some texts."""
+    found: set[tuple[str, ...]] = set()
+
+    def add(run: list[str]) -> None:
+        for start in range(len(run) - 1):  # "Turing Award winner Geoffrey Hinton": every run of two to four
+            for end in range(start + 2, min(start + 4, len(run)) + 1):
+                found.add(tuple(run[start:end]))
+
+    for text in texts:
+        for piece in _NAME_LIST_BREAK.split(text):  # "Geoffrey Hinton, Yoshua Bengio": two names, not one
+            run: list[str] = []
+            for word in re.findall(r"[^\W\d_][\w'’-]*", piece):
+                if word[0].isupper():
+                    run.append(fold(word))
+                elif not (run and fold(word) in _NAME_PARTICLES):  # "Ursula von der Leyen" is one run
+                    add(run)
+                    run = []
+            add(run)
+    buckets: dict[tuple[int, str], list[tuple[str, ...]]] = {}
+    for name in sorted(found):
+        buckets.setdefault((len(name), name[-1][0]), []).append(name)
+    return {key: tuple(names) for key, names in buckets.items()}
 
 
 def _name_slot(question: str, context: Sequence[str]) -> str | None:
@@ -280,12 +315,35 @@ def _spelled(words: list[str], names: NameIndex) -> list[str] | None:
     return spelled
 
 
+def _full_name_spelling(words: list[str], names: NameIndex) -> list[str] | None:
+    """The words of the full name the corpus holds that a name of two words or more is a short form or a typo of:
+    each word that begins a word of the full name read as that word ("geoff" → "geoffrey"), the whole then as
+    close to it as a typo of one word must be (``FUZZY_SCORE``): "geoff hintin" is Geoffrey Hinton, "jeff bengio"
+    and "geoff smith" are nobody the corpus holds."""
+    from rapidfuzz import fuzz
+
+    wanted = [fold(w).strip(".'’-") for w in words if fold(w) not in _NAME_PARTICLES]
+    if len(wanted) < 2 or not all(wanted):
+        return None
+    for full in names.full_names.get((len(wanted), wanted[-1][0]), ()):
+        read = [held if len(word) >= 3 and held.startswith(word) else word for word, held in zip(wanted, full, strict=True)]
+        if fuzz.ratio(" ".join(read), " ".join(full)) >= FUZZY_SCORE:
+            return list(full)
+    return None
+
+
 def _held_name(words: list[str], names: NameIndex) -> list[str] | None:
     """The corpus's words for the slot's name (see ``_spelled``), read as written, then without what may only
-    stand beside it (``_without_appositions``); ``None`` when the corpus holds neither reading."""
+    stand beside it (``_without_appositions``), then as a short form or typo of a full name it holds
+    (``_full_name_spelling``); ``None`` when the corpus holds none of these."""
     core = _without_appositions(words)
-    for reading in ([words, core] if core and core != words else [words]):
+    readings = [words, core] if core and core != words else [words]
+    for reading in readings:
         spelled = _spelled(reading, names)
+        if spelled is not None:
+            return spelled
+    for reading in readings:
+        spelled = _full_name_spelling(reading, names)
         if spelled is not None:
             return spelled
     return None
@@ -390,7 +448,12 @@ _LATER_PHRASES = re.compile(
     # France's G7 presidency runs to the end of 2026: what it decided and how it ended are after the sources (the
     # G7 as a route to an agreement, or the presidency as a milestone, are not: the corpus names both).
     r"\bg7\b.{0,60}\b(?:decid(?:e|es|ed)|adopt(?:s|ed|er|é|ée)?|communiqu\w*|end(?:ed)? up|wrap(?:ped)? up|abouti\w*|réussi|"
-    r"outcome|result(?:s|ed)?)\b|\b(?:bilan|outcome|results?|résultats?)\b.{0,50}\bg7\b|"
+    r"outcome|result(?:s|ed)?|"
+    # ... and in the other served languages: what it decided, concluded or adopted, and how it came out
+    r"(?:ha|hanno) (?:deciso|chiuso|concluso|adottato|approvato)|esito|decidió|concluyó|adoptó|resultado|decidiu|"
+    r"concluiu|adotou|beschlossen|entschieden|verabschiedet|ergebnis)\b|"
+    r"\b(?:bilan|outcome|results?|résultats?|esito|risultat[oi]|resultados?|ergebnis(?:se)?|(?:ha|hanno) deciso|"
+    r"decidió|decidiu|beschlossen)\b.{0,50}\bg7\b|"
     r"(?:push(?:ed)?|move[sd]?|set(?:ting)?) (?:the deadline back|a new deadline)|new deadline|"
     r"still running|latest news|any news|recent news|any updates?|latest updates?|"
     r"après la date limite|depuis la date limite|la date limite (?:est|a été) (?:passée|dépassée|respectée)|"
