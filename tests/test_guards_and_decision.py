@@ -143,7 +143,8 @@ def test_unknown_names_are_caught(guarded, question, name):
                                       "qlc di anthropic ha firmato?", "galera da openai assinou?",
                                       "alguien de google firmó?", "Üzümcü c qui ? pk il a signé lui",
                                       "did Professor Bengio sign?", "algum ex-presidente assinou?",
-                                      "algún expresidente firmó?", "hat irgendein Ex-Präsident unterschrieben?"])
+                                      "algún expresidente firmó?", "hat irgendein Ex-Präsident unterschrieben?",
+                                      "qqn d'anthropic a signé ?"])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):
     _, index, _ = guarded
     assert unknown_name(index, question) is None
@@ -153,6 +154,12 @@ def test_a_follow_up_swapping_the_name_is_caught(guarded):
     _, index, _ = guarded
     assert unknown_name(index, "and taylor swift?", ["did bengio sign?"]) == "taylor swift"
     assert unknown_name(index, "and taylor swift?", ["what is the deadline?"]) is None
+    # "so" and "too" after the name, in the served languages, are not part of it
+    bengio = named_passages(index, "did Bengio sign?")
+    for follow_up in ("et bengio du coup ?", "y bengio tmb?", "e bengio anche?", "und bengio auch?"):
+        assert unknown_name(index, follow_up, ["did hinton sign?"]) is None, follow_up
+        assert named_passages(index, follow_up, ["did hinton sign?"]) == bengio, follow_up
+    assert unknown_name(index, "et taylor swift du coup ?", ["did bengio sign?"]) == "taylor swift"
 
 
 def test_unknown_name_quotes_only_the_signatory_list(guarded):

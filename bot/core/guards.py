@@ -109,9 +109,11 @@ _NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|
 _SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|assin|签|簽|署|list|liste|lista|on it|on there", re.IGNORECASE)
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
-# Words that may follow a name in the slot but are never part of it ("did segerie himself sign").
+# Words that may follow a name in the slot but are never part of it ("did segerie himself sign", "et hinton du
+# coup ?", "y hinton tmb?"): pronouns and "too", "so", "then" in the served languages.
 _TRAILING = frozenset("""it this that too also yeah yet lol lmao tho though here there himself herself themselves
-personally""".split())
+personally btw coup alors aussi donc también tambien tmb tb entonces auch denn dann anche allora pure também
+tambem""".split())
 # Words for people in general, and how many / someone / which in the served languages: a slot holding one ("nobel
 # ppl", "any scientists", "ex presidents", "quanti nobel", "qlc di anthropic", "galera da openai") describes people,
 # it is not a name.
@@ -119,7 +121,7 @@ _NOT_NAMES = frozenset("""ppl people person persons guy guys folks someone someb
 nobody members member scientists researchers experts leaders politicians countries country governments government
 companies company labs lab winners laureates signers signatories organisations organizations groups staff employees
 ceo ceos founders mom dad friend friends presidents ministers heads celebs celebrities famous stars vips
-personnes gens quelqu quelqu'un quelques chercheurs scientifiques dirigeants pk combien
+personnes gens quelqu quelqu'un qqn qq1 qqun quelques chercheurs scientifiques dirigeants pk combien
 gente alguien alguno algunos cuantos cuantas cientificos investigadores presidentes expresidentes
 leute jemand irgendwer wie viele forscher wissenschaftler prasidenten
 qualcuno qlc qualche quanti quante quanto scienziati ricercatori presidenti ex-presidenti
@@ -244,8 +246,8 @@ def _name_slot(question: str, context: Sequence[str]) -> str | None:
 def _name_words(slot: str) -> list[str] | None:
     """The words of a slot that reads like a name (no articles, pronouns or question words), else ``None``."""
     words = re.findall(r"[^\W\d_][\w'’.-]*", slot)
-    while words and fold(words[-1]) in _TRAILING:
-        words.pop()
+    while words and (fold(words[-1]) in _TRAILING or len(words) > 1 and fold(words[-1]) in _NAME_PARTICLES):
+        words.pop()  # and a particle left at the end ("hinton du" of "hinton du coup")
     while words and fold(words[0]).rstrip(".") in _TITLES:
         words.pop(0)
     if not words or len(words) > 4:
