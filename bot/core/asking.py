@@ -15,7 +15,7 @@ from bot.core.text import clean_question, has_words
 
 # Links and Discord mentions/emoji can hold "?" (query strings) or words; they never make a question.
 _NOISE = re.compile(r"https?://\S+|<a?:\w+:\d+>|<[@#][!&]?\d+>")
-_SENTENCES = re.compile(r"(?<=[.!?…。！？])\s+|\n+")
+_SENTENCES = re.compile(r"(?<=[.!?…。！？:;])\s+|\n+")  # "kurz und knapp: was fordern die"
 _QUESTION_MARK = re.compile(r"[?？¿]")
 
 # Sentence openers that make a question or a request, in the languages members write in.
@@ -31,7 +31,14 @@ quién quiénes qué cuál cuáles cuándo dónde por cómo cuánto cuántos cu�
 wer wen wem wessen was welche welcher welches wann wo warum wieso weshalb wie gibt hat haben ist sind kann
 chi cosa che quale quali quando dove perché come quanto quanti
 quem quais qual onde porque porquê quantos quantas
-""".split())
+""".split()) | frozenset(
+    # Requests for information, in the imperative, in the other served languages (English "tell", "quote", "show"
+    # are above): "citami testualmente…", "dime quién…", "zeig mir…", "transcreve o 3º parágrafo…"
+    """cite citez citer donne donnez montre montrez raconte racontez résume résumez résumer liste listez
+dime dímelo explícame explica explique cita citá dame muéstrame muestra enumera resume resumí transcribe
+sag sage nenn nenne nennt zeig zeige erklär erkläre erklärt zitier zitiere gib liste fasse
+dimmi spiegami spiega citami cita dammi mostrami elenca elencami riportami riporta riassumi trascrivi
+diga explica explique cite mostre mostra lista liste resuma transcreve transcreva""".split())
 
 # Question words that may come second, after a greeting or a filler ("yo who signed this", "ok what about…").
 _WH = frozenset("""
@@ -57,7 +64,9 @@ _INDIRECT = re.compile(
     r"|(?:can|could)\s+(?:you|someone|somebody|anyone)\s+(?:tell|explain|show|confirm|point)"
     r"|tell\s+me|pl[sz]|please|svp|stp|por\s+favor|per\s+favore|bitte|or\s+(?:nah|not|what|smth|something)"
     r"|ou\s+pas|ou\s+quoi|o\s+no|oder\s+nicht|exact\s+(?:words?|wording|quote|text|sentence)|verbatim"
-    r"|word\s+for\s+word|mot\s+pour\s+mot|c['’]?\s*(?:est\s+)?quoi|est\s+ce\s+que|help\s+me\s+understand|any\s+idea\s+(?:who|what|when|where|why|how|if|whether)"
+    r"|word\s+for\s+word|mot\s+pour\s+mot|mots\s+exacts|texte\s+exact|palabras?\s+exactas?|palabra\s+por\s+palabra"
+    r"|texto\s+exac?to|palavras?\s+exatas?|palavra\s+por\s+palavra|wörtlich|genauen?\s+wortlaut"
+    r"|me\s+(?:diz|diga|mostra|mostre|explica|explique|passa|manda)\b|parole\s+esatte|parola\s+per\s+parola|frase\s+esatta|testualmente|c['’]?\s*(?:est\s+)?quoi|est\s+ce\s+que|help\s+me\s+understand|any\s+idea\s+(?:who|what|when|where|why|how|if|whether)"
     r"|je\s+me\s+demande|j['’]aimerais\s+savoir|je\s+voudrais\s+savoir|je\s+cherche\s+à\s+savoir"
     r"|quelqu['’]un\s+sait|savez-vous|sais-tu|dites-moi|dis-moi"
     r"|me\s+pregunto|quisiera\s+saber|me\s+gustaría\s+saber|alguien\s+sabe"
@@ -82,6 +91,8 @@ def asks_something(text: str, *, clean: bool = False) -> bool:
         found = _WORD.findall(sentence.lower())
         while found and found[0] in _FILLERS:
             found = found[1:]
-        if found and (found[0] in _OPENERS or any(word in _WH for word in found[1:3])):
+        # "citez-moi", "zeig's": the verb before its pronoun
+        if found and (found[0] in _OPENERS or re.split(r"['’-]", found[0])[0] in _OPENERS
+                      or any(word in _WH for word in found[1:3])):
             return True
     return False

@@ -64,7 +64,8 @@ FEATURES = (
 _WORDING = re.compile(
     r"\b(quot\w*|exact\w*|verbatim|word[- ]for[- ]word|wording|literal\w*|précis\w*|mot pour mot|text(?:e|o)? exact\w*|"
     r"cit\w+ (?:textual\w*|testual\w*|exact\w*)|textual\w*|testual\w*|wörtlich\w*|wortlaut|genauen? wort\w*|"
-    r"zitier\w*|palavras? exat\w*|parole esatt\w*|palabras exactas)\b|原文|原话|原話|逐字",
+    r"zitier\w*|palavras? exat\w*|parole esatt\w*|palabras exactas|frase esatt\w*|frases? exac?t\w*|"
+    r"parola per parola|palabra por palabra|palavra por palavra)\b|原文|原话|原話|逐字",
     re.IGNORECASE)
 
 
