@@ -128,6 +128,18 @@ def test_chitchat_gets_no_search_no_excerpts_and_is_not_recorded(guarded, tmp_pa
     ("has Leonardo da Vinci signed", "Leonardo da Vinci"),
     # a title is left out: it neither hides an unknown name nor is one
     ("did President Trump sign?", "Trump"), ("has Prime Minister Modi signed", "Modi"),
+    # the ways members ask it, in the served languages; where someone works is not part of the name
+    ("helen toner: signatory or not", "helen toner"), ("mira murati on board?", "mira murati"),
+    ("max tegmark must have signed, yes?", "max tegmark"), ("did jack clark from anthropic sign", "jack clark"),
+    ("Est-ce que Bruno Le Maire fait partie des signataires ?", "Bruno Le Maire"),
+    ("thomas pesquet est dans la liste?", "thomas pesquet"), ("et Cédric Villani, il est dessus ?", "Cédric Villani"),
+    ("et laurent alexandre, signataire ou pas", "laurent alexandre"),
+    ("¿Nuria Oliver está entre las firmantes?", "Nuria Oliver"),
+    ("ist sepp hochreiter auch dabei", "sepp hochreiter"), ("steinmeier hat das unterzeichnet?", "steinmeier"),
+    ("bernhard schölkopf hat doch sicher unterschrieben oder", "bernhard schölkopf"),
+    ("Sergio Mattarella compare tra i firmatari?", "Sergio Mattarella"),
+    ("roberto cingolani c'è nella lista", "roberto cingolani"),
+    ("Fernando Haddad está entre os signatários?", "Fernando Haddad"), ("zorblax tá na lista?", "zorblax"),
 ])
 def test_unknown_names_are_caught(guarded, question, name):
     _, index, _ = guarded
@@ -144,10 +156,22 @@ def test_unknown_names_are_caught(guarded, question, name):
                                       "alguien de google firmó?", "Üzümcü c qui ? pk il a signé lui",
                                       "did Professor Bengio sign?", "algum ex-presidente assinou?",
                                       "algún expresidente firmó?", "hat irgendein Ex-Präsident unterschrieben?",
-                                      "qqn d'anthropic a signé ?"])
+                                      "qqn d'anthropic a signé ?",
+                                      # a topic on a list, in words the corpus uses, is not a person
+                                      "official zorblax tá na lista?", "is zorblax official on the list?"])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):
     _, index, _ = guarded
     assert unknown_name(index, question) is None
+
+
+@pytest.mark.parametrize("question", ["is bengio on board?", "bengio: signatory or not", "did bengio from Mila sign?",
+                                      "est-ce que Bengio fait partie des signataires ?", "bengio, il est dessus ?",
+                                      "Bengio está entre los firmantes?", "ist Bengio auch dabei", "Bengio hat das unterschrieben?",
+                                      "Bengio compare tra i firmatari?", "Bengio está entre os signatários?"])
+def test_the_same_ways_of_asking_about_a_known_name_lead_with_its_entry(guarded, question):
+    _, index, _ = guarded
+    assert unknown_name(index, question) is None
+    assert named_passages(index, question) == named_passages(index, "did Bengio sign?") != frozenset()
 
 
 def test_a_follow_up_swapping_the_name_is_caught(guarded):

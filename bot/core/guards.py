@@ -91,22 +91,32 @@ _SIGN_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
     r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)",
     rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
     r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)",
-    rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really)\s+)?(?:signed|co-?signed)\b",
+    rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really|must have|should have|would have)\s+)?"
+    r"(?:signed|co-?signed)\b",
+    rf"^(?:(?:and|so|wait|what about|how about)\s+)?{_NAME}\s*[:,-]?\s+(?:a )?(?:signatory|signer) or not\b",
+    rf"(?:\b(?:is|was|are)\s+|^(?:(?:and|so|wait)\s+)?){_NAME}\s+(?:also\s+|even\s+)?on board\b",
     rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé",
-    rf"\b{_NAME}\s+(?:fait partie|est parmi) des signataires",
+    rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:fait partie|est parmi|figure parmi) des signataires",
+    rf"^(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s*,?\s+(?:il |elle )?(?:est|figure)\s+(?:(?:bien|aussi)\s+)?"
+    r"(?:dans la liste|sur la liste|dessus|signataire)\b",
+    rf"^(?:et\s+)?{_NAME}\s*,?\s+signataire ou (?:pas|non)\b",
     rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó",
     rf"\b(?:firmó|firmaron)\s+{_NAME}\s*\?",
+    rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?(?:está|esta)\s+(?:entre (?:los|las) firmantes|en la lista)",
+    rf"^(?:und\s+)?{_NAME}\s+hat\s+(?:[^\W\d_]+\s+){{0,3}}?(?:unterschrieben|unterzeichnet|signiert)\b",
     rf"\bhat\s+{_NAME}\s+(?:auch\s+|eigentlich\s+|wirklich\s+)?unterschrieben",
-    rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste)",
+    rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste|dabei\b)",
     rf"^(?:e\s+)?{_NAME}\s+(?:ha|hanno)\s+(?:anche\s+)?firmato",
     rf"\bc'è (?:anche )?{_NAME}\s+tra i firmatari",
+    rf"^(?:e\s+)?{_NAME}\s+(?:compare|figura|è|c'è)\s+(?:anche\s+)?(?:tra i firmatari|fra i firmatari|nella lista)",
     rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?assinou",
+    rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?(?:está|esta|tá|ta)\s+(?:entre os signat[áa]rios|na lista)",
     r"(?P<name>[^\s，,。？?！!]{1,12}?)(?:也|有|都)?(?:签|簽|连署|連署|署名)(?:了|过|過|名|署)?(?:吗|嗎|没有|沒有|没|沒)",
 )]
 # Short follow-ups that swap the name of the previous "did X sign?" question.
 _NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|那|还有|還有)\s*{_NAME}\s*[?？]*\s*$",
                              re.IGNORECASE)
-_SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|assin|签|簽|署|list|liste|lista|on it|on there", re.IGNORECASE)
+_SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|dabei|on board|dessus|assin|签|簽|署|list|liste|lista|on it|on there", re.IGNORECASE)
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
 # Words that may follow a name in the slot but are never part of it ("did segerie himself sign", "et hinton du
@@ -159,6 +169,9 @@ class NameIndex:
     # two to four capitalised words in its English text, folded, by number of words and the last word's first
     # letter; a name asked with a short form or a typo in each word is matched against them whole.
     full_names: dict[tuple[int, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # Words of four letters or more the corpus writes in lower case inside a sentence ("nuclear", "weapons"): a
+    # slot holding one is a topic ("IA controlando arma nuclear tá na lista?"), not a person.
+    common: frozenset[str] = frozenset()
 
 
 _LOCK = threading.Lock()
@@ -196,7 +209,8 @@ def name_index(index: SearchIndex) -> NameIndex:
                 found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
                                                            passages_with, len(index.passages),
                                                            frozenset(w for w in capitalised - lower if len(w) >= 3),
-                                                           _full_names(p.text for p in index.passages if p.language == "en"))
+                                                           _full_names(p.text for p in index.passages if p.language == "en"),
+                                                           frozenset(w for w in lower if len(w) >= 4))
     return found
 
 
@@ -228,6 +242,9 @@ def _full_names(texts: Iterable[str]) -> dict[tuple[int, str], tuple[tuple[str, 
     return {key: tuple(names) for key, names in buckets.items()}
 
 
+_AFFILIATION = re.compile(r"\s+(?:from|at)\s+", re.IGNORECASE)
+
+
 def _name_slot(question: str, context: Sequence[str]) -> str | None:
     """The X of "did X sign?" (or of "and X?" after such a question), if the message asks that."""
     if not _SIGN_WORDS.search(question) and not context:
@@ -235,7 +252,8 @@ def _name_slot(question: str, context: Sequence[str]) -> str | None:
     for pattern in _SIGN_QUESTIONS:
         found = pattern.search(question)
         if found:
-            return found.group("name").strip()
+            # "jack clark from anthropic": the person, not where they work
+            return _AFFILIATION.split(found.group("name"), maxsplit=1)[0].strip()
     if context and _SIGN_WORDS.search(context[-1]):
         found = _NAME_FOLLOW_UP.match(question.strip())
         if found:
@@ -388,7 +406,8 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     """The name asked about ("did X sign?") when the corpus does not hold it, else ``None``.
 
     A typo of a name the corpus holds ("bengo") counts as that name. A slot that does not read like a name
-    ("the guy who ran the OPCW", "anyone from OpenAI") is left to the search.
+    ("the guy who ran the OPCW", "anyone from OpenAI") or holds a word the corpus uses as a common word ("IA
+    controlando arma nuclear tá na lista?": a topic on the list of red lines) is left to the search.
     """
     slot = _name_slot(question, context)
     if slot is None:
@@ -401,7 +420,9 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     words = _name_words(slot)
     if words is None:
         return None
-    return None if _held_name(words, names) is not None else " ".join(words)
+    if _held_name(words, names) is not None or any(fold(w) in names.common for w in words):
+        return None
+    return " ".join(words)
 
 
 # ---- after the sources -------------------------------------------------------------------------------------
