@@ -157,8 +157,7 @@ def test_unknown_names_are_caught(guarded, question, name):
                                       "did Professor Bengio sign?", "algum ex-presidente assinou?",
                                       "algún expresidente firmó?", "hat irgendein Ex-Präsident unterschrieben?",
                                       "qqn d'anthropic a signé ?",
-                                      # a topic on a list, in words the corpus uses, is not a person
-                                      "official zorblax tá na lista?", "is zorblax official on the list?"])
+                                      ])
 def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, question):
     _, index, _ = guarded
     assert unknown_name(index, question) is None
@@ -172,6 +171,16 @@ def test_the_same_ways_of_asking_about_a_known_name_lead_with_its_entry(guarded,
     _, index, _ = guarded
     assert unknown_name(index, question) is None
     assert named_passages(index, question) == named_passages(index, "did Bengio sign?") != frozenset()
+
+
+def test_a_topic_on_the_list_in_another_language_is_not_a_name(guarded):
+    _, index, _ = guarded
+    # the corpus's own words in the message's language: a red line on the list, not a person
+    assert unknown_name(index, "IA controlando arma nuclear tá na lista?", language="pt") is None
+    assert unknown_name(index, "zorblax tá na lista?", language="pt") == "zorblax"
+    # an organisation named with common words is still a name
+    assert unknown_name(index, "¿Human Rights Watch firmó el llamado?", language="es") == "Human Rights Watch"
+    assert unknown_name(index, "amnesty international signed as an organisation?") == "amnesty international"
 
 
 def test_a_follow_up_swapping_the_name_is_caught(guarded):

@@ -299,7 +299,7 @@ class Answerer:
         newest = newest_fact(index)
         after = after_sources(cleaned, newest)
         named = named_passages(index, cleaned, context)
-        missing = unknown_name(index, cleaned, context)
+        missing = unknown_name(index, cleaned, context, language)
         if missing is None and learned == "unknown-name" and not named:
             missing = asked_name(cleaned, context) or ""  # "": the name could not be read out; the reply says "that name"
         return Analysis(False, query, candidates, missing, after, named, probabilities)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.core.glossary import gloss
 from bot.core.keywords import STOPWORDS, fold_accents
 from bot.index.store import SearchIndex
 
@@ -169,9 +170,6 @@ class NameIndex:
     # two to four capitalised words in its English text, folded, by number of words and the last word's first
     # letter; a name asked with a short form or a typo in each word is matched against them whole.
     full_names: dict[tuple[int, str], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
-    # Words of four letters or more the corpus writes in lower case inside a sentence ("nuclear", "weapons"): a
-    # slot holding one is a topic ("IA controlando arma nuclear tá na lista?"), not a person.
-    common: frozenset[str] = frozenset()
 
 
 _LOCK = threading.Lock()
@@ -209,8 +207,7 @@ def name_index(index: SearchIndex) -> NameIndex:
                 found = index.derived["names"] = NameIndex(frozenset(words), tuple(sorted(w for w in words if len(w) >= 4)),
                                                            passages_with, len(index.passages),
                                                            frozenset(w for w in capitalised - lower if len(w) >= 3),
-                                                           _full_names(p.text for p in index.passages if p.language == "en"),
-                                                           frozenset(w for w in lower if len(w) >= 4))
+                                                           _full_names(p.text for p in index.passages if p.language == "en"))
     return found
 
 
@@ -402,12 +399,14 @@ def asked_name(question: str, context: Sequence[str] = ()) -> str | None:
     return " ".join(words) if words else None
 
 
-def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ()) -> str | None:
+def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = (), language: str = "en") -> str | None:
     """The name asked about ("did X sign?") when the corpus does not hold it, else ``None``.
 
     A typo of a name the corpus holds ("bengo") counts as that name. A slot that does not read like a name
-    ("the guy who ran the OPCW", "anyone from OpenAI") or holds a word the corpus uses as a common word ("IA
-    controlando arma nuclear tá na lista?": a topic on the list of red lines) is left to the search.
+    ("the guy who ran the OPCW", "anyone from OpenAI") is left to the search, and so is one that holds the
+    corpus's own vocabulary in the message's ``language`` (``glossary``): "IA controlando arma nuclear tá na
+    lista?" asks about a topic on the list of red lines, not a person. (An English slot made of corpus words is a
+    name the corpus holds, above.)
     """
     slot = _name_slot(question, context)
     if slot is None:
@@ -420,7 +419,7 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = ())
     words = _name_words(slot)
     if words is None:
         return None
-    if _held_name(words, names) is not None or any(fold(w) in names.common for w in words):
+    if _held_name(words, names) is not None or gloss(" ".join(words), language):
         return None
     return " ".join(words)
 
