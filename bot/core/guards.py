@@ -87,33 +87,57 @@ def is_chitchat(text: str) -> bool:
 
 # "did X sign?", "is X on the list?", "X signed?" and the same in the other served languages: X is the slot.
 _NAME = r"(?P<name>[^?!.,;:()\n]{2,60}?)"
-_SIGN_QUESTIONS = [re.compile(p, re.IGNORECASE) for p in (
-    rf"\b(?:did|has|have|had|does|do)\s+{_NAME}\s+(?:actually\s+|also\s+|even\s+|ever\s+|really\s+|too\s+)?"
-    r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)",
-    rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
-    r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)",
-    rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really|must have|should have|would have)\s+)?"
-    r"(?:signed|co-?signed)\b",
-    rf"^(?:(?:and|so|wait|what about|how about)\s+)?{_NAME}\s*[:,-]?\s+(?:a )?(?:signatory|signer) or not\b",
-    rf"(?:\b(?:is|was|are)\s+|^(?:(?:and|so|wait)\s+)?){_NAME}\s+(?:also\s+|even\s+)?on board\b",
-    rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé",
-    rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:fait partie|est parmi|figure parmi) des signataires",
-    rf"^(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s*,?\s+(?:il |elle )?(?:est|figure)\s+(?:(?:bien|aussi)\s+)?"
-    r"(?:dans la liste|sur la liste|dessus|signataire)\b",
-    rf"^(?:et\s+)?{_NAME}\s*,?\s+signataire ou (?:pas|non)\b",
-    rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó",
-    rf"\b(?:firmó|firmaron)\s+{_NAME}\s*\?",
-    rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?(?:está|esta)\s+(?:entre (?:los|las) firmantes|en la lista)",
-    rf"^(?:und\s+)?{_NAME}\s+hat\s+(?:[^\W\d_]+\s+){{0,3}}?(?:unterschrieben|unterzeichnet|signiert)\b",
-    rf"\bhat\s+{_NAME}\s+(?:auch\s+|eigentlich\s+|wirklich\s+)?unterschrieben",
-    rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste|dabei\b)",
-    rf"^(?:e\s+)?{_NAME}\s+(?:ha|hanno)\s+(?:anche\s+)?firmato",
-    rf"\bc'è (?:anche )?{_NAME}\s+tra i firmatari",
-    rf"^(?:e\s+)?{_NAME}\s+(?:compare|figura|è|c'è)\s+(?:anche\s+)?(?:tra i firmatari|fra i firmatari|nella lista)",
-    rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?assinou",
-    rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?(?:está|esta|tá|ta)\s+(?:entre os signat[áa]rios|na lista)",
-    r"(?P<name>[^\s，,。？?！!]{1,12}?)(?:也|有|都)?(?:签|簽|连署|連署|署名)(?:了|过|過|名|署)?(?:吗|嗎|没有|沒有|没|沒)",
-)]
+# Each pattern with the words it needs (any of them, in the lower-cased message): a message without them is not
+# searched with it, so that the two dozen patterns cost a few substring tests on most questions.
+_SIGN_QUESTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (gate, re.compile(pattern, re.IGNORECASE)) for gate, pattern in (
+    (("sign", "endorse", "put "),
+     rf"\b(?:did|has|have|had|does|do)\s+{_NAME}\s+(?:actually\s+|also\s+|even\s+|ever\s+|really\s+|too\s+)?"
+     r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)"),
+    (("list", " on ", "signat", "signer"),
+     rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
+     r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)"),
+    (("signed",),
+     rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really|must have|should have|would have)\s+)?"
+     r"(?:signed|co-?signed)\b"),
+    ((" or not",),
+     rf"^(?:(?:and|so|wait|what about|how about)\s+)?{_NAME}\s*[:,-]?\s+(?:a )?(?:signatory|signer) or not\b"),
+    (("on board",),
+     rf"(?:\b(?:is|was|are)\s+|^(?:(?:and|so|wait)\s+)?){_NAME}\s+(?:also\s+|even\s+)?on board\b"),
+    (("signé",),
+     rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé"),
+    (("signataires",),
+     rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:fait partie|est parmi|figure parmi) des signataires"),
+    (("liste", "dessus", "signataire"),
+     rf"^(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s*,?\s+(?:il |elle )?(?:est|figure)\s+(?:(?:bien|aussi)\s+)?"
+     r"(?:dans la liste|sur la liste|dessus|signataire)\b"),
+    (("signataire",),
+     rf"^(?:et\s+)?{_NAME}\s*,?\s+signataire ou (?:pas|non)\b"),
+    (("firmó",),
+     rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó"),
+    (("firmó", "firmaron"),
+     rf"\b(?:firmó|firmaron)\s+{_NAME}\s*\?"),
+    (("firmantes", "lista"),
+     rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?(?:está|esta)\s+(?:entre (?:los|las) firmantes|en la lista)"),
+    (("unterschrieben", "unterzeichnet", "signiert"),
+     rf"^(?:und\s+)?{_NAME}\s+hat\s+(?:[^\W\d_]+\s+){{0,3}}?(?:unterschrieben|unterzeichnet|signiert)\b"),
+    (("unterschrieben",),
+     rf"\bhat\s+{_NAME}\s+(?:auch\s+|eigentlich\s+|wirklich\s+)?unterschrieben"),
+    (("unterzeichner", "liste", "dabei"),
+     rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste|dabei\b)"),
+    (("firmato",),
+     rf"^(?:e\s+)?{_NAME}\s+(?:ha|hanno)\s+(?:anche\s+)?firmato"),
+    (("firmatari",),
+     rf"\bc'è (?:anche )?{_NAME}\s+tra i firmatari"),
+    (("firmatari", "lista"),
+     rf"^(?:e\s+)?{_NAME}\s+(?:compare|figura|è|c'è)\s+(?:anche\s+)?(?:tra i firmatari|fra i firmatari|nella lista)"),
+    (("assinou",),
+     rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?assinou"),
+    (("signat", "lista"),
+     rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?(?:está|esta|tá|ta)\s+(?:entre os signat[áa]rios|na lista)"),
+    (("签", "簽", "署"),
+     r"(?P<name>[^\s，,。？?！!]{1,12}?)(?:也|有|都)?(?:签|簽|连署|連署|署名)(?:了|过|過|名|署)?(?:吗|嗎|没有|沒有|没|沒)"),
+))
 # Short follow-ups that swap the name of the previous "did X sign?" question.
 _NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|那|还有|還有)\s*{_NAME}\s*[?？]*\s*$",
                              re.IGNORECASE)
@@ -246,8 +270,9 @@ def _name_slot(question: str, context: Sequence[str]) -> str | None:
     """The X of "did X sign?" (or of "and X?" after such a question), if the message asks that."""
     if not _SIGN_WORDS.search(question) and not context:
         return None
-    for pattern in _SIGN_QUESTIONS:
-        found = pattern.search(question)
+    lowered = question.lower()
+    for gate, pattern in _SIGN_QUESTIONS:
+        found = pattern.search(question) if any(word in lowered for word in gate) else None
         if found:
             # "jack clark from anthropic": the person, not where they work
             return _AFFILIATION.split(found.group("name"), maxsplit=1)[0].strip()
