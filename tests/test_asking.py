@@ -48,7 +48,8 @@ def _bank(folder: str) -> list[dict]:
 @pytest.mark.parametrize("folder", ["bank", "fresh"])
 def test_answer_channels_catch_nearly_every_answerable_message_and_little_chit_chat(folder):
     """Before: only messages ending with '?' or opening with a question word counted (bank 374/462 answerable
-    messages, fresh set 128/144). Now: 456/462 and 142/144; chit-chat 2/36 and 0/11."""
+    messages, fresh set 128/144). Now: 456/462 and 142/144; chit-chat 2/36 and 0/11. With the December fresh sets
+    (Italian and "did X sign?"): 229/232 answerable, 0/14 chit-chat."""
     items = _bank(folder)
     answerable = [i["q"] for i in items if i.get("answers")]
     chitchat = [i["q"] for i in items if i.get("category") == "chitchat"]
