@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -142,12 +143,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(getattr(args, "config", DEFAULT_CONFIG_PATH))
         configure_logging(config.logging, verbose=args.verbose)
+        pin_matrix_threads(config.threads.faiss)
         return handler(config, args)
     except UserFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def pin_matrix_threads(threads: int) -> None:
+    """numpy's BLAS (OpenBLAS) sizes its thread pool once, when numpy loads, from the environment: set it before
+    anything imports numpy (nothing has yet when a command starts). The products here are small (a question
+    against a few thousand rows) and on two cores a second thread only adds wake-ups; ``pin_threads`` does the same
+    for torch and FAISS, which can be set later. A value already in the environment wins."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(name, str(threads))
 
 
 def _quiet_logs() -> None:

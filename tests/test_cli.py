@@ -144,3 +144,24 @@ def test_every_command_has_help_and_is_in_the_readme():
     for name, sub in subparsers.choices.items():
         assert sub.description, f"command {name} has no help"
         assert f"redlines-bot {name}" in readme, f"README does not mention `redlines-bot {name}`"
+
+
+def test_a_command_pins_numpy_blas_to_the_configured_threads_before_numpy_loads(tmp_path):
+    """Serving ran numpy's OpenBLAS with one thread per core (two here) unless the environment said otherwise:
+    the tests and the bench set it, the bot did not."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import write_config
+
+    write_config(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    script = ("import sys\n"
+              "from bot.cli import main\n"
+              f"main(['index', 'status', '--config', {str(tmp_path / 'config.yaml')!r}])\n"
+              "from threadpoolctl import threadpool_info\n"
+              "import numpy\n"
+              "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "[1]", done.stdout + done.stderr
