@@ -75,7 +75,9 @@ _INDIRECT = re.compile(
     r"|eu\s+me\s+pergunto|alguém\s+sabe|gostaria\s+de\s+saber|queria\s+saber)\b",
     re.IGNORECASE,
 )
-_CHINESE_QUESTION = re.compile(r"[吗嗎呢啥]|了没|什么|什麼|谁|誰|哪|怎么|怎麼|为什么|為什麼|多少|是否|有没有|有沒有|几|幾")
+# ... and requests: "咋" (colloquial how), "X一下" (softened imperative: "发一下", "总结一下"), "请"/"麻烦" (please).
+_CHINESE_QUESTION = re.compile(r"[吗嗎呢啥咋]|了没|什么|什麼|谁|誰|哪|怎么|怎麼|为什么|為什麼|多少|是否|有没有|有沒有|几|幾|"
+                               r"一下|[请請](?!多[关關]照)|麻烦|麻煩")  # "请多关照" is a greeting
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 
