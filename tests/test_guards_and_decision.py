@@ -457,15 +457,6 @@ def test_the_entry_that_names_the_person_leads(guarded):
     # one capitalised word left may be half of another person's name; an elided capital is part of a name
     ("Did Yoshua smith sign?", "Yoshua smith"), ("Did jeff Bengio sign?", "jeff Bengio"),
     ("Did Yoshua d'Souza sign?", "Yoshua d'Souza"), ("Did Yoshua L'Oreal sign?", "Yoshua L'Oreal"),
-])
-def test_words_beside_a_known_name_leave_it_known(guarded, question, name):
-    _, index, _ = guarded
-    assert unknown_name(index, question) == name
-    expected = named_passages(index, "did Bengio sign?") if name is None else frozenset()
-    assert named_passages(index, question) == expected
-
-
-@pytest.mark.parametrize(("question", "name"), [
     # a word that is never part of a name
     ("did bengio himself sign or did he just talk about it?", None), ("did Yoshua Bengio personally sign?", None),
     # a short form and a typo, read together against the full name the corpus holds
@@ -473,7 +464,7 @@ def test_words_beside_a_known_name_leave_it_known(guarded, question, name):
     # ... but another first name, or another surname, is someone else
     ("Did Josh Bengio sign?", "Josh Bengio"), ("did yosh smith sign?", "yosh smith"),
 ])
-def test_short_forms_and_typos_of_a_full_name_are_that_name(guarded, question, name):
+def test_words_beside_a_known_name_and_short_forms_of_it_leave_it_known(guarded, question, name):
     _, index, _ = guarded
     assert unknown_name(index, question) == name
     expected = named_passages(index, "did Bengio sign?") if name is None else frozenset()
