@@ -91,57 +91,59 @@ _NAME = r"(?P<name>[^?!.,;:()\n]{2,60}?)"
 # searched with it, so that the two dozen patterns cost a few substring tests on most questions.
 _SIGN_QUESTIONS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
     (gate, re.compile(pattern, re.IGNORECASE)) for gate, pattern in (
-    (("sign", "endorse", "put "),
-     rf"\b(?:did|has|have|had|does|do)\s+{_NAME}\s+(?:actually\s+|also\s+|even\s+|ever\s+|really\s+|too\s+)?"
-     r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)"),
-    (("list", " on ", "signat", "signer"),
-     rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
-     r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)"),
-    (("signed",),
-     rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really|must have|should have|would have)\s+)?"
-     r"(?:signed|co-?signed)\b"),
-    ((" or not",),
-     rf"^(?:(?:and|so|wait|what about|how about)\s+)?{_NAME}\s*[:,-]?\s+(?:a )?(?:signatory|signer) or not\b"),
-    (("on board",),
-     rf"(?:\b(?:is|was|are)\s+|^(?:(?:and|so|wait)\s+)?){_NAME}\s+(?:also\s+|even\s+)?on board\b"),
-    (("signé",),
-     rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé"),
-    (("signataires",),
-     rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:fait partie|est parmi|figure parmi) des signataires"),
-    (("liste", "dessus", "signataire"),
-     rf"^(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s*,?\s+(?:il |elle )?(?:est|figure)\s+(?:(?:bien|aussi)\s+)?"
-     r"(?:dans la liste|sur la liste|dessus|signataire)\b"),
-    (("signataire",),
-     rf"^(?:et\s+)?{_NAME}\s*,?\s+signataire ou (?:pas|non)\b"),
-    (("firmó",),
-     rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó"),
-    (("firmó", "firmaron"),
-     rf"\b(?:firmó|firmaron)\s+{_NAME}\s*\?"),
-    (("firmantes", "lista"),
-     rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?(?:está|esta)\s+(?:entre (?:los|las) firmantes|en la lista)"),
-    (("unterschrieben", "unterzeichnet", "signiert"),
-     rf"^(?:und\s+)?{_NAME}\s+hat\s+(?:[^\W\d_]+\s+){{0,3}}?(?:unterschrieben|unterzeichnet|signiert)\b"),
-    (("unterschrieben",),
-     rf"\bhat\s+{_NAME}\s+(?:auch\s+|eigentlich\s+|wirklich\s+)?unterschrieben"),
-    (("unterzeichner", "liste", "dabei"),
-     rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste|dabei\b)"),
-    (("firmato",),
-     rf"^(?:e\s+)?{_NAME}\s+(?:ha|hanno)\s+(?:anche\s+)?firmato"),
-    (("firmatari",),
-     rf"\bc'è (?:anche )?{_NAME}\s+tra i firmatari"),
-    (("firmatari", "lista"),
-     rf"^(?:e\s+)?{_NAME}\s+(?:compare|figura|è|c'è)\s+(?:anche\s+)?(?:tra i firmatari|fra i firmatari|nella lista)"),
-    (("assinou",),
-     rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?assinou"),
-    (("signat", "lista"),
-     rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?(?:está|esta|tá|ta)\s+(?:entre os signat[áa]rios|na lista)"),
-    (("签", "簽", "署"),
-     r"(?P<name>[^\s，,。？?！!]{1,12}?)(?:也|有|都)?(?:签|簽|连署|連署|署名)(?:了|过|過|名|署)?(?:吗|嗎|没有|沒有|没|沒)"),
-))
+        (("sign", "endorse", "put "),
+         rf"\b(?:did|has|have|had|does|do)\s+{_NAME}\s+(?:actually\s+|also\s+|even\s+|ever\s+|really\s+|too\s+)?"
+         r"(?:sign|co-?sign|endorse|put (?:his|her|their) names?)"),
+        (("list", " on ", "signat", "signer"),
+         rf"\b(?:is|was|are)\s+{_NAME}\s+(?:also\s+|even\s+|really\s+)?(?:on (?:the|this|that|their) list|on (?:it|this|there)\b|"
+         r"a signatory|a signer|one of the (?:signatories|signers)|among (?:the )?(?:signatories|signers)|listed\b)"),
+        (("signed",),
+         rf"^(?:(?:and|so|wait|y|e|und|et)\s+)?{_NAME}\s+(?:(?:also|even|really|must have|should have|would have)\s+)?"
+         r"(?:signed|co-?signed)\b"),
+        ((" or not",),
+         rf"^(?:(?:and|so|wait|what about|how about)\s+)?{_NAME}\s*[:,-]?\s+(?:a )?(?:signatory|signer) or not\b"),
+        (("on board",),
+         rf"(?:\b(?:is|was|are)\s+|^(?:(?:and|so|wait)\s+)?){_NAME}\s+(?:also\s+|even\s+)?on board\b"),
+        (("signé",),
+         rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:il |elle )?(?:a|a-t-il|a-t-elle)\s+signé"),
+        (("signataires",),
+         rf"\b(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s+(?:fait partie|est parmi|figure parmi) des signataires"),
+        (("liste", "dessus", "signataire"),
+         rf"^(?:est-ce qu[e']\s*|et\s+)?{_NAME}\s*,?\s+(?:il |elle )?(?:est|figure)\s+(?:(?:bien|aussi)\s+)?"
+         r"(?:dans la liste|sur la liste|dessus|signataire)\b"),
+        (("signataire",),
+         rf"^(?:et\s+)?{_NAME}\s*,?\s+signataire ou (?:pas|non)\b"),
+        (("firmó",),
+         rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?firmó"),
+        (("firmó", "firmaron"),
+         rf"\b(?:firmó|firmaron)\s+{_NAME}\s*\?"),
+        (("firmantes", "lista"),
+         rf"^(?:y\s+)?{_NAME}\s+(?:también\s+)?(?:está|esta)\s+(?:entre (?:los|las) firmantes|en la lista)"),
+        (("unterschrieben", "unterzeichnet", "signiert"),
+         rf"^(?:und\s+)?{_NAME}\s+hat\s+(?:[^\W\d_]+\s+){{0,3}}?(?:unterschrieben|unterzeichnet|signiert)\b"),
+        (("unterschrieben",),
+         rf"\bhat\s+{_NAME}\s+(?:auch\s+|eigentlich\s+|wirklich\s+)?unterschrieben"),
+        (("unterzeichner", "liste", "dabei"),
+         rf"\bist\s+{_NAME}\s+(?:auch\s+)?(?:unter den unterzeichner\w*|auf der liste|dabei\b)"),
+        (("firmato",),
+         rf"^(?:e\s+)?{_NAME}\s+(?:ha|hanno)\s+(?:anche\s+)?firmato"),
+        (("firmatari",),
+         rf"\bc'è (?:anche )?{_NAME}\s+tra i firmatari"),
+        (("firmatari", "lista"),
+         rf"^(?:e\s+)?{_NAME}\s+(?:compare|figura|è|c'è)\s+(?:anche\s+)?(?:tra i firmatari|fra i firmatari|nella lista)"),
+        (("assinou",),
+         rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?assinou"),
+        (("signat", "lista"),
+         rf"^(?:e\s+)?(?:o\s+|a\s+)?{_NAME}\s+(?:também\s+)?(?:está|esta|tá|ta)\s+(?:entre os signat[áa]rios|na lista)"),
+        (("签", "簽", "署"),
+         r"(?P<name>[^\s，,。？?！!]{1,12}?)(?:也|有|都)?(?:签|簽|连署|連署|署名)(?:了|过|過|名|署)?(?:吗|嗎|没有|沒有|没|沒)"),
+    )
+)
 # Short follow-ups that swap the name of the previous "did X sign?" question.
 _NAME_FOLLOW_UP = re.compile(rf"^(?:and|what about|how about|et|y|und|e|e o|e a|那|还有|還有)\s*{_NAME}\s*[?？]*\s*$",
                              re.IGNORECASE)
-_SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|dabei|on board|dessus|assin|签|簽|署|list|liste|lista|on it|on there", re.IGNORECASE)
+_SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|dabei|on board|dessus|assin|签|簽|署|list|liste|lista|on it|on there",
+                         re.IGNORECASE)
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
 # Words that may follow a name in the slot but are never part of it ("did segerie himself sign", "et hinton du
@@ -368,7 +370,8 @@ def _full_name_spelling(words: list[str], names: NameIndex) -> list[str] | None:
     if len(wanted) < 2 or not all(wanted):
         return None
     for full in names.full_names.get((len(wanted), wanted[-1][0]), ()):
-        read = [held if len(word) >= 3 and held.startswith(word) else word for word, held in zip(wanted, full, strict=True)]
+        read = [held if len(word) >= 3 and held.startswith(word) else word
+                for word, held in zip(wanted, full, strict=True)]
         if fuzz.ratio(" ".join(read), " ".join(full)) >= FUZZY_SCORE:
             return list(full)
     return None
