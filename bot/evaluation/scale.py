@@ -313,10 +313,11 @@ def format_scale(measured: dict) -> str:
     lines.append(f"p50 at {last['passages']:,} is {last['answer_p50_ms'] / first['answer_p50_ms']:.2f}x the p50 at "
                  f"{first['passages']:,} (target <= 2x); first answer at {last['passages']:,} is "
                  f"{last['first_answer_ms'] / last['answer_p50_ms']:.2f}x a warm one (target <= 2x)")
-    threads = measured["threads"]
+    threads = {name: t for name, t in measured["threads"].items() if isinstance(t, dict)}  # not the load average
     lines.append("ONNX threads per question (encode only): "
                  + "; ".join(f"{name.replace('_', ' ')}: alone p50 {t['alone_p50_ms']} ms, two questions at once p50 "
-                             f"{t['two_at_once_p50_ms']} ms ({t['two_at_once_per_s']}/s)" for name, t in threads.items()))
+                             f"{t['two_at_once_p50_ms']} ms ({t['two_at_once_per_s']}/s)" for name, t in threads.items())
+                 + f" (load average {measured['threads'].get('load_average', '-')})")
     return "\n".join(lines)
 
 
