@@ -69,7 +69,7 @@ async def _watch_loop(stop: asyncio.Event, worst: list[float], period: float = 0
 
 
 def _decline_openings() -> tuple[str, ...]:
-    from bot.discord_app.i18n import catalogue
+    from bot.serving.i18n import catalogue
 
     messages = catalogue().messages
     return tuple(text[:30] for language in ("en", "fr") for key, text in messages[language].items()

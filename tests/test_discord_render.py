@@ -10,7 +10,6 @@ import pytest
 
 from bot.core.answer import Answer, DeclineKind, Excerpt, Source, Suggestion
 from bot.discord_app.highlight import best_sentence, sentences
-from bot.discord_app.i18n import Catalogue, catalogue, chrome_language, placeholders
 from bot.discord_app.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -26,6 +25,7 @@ from bot.discord_app.render import (
     shorten,
     shown_excerpts,
 )
+from bot.serving.i18n import Catalogue, catalogue, chrome_language, placeholders
 
 LETTER = Source("letter", "Global Call for AI Red Lines", "¶4", "https://red-lines.ai/", "letter", "en")
 FAQ = Source("faq:deadline", "FAQ: What is the deadline?", "FAQ deadline", "https://example.org/launch", "faq", "en",

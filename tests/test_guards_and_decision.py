@@ -292,6 +292,22 @@ def test_the_console_gives_each_guard_its_own_reply_with_what_it_quotes(guarded)
     assert render_text(answerer.answer("what colour is a lemon?")) == DECLINE_MESSAGE
 
 
+def test_the_console_says_in_the_askers_language_that_the_sources_are_quoted_as_they_are(guarded):
+    """As the Discord adapter does (one catalogue, ``serving/i18n``): an answer, or a decline, to a question in a
+    language the sources are not in ends with one line in that language; English and French get none."""
+    from bot.serving.i18n import language_note
+    from bot.serving.render_text import render_text
+
+    _, _, answerer = guarded
+    italian = answerer.answer("Yoshua Bengio ha firmato la lettera?")
+    assert italian.language == "it" and language_note("it")
+    assert render_text(italian).endswith("\n\n" + language_note("it"))
+    german = answerer.answer("Welche Farbe hat eine Zitrone eigentlich?")
+    assert german.language == "de" and render_text(german).endswith(language_note("de"))
+    for english in ("Did Yoshua Bengio sign the call?", "thanks!"):
+        assert language_note("it") not in render_text(answerer.answer(english))
+
+
 def test_instructions_are_only_text_to_search_with(guarded):
     _, _, answerer = guarded
     plain = answerer.answer("What is the deadline of the call?")

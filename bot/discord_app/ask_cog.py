@@ -15,12 +15,12 @@ from discord.ext import commands
 from bot.discord_app.acknowledge import Acknowledgement
 from bot.discord_app.components import present
 from bot.discord_app.conversation import Conversations
-from bot.discord_app.i18n import t
 from bot.discord_app.render import shorten
 from bot.discord_app.repeats import passages_of
 from bot.discord_app.replies import error_text, interaction_language, send_to_interaction
 from bot.discord_app.tree import command_text
 from bot.errors import UserFacingError
+from bot.serving.i18n import t
 from bot.serving.limits import Busy
 from bot.serving.service import Asked
 from bot.storage.conversations import Exchange

@@ -22,10 +22,10 @@ from bot.core.answer import LiveIndex
 from bot.corpus.finder import EntryName, did_you_mean, faq_names
 from bot.corpus.live_update import LiveUpdater, UpdateResult
 from bot.corpus.reader import FaqEntry, load_corpus
-from bot.discord_app.i18n import DEFAULT, t
 from bot.discord_app.tree import AnswerTree, CatalogueTranslator
 from bot.errors import UserFacingError
 from bot.serving.follower import follow
+from bot.serving.i18n import DEFAULT, t
 from bot.serving.limits import ConcurrencyCap, Cooldown
 from bot.serving.metrics import Metrics
 from bot.serving.moderation import Moderation

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.core.answer import Answer, DeclineKind
-from bot.discord_app.i18n import CHROME_LANGUAGES, DEFAULT, chrome_language, locale_language, t
 from bot.discord_app.render import (
     answer_message,
     claim_message,
@@ -42,6 +41,7 @@ from bot.discord_app.replies import (
     send_unexpected_error,
 )
 from bot.errors import UserFacingError
+from bot.serving.i18n import CHROME_LANGUAGES, DEFAULT, chrome_language, locale_language, t
 from bot.serving.service import Asked
 
 if TYPE_CHECKING:

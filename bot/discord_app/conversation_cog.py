@@ -29,11 +29,11 @@ from bot.discord_app.conversation import (
     strip_mentions_of,
     thread_conversation,
 )
-from bot.discord_app.i18n import detect_chrome, t
 from bot.discord_app.render import CONTENT_LIMIT, shorten
 from bot.discord_app.repeats import earlier_answer, link_text, passages_of
 from bot.discord_app.replies import NO_MENTIONS
 from bot.errors import ShuttingDown, UserFacingError
+from bot.serving.i18n import detect_chrome, t
 from bot.serving.limits import Busy, NoticeLimit, RateLimited
 from bot.serving.service import Asked
 from bot.storage.conversations import Exchange

@@ -12,11 +12,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.i18n import t
 from bot.discord_app.permissions import ADMINS, ALLOWED, MODERATORS, audience
 from bot.discord_app.render import FIELD_LIMIT, shorten
 from bot.discord_app.replies import NO_MENTIONS, interaction_language
 from bot.discord_app.tree import command_text
+from bot.serving.i18n import t
 
 if TYPE_CHECKING:
     from bot.discord_app.client import RedLinesBot

@@ -25,7 +25,7 @@ import discord
 from bot.core.answer import Answer, DeclineKind, Excerpt
 from bot.core.text import clean_question
 from bot.discord_app.highlight import best_sentence, lead_sentence, located_sentences
-from bot.discord_app.i18n import chrome_language, language_note, t
+from bot.serving.i18n import chrome_language, language_note, t
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -12,7 +12,7 @@ import time
 
 from bot.core.answer import Answer
 from bot.discord_app.conversation import Conversations
-from bot.discord_app.i18n import chrome_language, t
+from bot.serving.i18n import chrome_language, t
 from bot.storage.conversations import Exchange
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import discord
 
-from bot.discord_app.i18n import chrome_language, t
 from bot.errors import QuestionError, without_server_paths
+from bot.serving.i18n import chrome_language, t
 from bot.serving.limits import Busy, RateLimited
 
 log = logging.getLogger(__name__)

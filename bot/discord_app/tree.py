@@ -11,9 +11,9 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.discord_app.i18n import CHROME_LANGUAGES, DEFAULT, catalogue, locale_language, t
 from bot.discord_app.replies import error_text, interaction_language, send_ephemeral, send_unexpected_error
 from bot.errors import UserFacingError, without_server_paths
+from bot.serving.i18n import CHROME_LANGUAGES, DEFAULT, catalogue, locale_language, t
 
 
 def command_text(key: str) -> app_commands.locale_str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.core.answer import Answer, DeclineKind
+from bot.serving.i18n import language_note
 
 DECLINE_MESSAGE = ("The letter and the FAQ don't cover this question, so I won't guess. "
                    "Try asking about the Global Call for AI Red Lines: what it asks, who signed it, what happened next.")
@@ -15,7 +16,7 @@ def citation(source_title: str, locator: str, url: str | None) -> str:
     return f"{where} <{url}>" if url else where
 
 
-# The guards' own replies, in the words the Discord adapter uses (``discord_app/messages/en.yaml``, decline.*).
+# The guards' own replies, in the words the Discord adapter uses (``serving/messages/en.yaml``, decline.*).
 CHITCHAT_MESSAGE = "👋 I answer questions about the Global Call for AI Red Lines by quoting the letter and its FAQ."
 UNKNOWN_NAME_MESSAGE = ("{name} isn't among the signatories I know of. My sources name only some of them; the full list "
                         "is on red-lines.ai <https://red-lines.ai/>.")
@@ -24,18 +25,22 @@ AFTER_SOURCES_MESSAGE = "My sources go up to {date}, so I can't say what happene
 
 def render_text(answer: Answer, width: int = 100) -> str:
     """Excerpts quoted verbatim, each followed by its citation; or the decline: a guard's own reply (with what it
-    quotes) or the not-covered message."""
-    if answer.answered:
-        return _excerpts(answer, width)
+    quotes) or the not-covered message. A question in a language the sources are not in gets, as on Discord, one
+    line in that language saying they are quoted as they are."""
     if answer.decline == DeclineKind.CHITCHAT:
         return CHITCHAT_MESSAGE
-    if answer.decline == DeclineKind.UNKNOWN_NAME:
-        line = UNKNOWN_NAME_MESSAGE.format(name=answer.guard_detail or "That name")
+    if answer.answered:
+        body = _excerpts(answer, width)
+    elif answer.decline == DeclineKind.UNKNOWN_NAME:
+        body = "\n\n".join(filter(None, [UNKNOWN_NAME_MESSAGE.format(name=answer.guard_detail or "That name"),
+                                          _excerpts(answer, width)]))
     elif answer.decline == DeclineKind.AFTER_SOURCES:
-        line = AFTER_SOURCES_MESSAGE.format(date=answer.guard_detail or "the latest date they cover")
+        body = "\n\n".join(filter(None, [AFTER_SOURCES_MESSAGE.format(date=answer.guard_detail or "the latest date they cover"),
+                                          _excerpts(answer, width)]))
     else:
-        return DECLINE_MESSAGE
-    return "\n\n".join(filter(None, [line, _excerpts(answer, width)]))
+        body = DECLINE_MESSAGE
+    note = language_note(answer.language)
+    return f"{body}\n\n{note}" if note else body
 
 
 def _excerpts(answer: Answer, width: int) -> str:
