@@ -163,6 +163,35 @@ def test_known_names_typos_and_descriptions_are_left_to_the_search(guarded, ques
     assert unknown_name(index, question) is None
 
 
+ORGANISATIONS = FAQ + textwrap.dedent("""\
+    - id: baai
+      language: en
+      question: Did the Beijing Academy of Artificial Intelligence sign the call?
+      alternatives:
+        - Is BAAI on the list?
+      answer: Yes. The Beijing Academy of Artificial Intelligence signed, as did the Future Society; the Life Sciences Institute did not.
+      sources:
+        - {title: Launch post, url: "https://example.org/launch"}
+    """)
+
+
+def test_an_organisation_is_known_by_its_whole_name(tmp_path, fake_encoder):
+    write_corpus(tmp_path / "corpus", letter=LETTER, faq=ORGANISATIONS)
+    write_config(tmp_path)
+    config = load_config(tmp_path / "config.yaml")
+    build_index(config, fake_encoder)
+    index = load_index(config, fake_encoder)
+    # "future", "life" and "institute" are each in the corpus, but not this name: it is not among those held
+    assert unknown_name(index, "has the Future of Life Institute signed?") == "Future of Life Institute"
+    assert unknown_name(index, "did the University of Oxford sign on") == "University of Oxford"
+    held = "did the Beijing Academy of Artificial Intelligence sign?"
+    assert unknown_name(index, held) is None
+    assert named_passages(index, held) == named_passages(index, "did Beijing Academy of Artificial Intelligence sign?") != frozenset()
+    assert unknown_name(index, "did the Future Society sign?") is None
+    # a plain run of capitalised words after an article is more often a country than a name: left to the search
+    assert unknown_name(index, "did the United Kingdom sign?") is None
+
+
 @pytest.mark.parametrize("question", ["is bengio on board?", "bengio: signatory or not", "did bengio from Mila sign?",
                                       "est-ce que Bengio fait partie des signataires ?", "bengio, il est dessus ?",
                                       "Bengio está entre los firmantes?", "ist Bengio auch dabei", "Bengio hat das unterschrieben?",

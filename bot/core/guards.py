@@ -146,6 +146,12 @@ _SIGN_WORDS = re.compile(r"sign|firm|unterschr|unterzeich|dabei|on board|dessus|
                          re.IGNORECASE)
 # Words that may stand inside a name ("Ursula von der Leyen", "Ya-Qin Zhang") but never start one.
 _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das bin al el ibn y".split())
+# Words that join the capitalised words of an organisation's name ("Future of Life Institute", "Center for AI
+# Safety"), and the articles that may open such a name ("has the Future of Life Institute signed?"): read as part
+# of the name only between (or, for articles, before) capitalised words, so that "the guy from openai" is still no
+# name.
+_ORGANISATION_LINKS = frozenset("of for on and".split())
+_ARTICLES = frozenset("the la le les el los las il lo gli o os der die das".split())
 # Words that may follow a name in the slot but are never part of it ("did segerie himself sign", "et hinton du
 # coup ?", "y hinton tmb?"): pronouns and "too", "so", "then" in the served languages.
 _TRAILING = frozenset("""it this that too also yeah yet lol lmao tho though here there himself herself themselves
@@ -292,15 +298,29 @@ def _name_words(slot: str) -> list[str] | None:
         words.pop()  # and a particle left at the end ("hinton du" of "hinton du coup")
     while words and fold(words[0]).rstrip(".") in _TITLES:
         words.pop(0)
-    if not words or len(words) > 4:
+    if len(words) >= 4 and fold(words[0]) in _ARTICLES and _linked_organisation(words[1:]):
+        words.pop(0)  # not before a plain run of capitalised words: "the United Kingdom" is a country, not a name
+    if not words or len(words) > (6 if _linked_organisation(words) else 4):
         return None
+    organisation = _organisation(words)
     for position, word in enumerate(words):
         folded = fold(word)
-        if folded in _NAME_PARTICLES and 0 < position < len(words) - 1:
+        if (folded in _NAME_PARTICLES or organisation and folded in _ORGANISATION_LINKS) and 0 < position < len(words) - 1:
             continue
         if folded in STOPWORDS or folded in _TRAILING or folded in _NOT_NAMES:
             return None
     return words
+
+
+def _organisation(words: list[str]) -> bool:
+    """Whether words read as an organisation's name: two or more, capitalised but for the words that join them."""
+    return len(words) >= 2 and all(w[0].isupper() or fold(w) in _ORGANISATION_LINKS and 0 < i < len(words) - 1
+                                   for i, w in enumerate(words))
+
+
+def _linked_organisation(words: list[str]) -> bool:
+    """An organisation's name with a joining word in it ("Future of Life Institute")."""
+    return _organisation(words) and any(fold(w) in _ORGANISATION_LINKS for w in words[1:-1])
 
 
 # An elided article before a lower-case word: "l'eurodeputato", not "L'Oreal" nor "d'Souza".
@@ -349,8 +369,9 @@ def _spelled(words: list[str], names: NameIndex) -> list[str] | None:
     """The corpus's words for a name's words (particles aside; ``[]`` for particles only), ``None`` when it does
     not hold one of them."""
     spelled: list[str] = []
+    linked = _organisation(words)
     for word in words:
-        if fold(word) in _NAME_PARTICLES:
+        if fold(word) in _NAME_PARTICLES or linked and fold(word) in _ORGANISATION_LINKS:
             continue
         corpus = _corpus_spelling(word, names)
         if corpus is None:
@@ -447,9 +468,27 @@ def unknown_name(index: SearchIndex, question: str, context: Sequence[str] = (),
     words = _name_words(slot)
     if words is None:
         return None
-    if _held_name(words, names) is not None or gloss(" ".join(words), language):
+    spelled = _held_name(words, names)
+    if spelled is not None and _linked_name_missing(index, words, spelled, names):
+        spelled = None
+    if spelled is not None or gloss(" ".join(words), language):
         return None
     return " ".join(words)
+
+
+def _linked_name_missing(index: SearchIndex, words: list[str], spelled: list[str], names: NameIndex) -> bool:
+    """For an organisation's name with a joining word ("Future of Life Institute"): whether no passage holding all
+    its words holds them as that name. Its words one by one are common ("future", "life", "institute"), so each
+    being in the corpus says nothing; the name as written is what the corpus must hold."""
+    if not _linked_organisation(words):
+        return False
+    phrase = " ".join(fold(w) for w in words)
+    holding = sorted((names.passages_with.get(w, _NONE) for w in spelled), key=len)
+    found = holding[0] if holding else _NONE
+    for other in holding[1:]:
+        found = np.intersect1d(found, other, assume_unique=True)
+    return not any(phrase in " ".join(fold(w) for w in re.findall(r"[\w'’.-]+", index.passages[p].text))
+                   for p in found.tolist())
 
 
 # ---- after the sources -------------------------------------------------------------------------------------
