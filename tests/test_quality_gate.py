@@ -60,8 +60,9 @@ def test_the_models_were_fitted_for_the_generation(gated):
 # Measured on the test split (hybrid, the adapted encoder), last on 2026-12-01, after the eighth session grew the bank
 # (each test category ~15 messages instead of ~9): hit@1 0.895 (162 of 181), hit@3 0.945 (171 of 181), decline recall
 # 0.946 (105/111), false declines 4/181 (2.2 %); every answerable category at hit@3 0.89 or more, every language at
-# 0.91 or more; decline kinds under 0.90: ai-adjacent 0.84 (16/19), chitchat 0.89 (16/18). On the first pass's 185
-# test messages alone: hit@1 0.904, hit@3 0.948, decline 0.957, false declines 2/115 (italian and did-x-sign 5 of 6).
+# 0.91 or more; decline kinds under 0.90: chitchat 0.89 (16/18), injection 0.78 (7/9) (ai-adjacent 0.95). On the first
+# pass's 185 test messages alone: hit@1 0.904, hit@3 0.948, decline 0.957, false declines 2/115 (italian and
+# did-x-sign 5 of 6).
 # Met, and gated as they are: hit@1, false declines, every category, every language. Not met (strict expected
 # failures: CI fails the day they are reached, then drop the marker): hit@3, decline recall overall and per kind.
 # The ratchet is two messages below what was measured (false declines: the plain gate's limit).
