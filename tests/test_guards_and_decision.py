@@ -77,13 +77,18 @@ LETTER = textwrap.dedent("""\
     """)
 
 
-@pytest.fixture
-def guarded(tmp_path, fake_encoder):
-    write_corpus(tmp_path / "corpus", letter=LETTER, faq=FAQ)
+def _built(tmp_path, fake_encoder, faq: str):
+    """The config and the index built over the test letter and ``faq``."""
+    write_corpus(tmp_path / "corpus", letter=LETTER, faq=faq)
     write_config(tmp_path)
     config = load_config(tmp_path / "config.yaml")
     build_index(config, fake_encoder)
-    index = load_index(config, fake_encoder)
+    return config, load_index(config, fake_encoder)
+
+
+@pytest.fixture
+def guarded(tmp_path, fake_encoder):
+    config, index = _built(tmp_path, fake_encoder, FAQ)
     return config, index, Answerer(config.retrieval, fake_encoder, LiveIndex(index))
 
 
@@ -176,11 +181,7 @@ ORGANISATIONS = FAQ + textwrap.dedent("""\
 
 
 def test_an_organisation_is_known_by_its_whole_name(tmp_path, fake_encoder):
-    write_corpus(tmp_path / "corpus", letter=LETTER, faq=ORGANISATIONS)
-    write_config(tmp_path)
-    config = load_config(tmp_path / "config.yaml")
-    build_index(config, fake_encoder)
-    index = load_index(config, fake_encoder)
+    _, index = _built(tmp_path, fake_encoder, ORGANISATIONS)
     # "future", "life" and "institute" are each in the corpus, but not this name: it is not among those held
     assert unknown_name(index, "has the Future of Life Institute signed?") == "Future of Life Institute"
     assert unknown_name(index, "did the University of Oxford sign on") == "University of Oxford"
