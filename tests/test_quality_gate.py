@@ -4,12 +4,12 @@ The index is built the way `redlines-bot index build` builds it (ranking and dec
 train split, calibrated on dev); the test split is only measured here, never used to fit or choose anything.
 Marked `model`: it loads the configured encoder, all-MiniLM-L6-v2 adapted to the corpus (`make test` and CI run it).
 
-Two gates. The issue's targets that are met (hit@1, false declines, every category, every language) are gated as
-they are. Those not met yet (hit@3, decline recall overall and per kind, since the eighth session's messages
-joined the test split) are strict expected failures, with the measured numbers above them, so CI shows the gap and
-fails the day one is reached (then drop its marker). The numbers reached are a ratchet: CI fails if the test split
-falls below them (hit@1, hit@3 and decline recall with two messages of slack, for floating point differences
-between machines; false declines are held at the target).
+Two gates. The issue's targets that are met (hit@1, false declines, declines, every category, every language) are
+gated as they are. Those not met yet (hit@3 and decline recall per kind, since the eighth session's messages joined
+the test split) are strict expected failures, with the measured numbers above them, so CI shows the gap and fails
+the day one is reached (then drop its marker). The numbers reached are a ratchet: CI fails if the test split falls
+below them (hit@1, hit@3 and decline recall with two messages of slack, for floating point differences between
+machines; false declines are held at the target).
 """
 
 from __future__ import annotations
@@ -59,15 +59,14 @@ def test_the_models_were_fitted_for_the_generation(gated):
 
 # Measured on the test split (hybrid, the adapted encoder), last on 2026-12-01, after the eighth session grew the bank
 # (each test category ~15 messages instead of ~9): hit@1 0.895 (162 of 181), hit@3 0.945 (171 of 181), decline recall
-# 0.946 (105/111), false declines 4/181 (2.2 %); every answerable category at hit@3 0.89 or more, every language at
-# 0.91 or more; decline kinds under 0.90: chitchat 0.89 (16/18), injection 0.78 (7/9) (ai-adjacent 0.95). On the first
-# pass's 185 test messages alone: hit@1 0.904, hit@3 0.948, decline 0.957, false declines 2/115 (italian and
-# did-x-sign 5 of 6).
-# Met, and gated as they are: hit@1, false declines, every category, every language. Not met (strict expected
-# failures: CI fails the day they are reached, then drop the marker): hit@3, decline recall overall and per kind.
+# 0.964 (107/111), false declines 4/181 (2.2 %); every answerable category at hit@3 0.89 or more, every language at
+# 0.91 or more; decline kinds under 0.90: chitchat 0.89 (16/18). On the first pass's 185 test messages alone: hit@1
+# 0.904, hit@3 0.948, decline 0.971, false declines 2/115 (italian and did-x-sign 5 of 6).
+# Met, and gated as they are: hit@1, false declines, decline recall, every category, every language. Not met (strict
+# expected failures: CI fails the day they are reached, then drop the marker): hit@3, decline recall per kind.
 # The ratchet is two messages below what was measured (false declines: the plain gate's limit).
 NOT_MET = pytest.mark.xfail(strict=True, reason="issue 11 targets not reached yet (see the numbers above)")
-REACHED = {"hit@1": 0.884, "hit@3": 0.934, "decline_recall": 0.927, "false_declines": 5}
+REACHED = {"hit@1": 0.884, "hit@3": 0.934, "decline_recall": 0.945, "false_declines": 5}
 
 
 def test_test_split_keeps_what_was_reached(gated):
@@ -108,7 +107,6 @@ def test_test_split_every_language(gated):
     assert not low
 
 
-@NOT_MET
 def test_test_split_declines(gated):
     _, _, report = gated
     assert report.decline_accuracy >= DECLINE_RECALL, report.summary()

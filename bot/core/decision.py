@@ -67,7 +67,25 @@ _INSTRUCTION = re.compile(
     r"\bfrom now on\b|\bpretend\b|\bact as\b|\brole-?play\b|\bsystem prompt\b|\binstructions?\b|\bdeveloper mode\b|"
     r"^\s*(?:system|admin|assistant)\s*:|\[/?inst\]|<!--|\b(?:respond|reply|answer) (?:in|with|only)\b|"
     r"^\s*(?:translate|write|say|repeat|print|output|list|generate|make up|post|dm|send|tell everyone|summon)\b|"
-    r"\bsay exactly\b|\bignore (?:tes|vos|las|tus|deine|le) |\boublie (?:tes|les) |\bignora\b",
+    r"\bsay exactly\b|\bignore (?:tes|vos|las|tus|deine|le) |\boublie (?:tes|les) |\bignora\b|"
+    r"^\s*\[(?:system|admin|sistema|système|systeme)\]|"
+    # The same kinds of instruction in the other served languages: forget your rules, from now on, pretend, your
+    # instructions or system prompt, answer only..., and a message that opens with translate / write / repeat.
+    r"\b(?:oublie[sz]?|ignorez) (?:tes|vos|les|toutes|tout) |\b(?:à partir de maintenant|dorénavant)\b|"
+    r"\bdésormais (?:tu|réponds|répondez)\b|\btu es (?:maintenant|désormais)\b|\bfais (?:semblant|comme si)\b|"
+    r"\bconsignes\b|\bprompt (?:système|systeme|del sistema|di sistema|do sistema)\b|\b(?:réponds|répondez) (?:uniquement|seulement)\b|"
+    r"\b(?:olvida|olvídate de) (?:tus|las|el|la|los|todo|todas)\b|\b(?:a partir de ahora|desde ahora)\b|"
+    r"\b(?:finge que|haz como si|actúa como)\b|^\s*finge\b|\bahora eres\b|\binstrucciones\b|\bresponde (?:solo|solamente|únicamente)\b|"
+    r"\b(?:ignorier\w*|vergiss)\b|\b(?:von nun an|ab sofort)\b|\btu so,? als\b|\bdu bist (?:jetzt|ab jetzt|nun)\b|"
+    r"\banweisung(?:en)?\b|\bsystem-?prompt\b|\bantworte (?:nur|ausschließlich)\b|"
+    r"\bdimentica\b|\b(?:d'ora in poi|da ora in poi|da adesso in poi)\b|\b(?:fai finta|fingi|comportati come)\b|"
+    r"\bistruzioni\b|\brispondi (?:solo|soltanto)\b|"
+    r"\b(?:esquece|esqueça) (?:as|os|suas|tuas|tudo|todas)\b|\b(?:a partir de agora|de agora em diante)\b|"
+    r"\b(?:finja|faz de conta|age como|aja como)\b|\bagora (?:você é|és)\b|\binstruções\b|"
+    r"\bresponde (?:só|somente|apenas)\b|"
+    r"^\s*(?:traduis|traduisez|écris|répète|traduce|tradúceme|escribe|repite|übersetz\w*|schreib\w*|wiederhol\w*|"
+    r"traduci|scrivi|ripeti|traduz|traduza|escreve|escreva|repete|repita)\b|"
+    r"忽略|无视|忘掉|假装|扮演|从现在(?:开始|起)|系统提示|提示词|^\s*(?:请)?(?:帮我)?翻译|别管",
     re.IGNORECASE)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
 
