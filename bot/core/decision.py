@@ -67,10 +67,14 @@ _INSTRUCTION = re.compile(
     r"\bfrom now on\b|\bpretend\b|\bact as\b|\brole-?play\b|\bsystem prompt\b|\binstructions?\b|\bdeveloper mode\b|"
     r"^\s*(?:system|admin|assistant)\s*:|\[/?inst\]|<!--|\b(?:respond|reply|answer) (?:in|with|only)\b|"
     r"^\s*(?:translate|write|say|repeat|print|output|list|generate|make up|post|dm|send|tell everyone|summon)\b|"
-    r"\bsay exactly\b|\bignore (?:tes|vos|las|tus|deine|le) |\boublie (?:tes|les) |\bignora\b|"
+    r"\bsay exactly\b|\bignore (?:tes|vos|las|tus|deine|le) |\boublie (?:tes|les) |\bignora\b",
+    re.IGNORECASE)
+# The same kinds of instruction in the other served languages: forget your rules, from now on, pretend, your
+# instructions or system prompt, answer only..., and a message that opens with translate / write / repeat. Each of
+# their forms holds one of ``_INSTRUCTION_ELSEWHERE_WORDS`` (lower-cased): the long expression is only searched in a
+# message that has one, so that most questions pay a few substring tests, not ~30 µs.
+_INSTRUCTION_ELSEWHERE = re.compile(
     r"^\s*\[(?:system|admin|sistema|système|systeme)\]|"
-    # The same kinds of instruction in the other served languages: forget your rules, from now on, pretend, your
-    # instructions or system prompt, answer only..., and a message that opens with translate / write / repeat.
     r"\b(?:oublie[sz]?|ignorez) (?:tes|vos|les|toutes|tout) |\b(?:à partir de maintenant|dorénavant)\b|"
     r"\bdésormais (?:tu|réponds|répondez)\b|\btu es (?:maintenant|désormais)\b|\bfais (?:semblant|comme si)\b|"
     r"\bconsignes\b|\bprompt (?:système|systeme|del sistema|di sistema|do sistema)\b|\b(?:réponds|répondez) (?:uniquement|seulement)\b|"
@@ -87,6 +91,24 @@ _INSTRUCTION = re.compile(
     r"traduci|scrivi|ripeti|traduz|traduza|escreve|escreva|repete|repita)\b|"
     r"忽略|无视|忘掉|假装|扮演|从现在(?:开始|起)|系统提示|提示词|^\s*(?:请)?(?:帮我)?翻译|别管",
     re.IGNORECASE)
+_INSTRUCTION_ELSEWHERE_WORDS = (
+    "[", "oublie", "ignorez", "maintenant", "dorénavant", "désormais", "tu es", "fais ", "consignes", "prompt", "répond",
+    "olvid", "ahora", "finge", "haz como", "actúa", "instruccion", "responde", "ignorier", "vergiss", "von nun",
+    "ab sofort", "tu so", "du bist", "anweisung", "antworte", "dimentica", "in poi", "fai finta", "fingi", "comportati",
+    "istruzioni", "rispondi", "esque", "agora", "finja", "faz de conta", "age como", "aja como", "instruç", "tradu", "tradú",
+    "écris", "répète", "escrib", "repit", "übersetz", "schreib", "wiederhol", "scrivi", "ripeti", "escrev", "repet",
+    "忽略", "无视", "忘掉", "假装", "扮演", "从现在", "系统提示", "提示词", "翻译", "别管",
+)
+
+
+def gives_instructions(text: str) -> bool:
+    """Whether the message tells the bot what to do or be, in any served language."""
+    if _INSTRUCTION.search(text):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _INSTRUCTION_ELSEWHERE_WORDS) and bool(_INSTRUCTION_ELSEWHERE.search(text))
+
+
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
 
 
@@ -170,7 +192,7 @@ def message_shape(text: str) -> list[float]:
     count = max(1, len(tokens))
     return [float(text.rstrip().endswith(("?", "？"))), float(asks_something(text, clean=True)),
             1.0 - len(set(tokens)) / count, float(bool(_LAUGHTER.search(text))), float(bool(_EMOJI.search(text))),
-            float(np.log1p(len(tokens))), float(bool(_INSTRUCTION.search(text)))]
+            float(np.log1p(len(tokens))), float(gives_instructions(text))]
 
 
 def decision_features(index: SearchIndex, query: Query, ranked: list[Ranked], message: str,
