@@ -189,8 +189,10 @@ def test_an_organisation_is_known_by_its_whole_name(tmp_path, fake_encoder):
     assert unknown_name(index, held) is None
     assert named_passages(index, held) == named_passages(index, "did Beijing Academy of Artificial Intelligence sign?") != frozenset()
     assert unknown_name(index, "did the Future Society sign?") is None
-    # a plain run of capitalised words after an article is more often a country than a name: left to the search
+    # a plain run of capitalised words after an article is more often a country than a name: left to the search;
+    # "and" joins two names, not the words of one
     assert unknown_name(index, "did the United Kingdom sign?") is None
+    assert unknown_name(index, "Which earlier red lines did Bengio and Hinton sign?") is None
 
 
 @pytest.mark.parametrize("question", ["is bengio on board?", "bengio: signatory or not", "did bengio from Mila sign?",
