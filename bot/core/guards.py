@@ -149,7 +149,7 @@ _NAME_PARTICLES = frozenset("von van der den de da di del della la le du dos das
 # Words that join the capitalised words of an organisation's name ("Future of Life Institute", "Center for AI
 # Safety"), and the articles that may open such a name ("has the Future of Life Institute signed?"): read as part
 # of the name only between (or, for articles, before) capitalised words, so that "the guy from openai" is still no
-# name.
+# name. Not "and": it joins two names ("did Hinton and Bengio sign?"), not the words of one.
 _ORGANISATION_LINKS = frozenset("of for on".split())
 _ARTICLES = frozenset("the la le les el los las il lo gli o os der die das".split())
 # Words that may follow a name in the slot but are never part of it ("did segerie himself sign", "et hinton du
