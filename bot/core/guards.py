@@ -430,11 +430,16 @@ def named_passages(index: SearchIndex, question: str, context: Sequence[str] = (
         return frozenset()
     if not spelled:  # only particles ("did van sign?"): every passage, as before
         return frozenset(range(names.passages))
+    return frozenset(_passages_with_all(spelled, names).tolist())
+
+
+def _passages_with_all(spelled: list[str], names: NameIndex) -> np.ndarray:
+    """The passages whose own text has every one of the corpus's words ``spelled`` (sorted positions)."""
     lists = sorted((names.passages_with.get(w, _NONE) for w in spelled), key=len)
-    found = lists[0]
+    found = lists[0] if lists else _NONE
     for other in lists[1:]:
         found = np.intersect1d(found, other, assume_unique=True)
-    return frozenset(found.tolist())
+    return found
 
 
 def asked_name(question: str, context: Sequence[str] = ()) -> str | None:
@@ -483,12 +488,8 @@ def _linked_name_missing(index: SearchIndex, words: list[str], spelled: list[str
     if not _linked_organisation(words):
         return False
     phrase = " ".join(fold(w) for w in words)
-    holding = sorted((names.passages_with.get(w, _NONE) for w in spelled), key=len)
-    found = holding[0] if holding else _NONE
-    for other in holding[1:]:
-        found = np.intersect1d(found, other, assume_unique=True)
     return not any(phrase in " ".join(fold(w) for w in re.findall(r"[\w'’.-]+", index.passages[p].text))
-                   for p in found.tolist())
+                   for p in _passages_with_all(spelled, names).tolist())
 
 
 # ---- after the sources -------------------------------------------------------------------------------------

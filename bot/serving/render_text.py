@@ -31,12 +31,11 @@ def render_text(answer: Answer, width: int = 100) -> str:
         return CHITCHAT_MESSAGE
     if answer.answered:
         body = _excerpts(answer, width)
-    elif answer.decline == DeclineKind.UNKNOWN_NAME:
-        body = "\n\n".join(filter(None, [UNKNOWN_NAME_MESSAGE.format(name=answer.guard_detail or "That name"),
-                                          _excerpts(answer, width)]))
-    elif answer.decline == DeclineKind.AFTER_SOURCES:
-        body = "\n\n".join(filter(None, [AFTER_SOURCES_MESSAGE.format(date=answer.guard_detail or "the latest date they cover"),
-                                          _excerpts(answer, width)]))
+    elif answer.decline in (DeclineKind.UNKNOWN_NAME, DeclineKind.AFTER_SOURCES):
+        line = (UNKNOWN_NAME_MESSAGE.format(name=answer.guard_detail or "That name")
+                if answer.decline == DeclineKind.UNKNOWN_NAME
+                else AFTER_SOURCES_MESSAGE.format(date=answer.guard_detail or "the latest date they cover"))
+        body = "\n\n".join(filter(None, [line, _excerpts(answer, width)]))
     else:
         body = DECLINE_MESSAGE
     note = language_note(answer.language)
