@@ -22,7 +22,7 @@ from bot.core.neighbours import LabelledMessages, group_positions
 from bot.core.passage_classifier import PassageClassifier
 from bot.core.quality_models import MODELS_FILE, QualityModels, models_of, models_set_aside
 from bot.core.ranking import FEATURES as RANKING_FEATURES
-from bot.core.ranking import Query, candidate_features, group_evidence
+from bot.core.ranking import LinearModel, Query, candidate_features, group_evidence, rank
 from bot.evaluation.bank import BankItem
 from bot.evaluation.fitting import GUARD_FALSE_RATE, Message, fit_kinds, quality_deriver
 from bot.index.store import build_index, load_index
@@ -477,3 +477,30 @@ def test_fitting_gives_follow_ups_out_of_fold_own_probabilities(fake_encoder, tm
     with pytest.raises(ValueError, match="out-of-fold"):
         k = next(iter(classified_own))
         group_evidence(None, classifier, train[k].seen.query, classified=classified[k])
+
+
+def test_a_message_that_is_an_faq_phrasing_leads_with_that_entry(fitted):
+    # The rule: when the question is one of an entry's own phrasings, that entry leads, whatever the
+    # model scores. The ranker here prefers the retriever's last candidates, so the entry would not lead by score.
+    _, index, answerer = fitted
+    n = len(RANKING_FEATURES)
+    weights = np.zeros(n)
+    weights[RANKING_FEATURES.index("position")] = -1.0
+    backwards = LinearModel(RANKING_FEATURES, np.zeros(n), np.ones(n), weights, 0.0)
+
+    def order(question, context=()):
+        seen = answerer.analyse(question, context, "hybrid", index, "en")
+        return [index.passages[r.passage].group for r in rank(index, seen.query, seen.candidates, backwards)]
+
+    for phrasing in ("By when should governments agree on red lines?", "by when should governments agree on red lines",
+                     "BY WHEN, should governments agree on red lines ??"):
+        assert order(phrasing)[0] == "faq:deadline"
+    # Not a phrasing (one word more): the model's order stands, and the rule is about the message's own words,
+    # not the question before it.
+    near = order("By when should governments agree on red lines now?")
+    assert near[0] != "faq:deadline" and near == order("By when should governments agree on red lines now?")
+    assert order("and the bees?", ("By when should governments agree on red lines?",))[0] != "faq:deadline"
+    # The model's scores are kept as they are: only the order changes.
+    seen = answerer.analyse("By when should governments agree on red lines?", (), "hybrid", index, "en")
+    ranked = rank(index, seen.query, seen.candidates, backwards)
+    assert ranked[0].score < max(r.score for r in ranked)

@@ -26,6 +26,7 @@ from bot.core.message_kind import hashed
 from bot.core.neighbours import LabelledMessages, group_positions
 from bot.core.passage_classifier import PassageClassifier
 from bot.core.retrieval import Candidate, keyword_index
+from bot.core.text import phrasing_key
 from bot.index.store import SearchIndex
 
 FEATURES = (
@@ -207,6 +208,9 @@ class PhrasingIndex:
     # the question asks (1), something else (-1) or have no question word (0).
     phrased_in: dict[str, np.ndarray]
     intent_match: dict[str, np.ndarray]
+    # A phrasing's ``text.phrasing_key`` -> its passage: a message that is one of the FAQ's own phrasings leads
+    # with that entry, whatever the model scores (the rule; no two entries share a phrasing's key).
+    exact: dict[str, int] = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()
@@ -230,7 +234,10 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
     languages: list[frozenset[str]] = []
     intents: list[frozenset[str]] = []
     phrasings_with: dict[str, list[int]] = {}
+    exact: dict[str, int] = {}
     for number, passage in enumerate(index.passages):
+        for phrasing in passage.phrasings:
+            exact.setdefault(phrasing_key(phrasing), number)
         detected = [detect_language(p) for p in passage.phrasings]
         for phrasing, language in zip(passage.phrasings, detected, strict=True):
             words = dict.fromkeys(keyword_tokens(phrasing, language))  # distinct, in order: the same sum in every process
@@ -255,7 +262,8 @@ def _build_phrasing_index(index: SearchIndex) -> PhrasingIndex:
         np.asarray([last[p.doc_id] for p in index.passages], dtype=np.int64),
         {lang: np.asarray([lang in found for found in languages], dtype=float) for lang in spoken},
         # ``intent`` only ever names one of ``INTENTS``: every question's intent has its array.
-        {i: np.asarray([_intent_match(i, found) for found in intents], dtype=float) for i in INTENTS})
+        {i: np.asarray([_intent_match(i, found) for found in intents], dtype=float) for i in INTENTS},
+        exact)
 
 
 def named_letter_paragraphs(index: SearchIndex, paragraph: int | None) -> list[int]:
@@ -410,6 +418,10 @@ def rank(index: SearchIndex, query: Query, candidates: Sequence[Candidate], mode
     else:
         scores = np.asarray([c.score for c in candidates], dtype=float)
     order = np.argsort(-scores, kind="stable").tolist()  # best first, ties in the retriever's order
+    phrased = phrasing_index(index).exact.get(phrasing_key(query.own_text or query.text))
+    if phrased is not None:
+        # The message is one of an FAQ entry's own phrasings: that entry leads (then the rest in the model's order).
+        order.sort(key=lambda k: candidates[k].passage != phrased)
     values = scores.tolist()
     seen: set[str] = set()
     ranked = []

@@ -26,5 +26,13 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+def phrasing_key(text: str) -> str:
+    """What two ways of writing the same question share: its words, case-folded, without punctuation or spacing
+    ("Who signed the letter??" and "who signed the letter" have one key). Used to recognise a message that is
+    one of the FAQ's own phrasings, exactly; a fuzzy match is not enough ("where was it launched" is one letter
+    from "when was it launched")."""
+    return " ".join(w.casefold() for w in _WORD.findall(text))
+
+
 def has_words(text: str) -> bool:
     return bool(_WORD.search(text))
